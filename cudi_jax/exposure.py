@@ -1,0 +1,220 @@
+"""Exposure maps E (NumPy only), shared by training and inference.
+
+An exposure map is a float32 (H, W) array in [0, 1]: the target local mean
+brightness of the output. Training draws random two-valued maps; inference uses
+a constant, a preset, an automatic choice, the luminance-adaptive map, or any
+user map.
+"""
+import numpy as np
+
+#: Presets from the paper: 0.55 for under-exposed photos, 0.25 for over-exposed ones.
+PRESETS = {"under": 0.55, "over": 0.25}
+#: The paper's "manual" choices per case.
+MANUAL_PRESETS = {"under": (0.55, 0.65, 0.75), "over": (0.2, 0.25, 0.3)}
+#: ``auto`` picks ``over`` when the photo's mean BT.601 luminance is at least this.
+AUTO_THRESHOLD = 0.5
+TRAIN_RANGE = (0.2, 0.8)
+SHAPES = ("ellipse", "polygon", "blob", "half_plane", "rectangle")
+
+
+class ExposureError(ValueError):
+  """An exposure value or map that cannot be used."""
+
+
+def luminance(image):
+  """BT.601 luma Y of an (H, W, 3) image in [0, 1] -> (H, W) float32."""
+  image = np.asarray(image, np.float32)
+  return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _ellipse(rng, yy, xx, h, w):
+  cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+  ry, rx = rng.uniform(0.1, 0.6) * h, rng.uniform(0.1, 0.6) * w
+  t = rng.uniform(0, np.pi)
+  dy, dx = yy - cy, xx - cx
+  u = dx * np.cos(t) + dy * np.sin(t)
+  v = -dx * np.sin(t) + dy * np.cos(t)
+  return (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
+
+
+def _polygon(rng, yy, xx, h, w):
+  """A star-shaped random polygon around a random centre (even-odd point test)."""
+  n = int(rng.integers(3, 9))
+  cy, cx = rng.uniform(0.2, 0.8) * h, rng.uniform(0.2, 0.8) * w
+  angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+  radii = rng.uniform(0.15, 0.6, n) * min(h, w)
+  py, px = cy + radii * np.sin(angles), cx + radii * np.cos(angles)
+  inside = np.zeros(yy.shape, bool)
+  for i in range(n):
+    y0, x0, y1, x1 = py[i], px[i], py[i - 1], px[i - 1]
+    crosses = (y0 > yy) != (y1 > yy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+      x_at = (x1 - x0) * (yy - y0) / (y1 - y0) + x0
+    inside ^= crosses & (xx < x_at)
+  return inside
+
+
+def _blob(rng, yy, xx, h, w):
+  """Threshold of a smooth random field (a few random Gaussian bumps)."""
+  field = np.zeros(yy.shape, np.float64)
+  for _ in range(int(rng.integers(2, 6))):
+    cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+    s = rng.uniform(0.08, 0.3) * max(h, w)
+    field += rng.choice([-1.0, 1.0]) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+  return field > np.quantile(field, rng.uniform(0.3, 0.8))
+
+
+def _half_plane(rng, yy, xx, h, w):
+  t = rng.uniform(0, 2 * np.pi)
+  cy, cx = rng.uniform(0.2, 0.8) * h, rng.uniform(0.2, 0.8) * w
+  return (xx - cx) * np.cos(t) + (yy - cy) * np.sin(t) > 0
+
+
+def _rectangle(rng, yy, xx, h, w):
+  sh, sw = rng.uniform(0.2, 0.7) * h, rng.uniform(0.2, 0.7) * w
+  y0, x0 = rng.uniform(0, h - sh), rng.uniform(0, w - sw)
+  return (yy >= y0) & (yy < y0 + sh) & (xx >= x0) & (xx < x0 + sw)
+
+
+_SHAPE_FNS = {"ellipse": _ellipse, "polygon": _polygon, "blob": _blob,
+              "half_plane": _half_plane, "rectangle": _rectangle}
+
+
+def random_region(rng, height, width, shape=None):
+  """A boolean (H, W) mask of a random region of the given (or a random) shape."""
+  shape = shape or SHAPES[int(rng.integers(len(SHAPES)))]
+  yy, xx = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
+  return _SHAPE_FNS[shape](rng, yy, xx, height, width)
+
+
+def training_map(rng, height, width, value_range=TRAIN_RANGE, shapes=SHAPES):
+  """A training exposure map: one random region and its complement, each with its own
+  value drawn uniformly from ``value_range`` (the paper's scheme).
+
+  rng: a ``numpy.random.Generator`` (or an int seed). Returns float32 (H, W).
+  """
+  rng = np.random.default_rng(rng)
+  lo, hi = value_range
+  inside, outside = rng.uniform(lo, hi, 2)
+  shape = shapes[int(rng.integers(len(shapes)))]
+  mask = random_region(rng, height, width, shape)
+  return np.where(mask, inside, outside).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- inference
+
+
+def auto_preset(image):
+  """'over' when the mean BT.601 luminance is >= AUTO_THRESHOLD, else 'under'."""
+  return "over" if float(luminance(image).mean()) >= AUTO_THRESHOLD else "under"
+
+
+def adaptive_map(image, strength=0.15, base=PRESETS["under"]):
+  """Luminance-adaptive map E = S + A * Norm(mean(Y) - Y), Norm min-max to [-1, 1].
+
+  Darker regions get a higher target than brighter ones. A flat image gives E = S.
+  """
+  y = luminance(image)
+  d = y.mean() - y
+  span = float(d.max() - d.min())
+  norm = (2.0 * (d - d.min()) / span - 1.0) if span > 0 else np.zeros_like(d)
+  return np.clip(base + strength * norm, 0.0, 1.0).astype(np.float32)
+
+
+def constant_map(value, height, width):
+  value = check_value(value)
+  return np.full((height, width), value, np.float32)
+
+
+def check_value(value):
+  try:
+    value = float(value)
+  except (TypeError, ValueError):
+    raise ExposureError(f"exposure must be a number in [0, 1] or one of "
+                        f"{sorted(PRESETS) + ['auto', 'adaptive']}, got {value!r}") from None
+  if not np.isfinite(value) or not 0.0 <= value <= 1.0:
+    raise ExposureError(f"exposure value must be in [0, 1], got {value}")
+  return value
+
+
+def map_from_array(array, height, width):
+  """A user map (H', W') or (H', W', 1) array -> float32 (H, W) in [0, 1].
+
+  Integer arrays are scaled by their type's maximum (uint8 / 255, uint16 / 65535);
+  floats must already be in [0, 1]. A map of another size is resized bilinearly.
+  """
+  array = np.asarray(array)
+  if array.ndim == 3 and array.shape[-1] == 1:
+    array = array[..., 0]
+  if array.ndim != 2 or min(array.shape) < 1:
+    raise ExposureError(f"exposure map must be a 2-D (H, W) array, got shape {array.shape}")
+  if np.issubdtype(array.dtype, np.integer):
+    info = np.iinfo(array.dtype)
+    if info.min < 0 and array.min() < 0:
+      raise ExposureError("exposure map has negative values")
+    array = array.astype(np.float32) / float(info.max if info.max <= 65535 else array.max() or 1)
+  elif array.dtype == bool:
+    array = array.astype(np.float32)
+  else:
+    array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+      raise ExposureError("exposure map contains NaN or infinite values")
+    if array.min() < 0.0 or array.max() > 1.0:
+      raise ExposureError(f"exposure map values must be in [0, 1], got "
+                          f"[{array.min():.3g}, {array.max():.3g}]")
+  if array.shape != (height, width):
+    array = resize_map(array, height, width)
+  return np.clip(array, 0.0, 1.0).astype(np.float32)
+
+
+def resize_map(array, height, width):
+  """Bilinear resize of a float (h, w) map with PIL (mode 'F')."""
+  from PIL import Image
+  img = Image.fromarray(np.ascontiguousarray(array, np.float32), mode="F")
+  return np.asarray(img.resize((width, height), Image.BILINEAR), np.float32)
+
+
+def map_from_file(path, height, width):
+  """A grayscale image file as an exposure map (converted to luminance if in colour)."""
+  from PIL import Image, UnidentifiedImageError
+  try:
+    with Image.open(path) as img:
+      img.load()
+      if img.mode in ("I;16", "I;16B", "I;16L"):
+        array = np.asarray(img, np.uint16)
+      elif img.mode == "I":
+        array = np.asarray(img, np.int64).clip(0, 65535).astype(np.uint16)
+      elif img.mode == "F":
+        array = np.asarray(img, np.float32)
+      else:
+        array = np.asarray(img.convert("L"), np.uint8)
+  except (OSError, UnidentifiedImageError) as err:
+    raise ExposureError(f"cannot read exposure map {path}: {err}") from None
+  return map_from_array(array, height, width)
+
+
+def inference_map(exposure, image):
+  """Resolves any user exposure setting into an (H, W) float32 map for ``image``.
+
+  exposure: a number in [0, 1]; 'under', 'over', 'auto' or 'adaptive'; an (H, W)
+  array; or a path to a grayscale image (``os.PathLike``).
+  image: (H, W, 3) float in [0, 1].
+  """
+  h, w = image.shape[:2]
+  if isinstance(exposure, str):
+    key = exposure.strip().lower()
+    if key == "auto":
+      key = auto_preset(image)
+    if key in PRESETS:
+      return constant_map(PRESETS[key], h, w)
+    if key == "adaptive":
+      return adaptive_map(image)
+    return constant_map(exposure, h, w)
+  if hasattr(exposure, "__fspath__"):
+    return map_from_file(exposure, h, w)
+  if np.ndim(exposure) == 0:
+    return constant_map(exposure, h, w)
+  return map_from_array(exposure, h, w)

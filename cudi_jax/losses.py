@@ -1,0 +1,95 @@
+"""Zero-reference teacher losses and the student's distillation loss (JAX).
+
+Images are (B, H, W, 3) in [0, 1], exposure maps (B, H, W, 1), curve maps
+(B, H, W, 3n). Border handling: pooling cells that the image does not fill
+(H or W not a multiple of the cell size) are averaged over the pixels they do
+contain, and each such partial cell counts as one cell; neighbour differences
+are taken between existing cells only (no zero padding, unlike Zero-DCE, whose
+zero padding penalises brightening along the image border).
+"""
+import jax.numpy as jnp
+
+DEFAULT_WEIGHTS = {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
+
+
+def cell_means(x, cell):
+  """Means of (B, H, W, C) over non-overlapping cell x cell regions -> (B, ceil(H/cell), ceil(W/cell), C).
+
+  Partial cells at the bottom/right border are averaged over their valid pixels.
+  """
+  b, h, w, c = x.shape
+  hc, wc = -(-h // cell), -(-w // cell)
+  pad = ((0, 0), (0, hc * cell - h), (0, wc * cell - w), (0, 0))
+  sums = jnp.pad(x, pad).reshape(b, hc, cell, wc, cell, c).sum(axis=(2, 4))
+  counts = jnp.pad(jnp.ones((1, h, w, 1), x.dtype), pad).reshape(1, hc, cell, wc, cell, 1).sum(axis=(2, 4))
+  return sums / counts
+
+
+def exposure_control_loss(output, exposure, cell=16, squared=False):
+  """L_sec: mean over 16x16 regions of |mean(R) - mean(E)|, R averaged over RGB."""
+  r = cell_means(output.mean(axis=-1, keepdims=True), cell)
+  e = cell_means(exposure, cell)
+  diff = r - e
+  return jnp.mean(diff * diff if squared else jnp.abs(diff))
+
+
+def spatial_consistency_loss(output, image, cell=4):
+  """L_sc: RGB mean, 4x4 cell means, then 4-neighbour differences of output vs input.
+
+  Equals mean over cells of the sum over the four directions of (D_out - D_in)^2,
+  where left/right (and up/down) pairs are the same squared difference, so
+  L = 2 * mean_h + 2 * mean_v over existing neighbour pairs (0 where a direction has none).
+  """
+  o = cell_means(output.mean(axis=-1, keepdims=True), cell)
+  i = cell_means(image.mean(axis=-1, keepdims=True), cell)
+  d = o - i
+  loss = 0.0
+  if d.shape[1] > 1:
+    loss = loss + 2.0 * jnp.mean(jnp.square(d[:, 1:] - d[:, :-1]))
+  if d.shape[2] > 1:
+    loss = loss + 2.0 * jnp.mean(jnp.square(d[:, :, 1:] - d[:, :, :-1]))
+  return jnp.asarray(loss, output.dtype)
+
+
+def _safe_sqrt(x):
+  """sqrt with a zero (not NaN) gradient at 0."""
+  positive = x > 0
+  return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+
+
+def color_constancy_loss(output):
+  """L_cc: sqrt((mr-mg)^4 + (mr-mb)^4 + (mg-mb)^4) per image, averaged over the batch."""
+  m = output.mean(axis=(1, 2))
+  mr, mg, mb = m[:, 0], m[:, 1], m[:, 2]
+  d = (mr - mg) ** 4 + (mr - mb) ** 4 + (mg - mb) ** 4
+  return jnp.mean(_safe_sqrt(d))
+
+
+def illumination_smoothness_loss(maps):
+  """L_is (Zero-DCE's TV form): 2 * (sum dh^2 / ((H-1) W) + sum dw^2 / (H (W-1))) / B."""
+  b, h, w, _ = maps.shape
+  loss = 0.0
+  if h > 1:
+    loss = loss + jnp.sum(jnp.square(maps[:, 1:] - maps[:, :-1])) / ((h - 1) * w)
+  if w > 1:
+    loss = loss + jnp.sum(jnp.square(maps[:, :, 1:] - maps[:, :, :-1])) / (h * (w - 1))
+  return jnp.asarray(2.0 * loss / b, maps.dtype)
+
+
+def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16,
+                   squared_exposure=False):
+  """All teacher terms and their weighted total (a dict of scalars, 'total' included)."""
+  weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
+  terms = {
+      "exposure": exposure_control_loss(output, exposure, exposure_cell, squared_exposure),
+      "spatial": spatial_consistency_loss(output, image),
+      "color": color_constancy_loss(output),
+      "smoothness": illumination_smoothness_loss(maps),
+  }
+  terms["total"] = sum(weights[name] * value for name, value in terms.items())
+  return terms
+
+
+def distillation_loss(student_output, teacher_output):
+  """L_dis: mean |TL(I) - R| (the student's unclipped tangent-line output)."""
+  return jnp.mean(jnp.abs(student_output - teacher_output))

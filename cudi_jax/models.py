@@ -1,0 +1,152 @@
+"""Teacher and student networks (Flax Linen).
+
+Both take an image (B, H, W, 3) in [0, 1] and an exposure map (B, H, W, 1) in
+[0, 1]. The teacher returns 3 * n curve maps in [-1, 1] for the high-order curve;
+the student returns slope and intercept maps K, B (B, H, W, 3) for ``K * I + B``.
+"""
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from cudi_jax import curves
+from cudi_jax import student_math
+
+#: Conv weights start from N(0, 0.02) as in Zero-DCE; biases from zero.
+conv_init = nn.initializers.normal(stddev=0.02)
+
+
+def resize_to(x, height, width):
+  """Bilinear resize of (B, h, w, C) to (B, height, width, C) (antialiased when shrinking)."""
+  return jax.image.resize(x, (x.shape[0], height, width, x.shape[-1]), "bilinear")
+
+
+class ConvBlock(nn.Module):
+  """``num_convs`` 3x3 convolutions, each followed by ReLU."""
+
+  features: int
+  num_convs: int = 3
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    for i in range(self.num_convs):
+      x = nn.Conv(self.features, (3, 3), padding="SAME", kernel_init=conv_init,
+                  dtype=self.dtype, param_dtype=jnp.float32, name=f"conv{i}")(x)
+      x = nn.relu(x)
+    return x
+
+
+class Teacher(nn.Module):
+  """UNet-like curve estimator at full resolution.
+
+  Encoder blocks at ``width * multipliers`` channels; every block but the last two is
+  followed by x0.5 bilinear downsampling; the decoder upsamples x2 (bilinear, to the
+  skip's exact size, so any H, W works) and concatenates the skip. With the
+  defaults (width 32, multipliers 1/2/4/8/8, 3 convs per block) the network has
+  4,701,912 parameters, the paper's ~4.7M.
+  """
+
+  width: int = 32
+  multipliers: Sequence[int] = (1, 2, 4, 8, 8)
+  convs_per_block: int = 3
+  num_iterations: int = curves.NUM_ITERATIONS
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, image, exposure):
+    x = jnp.concatenate([image, exposure], axis=-1).astype(self.dtype)
+    num_down = len(self.multipliers) - 2
+    skips = []
+    for level, mult in enumerate(self.multipliers):
+      x = ConvBlock(self.width * mult, self.convs_per_block, self.dtype, name=f"enc{level}")(x)
+      if level < num_down:
+        skips.append(x)
+        x = resize_to(x, -(-x.shape[1] // 2), -(-x.shape[2] // 2))
+    for level in reversed(range(num_down)):
+      skip = skips[level]
+      x = resize_to(x, skip.shape[1], skip.shape[2])
+      x = jnp.concatenate([x, skip], axis=-1)
+      x = ConvBlock(self.width * self.multipliers[level], self.convs_per_block, self.dtype,
+                    name=f"dec{level}")(x)
+    x = nn.Conv(3 * self.num_iterations, (3, 3), padding="SAME", kernel_init=conv_init,
+                dtype=self.dtype, param_dtype=jnp.float32, name="head")(x)
+    return jnp.tanh(x.astype(jnp.float32))
+
+
+def teacher_enhance(maps, image):
+  """Applies the teacher's curve maps to the image: (B, H, W, 3) in [0, 1]."""
+  return curves.high_order_curve(image, maps, maps.shape[-1] // 3)
+
+
+def depthwise3x3_grouped(x, kernel, bias, xp=jnp):
+  """The same depthwise 3x3 as :func:`student_math.depthwise3x3_shifted` via a grouped conv."""
+  del xp
+  squeeze = x.ndim == 3
+  if squeeze:
+    x = x[None]
+  c = x.shape[-1]
+  y = jax.lax.conv_general_dilated(
+      x, kernel.reshape(3, 3, 1, c).astype(x.dtype), (1, 1), "SAME",
+      dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=c)
+  y = y + bias
+  return y[0] if squeeze else y
+
+
+def resolve_depthwise(impl="auto"):
+  """'shifted' (fast on CPU), 'grouped' (fast on GPU/TPU), or 'auto' by backend."""
+  if impl == "auto":
+    impl = "shifted" if jax.default_backend() == "cpu" else "grouped"
+  if impl == "shifted":
+    return student_math.depthwise3x3_shifted
+  if impl == "grouped":
+    return depthwise3x3_grouped
+  raise ValueError(f"depthwise_impl must be 'auto', 'shifted' or 'grouped', got {impl!r}")
+
+
+class SeparableConvParams(nn.Module):
+  """Holds one depthwise-separable layer's parameters (the math lives in student_math)."""
+
+  in_channels: int
+  out_channels: int
+
+  @nn.compact
+  def __call__(self):
+    zeros = nn.initializers.zeros
+    return {
+        "dw_kernel": self.param("dw_kernel", conv_init, (3, 3, self.in_channels)),
+        "dw_bias": self.param("dw_bias", zeros, (self.in_channels,)),
+        "pw_kernel": self.param("pw_kernel", conv_init, (self.in_channels, self.out_channels)),
+        "pw_bias": self.param("pw_bias", zeros, (self.out_channels,)),
+    }
+
+
+class Student(nn.Module):
+  """Depthwise-separable slope/intercept estimator at 1/4 resolution (3,630 params at width 16)."""
+
+  width: int = 16
+  depthwise_impl: str = "auto"
+  dtype: Any = jnp.float32
+
+  def flat_params(self):
+    shapes = student_math.student_param_shapes(self.width)
+    flat = {}
+    for i in range(1, 8):
+      cin, cout = shapes[f"conv{i}/pw_kernel"]
+      layer = SeparableConvParams(cin, cout, name=f"conv{i}")()
+      flat.update({f"conv{i}/{k}": v.astype(self.dtype) for k, v in layer.items()})
+    return flat
+
+  @nn.compact
+  def __call__(self, image, exposure):
+    """Returns K, B: (B, H, W, 3) float32 at the input's resolution."""
+    params = self.flat_params()
+    k, b = student_math.student_maps(
+        params, image.astype(self.dtype), exposure.astype(self.dtype), jnp,
+        depthwise=resolve_depthwise(self.depthwise_impl))
+    return k.astype(jnp.float32), b.astype(jnp.float32)
+
+
+def count_params(params):
+  return sum(x.size for x in jax.tree.leaves(params))

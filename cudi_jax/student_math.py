@@ -1,0 +1,206 @@
+"""The student's arithmetic, written once for NumPy and for JAX.
+
+Every function takes the array module ``xp`` (``numpy`` or ``jax.numpy``) so the
+training model (:mod:`cudi_jax.models`) and the NumPy runtime
+(:mod:`cudi_jax.runtime`) share one definition of the resampling rules and the
+network. This module imports neither JAX nor anything beyond NumPy-compatible
+array methods.
+
+Size rule (any ``H x W``, including sizes that are not multiples of 4):
+
+1. ``concat(I, E)`` is padded at the bottom and right by replicating the last
+   row/column ("edge" padding) up to ``Hp = 4*ceil(H/4)``, ``Wp = 4*ceil(W/4)``.
+2. It is averaged over non-overlapping 4x4 cells (area downsampling) to
+   ``(Hp/4, Wp/4)``.
+3. The student predicts 6 maps there; K and B are upsampled x4 with bilinear
+   interpolation on half-pixel centres (``align_corners=False``), clamping at
+   the border, to ``(Hp, Wp)`` and cropped back to ``(H, W)``.
+
+Parameterisation of the output: the last layer's 6 raw maps give
+``K = 1 + raw[..., :3]`` and ``B = raw[..., 3:]`` with no bound. Zero raw maps are
+the identity mapping, which is where a freshly initialised student (small
+Gaussian weights) starts, and any slope/intercept needed for strong brightening
+(K > 1, B > 0) or darkening (K < 1) is reachable. The enhanced image is
+``clip(K * I + B, 0, 1)``.
+"""
+
+SCALE = 4
+#: Bilinear x4 upsampling weights for output phase p = 0..3 inside a low-res cell:
+#: (weight of the neighbour, weight of the cell itself, neighbour offset -1 or +1).
+#: Output pixel 4q+p sits at source coordinate q + (p + 0.5)/4 - 0.5.
+UPSAMPLE_PHASES = ((0.375, 0.625, -1), (0.125, 0.875, -1), (0.125, 0.875, 1), (0.375, 0.625, 1))
+
+def student_topology(width=16, out_channels=6):
+  """The Zero-DCE++ 7-layer topology as ((inputs concatenated, output channels), ...).
+
+  "x" is the network input, numbers are earlier layer outputs (1-based):
+  layer 5 takes [4, 3], layer 6 takes [5, 2], layer 7 takes [6, 1].
+  """
+  return (
+      (("x",), width),
+      ((1,), width),
+      ((2,), width),
+      ((3,), width),
+      ((4, 3), width),
+      ((5, 2), width),
+      ((6, 1), out_channels),
+  )
+
+
+def padded_size(h, w):
+  """Size after edge padding to a multiple of 4."""
+  return -(-h // SCALE) * SCALE, -(-w // SCALE) * SCALE
+
+
+def pad_to_multiple(x, xp):
+  """Edge-pads (..., H, W, C) at the bottom/right to multiples of 4."""
+  h, w = x.shape[-3], x.shape[-2]
+  hp, wp = padded_size(h, w)
+  if (hp, wp) == (h, w):
+    return x
+  widths = [(0, 0)] * (x.ndim - 3) + [(0, hp - h), (0, wp - w), (0, 0)]
+  return xp.pad(x, widths, mode="edge")
+
+
+def downsample4(x, xp):
+  """Area-downsamples (..., H, W, C) by 4 after edge padding: (..., ceil(H/4), ceil(W/4), C)."""
+  x = pad_to_multiple(x, xp)
+  lead = x.shape[:-3]
+  h, w, c = x.shape[-3:]
+  x = x.reshape(lead + (h // SCALE, SCALE, w // SCALE, SCALE, c))
+  return x.mean(axis=(-4, -2))
+
+
+def upsample4_axis(x, axis, xp):
+  """Bilinear x4 upsampling (half-pixel centres, clamped border) along ``axis``."""
+  axis = axis % x.ndim
+  n = x.shape[axis]
+  widths = [(0, 0)] * x.ndim
+  widths[axis] = (1, 1)
+  padded = xp.pad(x, widths, mode="edge")
+
+  def take(start):
+    index = [slice(None)] * x.ndim
+    index[axis] = slice(start, start + n)
+    return padded[tuple(index)]
+
+  prev, cur, nxt = take(0), take(1), take(2)
+  phases = []
+  for w_nb, w_self, offset in UPSAMPLE_PHASES:
+    phases.append(w_nb * (prev if offset < 0 else nxt) + w_self * cur)
+  out = xp.stack(phases, axis=axis + 1)
+  shape = list(x.shape)
+  shape[axis] = n * SCALE
+  return out.reshape(tuple(shape))
+
+
+def upsample4(x, xp, size=None):
+  """Bilinear x4 upsampling of (..., h, w, C), cropped to ``size=(H, W)`` if given."""
+  x = upsample4_axis(upsample4_axis(x, -3, xp), -2, xp)
+  if size is not None:
+    x = x[..., : size[0], : size[1], :]
+  return x
+
+
+def depthwise3x3_shifted(x, kernel, bias, xp):
+  """3x3 depthwise convolution with zero 'SAME' padding as 9 shifted products.
+
+  x: (..., H, W, C); kernel: (3, 3, C); bias: (C,).
+  """
+  h, w = x.shape[-3], x.shape[-2]
+  widths = [(0, 0)] * (x.ndim - 3) + [(1, 1), (1, 1), (0, 0)]
+  xpad = xp.pad(x, widths)
+  out = None
+  for dy in range(3):
+    for dx in range(3):
+      term = xpad[..., dy : dy + h, dx : dx + w, :] * kernel[dy, dx]
+      out = term if out is None else out + term
+  return out + bias
+
+
+def pointwise(x, kernel, bias, xp):
+  """1x1 convolution: (..., Cin) @ (Cin, Cout) + (Cout,)."""
+  return xp.matmul(x, kernel) + bias
+
+
+def student_lowres(params, x, xp, depthwise=depthwise3x3_shifted):
+  """The student network at 1/4 resolution.
+
+  params: flat dict ``conv{i}/{dw_kernel,dw_bias,pw_kernel,pw_bias}``.
+  x: (..., h, w, 4) downsampled concat(image, exposure).
+  Returns the raw 6 maps (..., h, w, 6); see :func:`raw_to_slope_intercept`.
+  """
+  width = params["conv1/pw_kernel"].shape[-1]
+  out_channels = params["conv7/pw_kernel"].shape[-1]
+  outputs = {"x": x}
+  topology = student_topology(width, out_channels)
+  for i, (sources, _) in enumerate(topology, start=1):
+    inputs = [outputs[s] for s in sources]
+    h = inputs[0] if len(inputs) == 1 else xp.concatenate(inputs, axis=-1)
+    h = depthwise(h, params[f"conv{i}/dw_kernel"], params[f"conv{i}/dw_bias"], xp)
+    h = pointwise(h, params[f"conv{i}/pw_kernel"], params[f"conv{i}/pw_bias"], xp)
+    if i < len(topology):
+      h = xp.maximum(h, 0)
+    outputs[i] = h
+  return outputs[len(topology)]
+
+
+def raw_to_slope_intercept(raw):
+  """Raw 6 maps -> (K, B), each (..., 3): K = 1 + raw[:3], B = raw[3:]."""
+  return 1.0 + raw[..., :3], raw[..., 3:6]
+
+
+def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted):
+  """Full-resolution slope and intercept maps.
+
+  image: (..., H, W, 3) in [0, 1]; exposure: (..., H, W, 1) in [0, 1].
+  Returns K, B: (..., H, W, 3) each.
+  """
+  h, w = image.shape[-3], image.shape[-2]
+  x = downsample4(xp.concatenate([image, exposure], axis=-1), xp)
+  k, b = raw_to_slope_intercept(student_lowres(params, x, xp, depthwise))
+  return upsample4(k, xp, (h, w)), upsample4(b, xp, (h, w))
+
+
+def tangent_apply(k, b, image, xp, clip=True):
+  """The tangent-line mapping ``K * I + B``, clipped to [0, 1] unless ``clip=False``."""
+  out = k * image + b
+  return xp.clip(out, 0.0, 1.0) if clip else out
+
+
+def student_param_shapes(width=16, in_channels=4, out_channels=6):
+  """Name -> shape of every student parameter (the export format's contract)."""
+  shapes = {}
+  channels = {"x": in_channels}
+  for i, (sources, cout) in enumerate(student_topology(width, out_channels), start=1):
+    cin = sum(channels[s] for s in sources)
+    shapes[f"conv{i}/dw_kernel"] = (3, 3, cin)
+    shapes[f"conv{i}/dw_bias"] = (cin,)
+    shapes[f"conv{i}/pw_kernel"] = (cin, cout)
+    shapes[f"conv{i}/pw_bias"] = (cout,)
+    channels[i] = cout
+  return shapes
+
+
+def flatten_params(tree, prefix=""):
+  """Nested dict of arrays -> flat dict with '/'-joined names."""
+  flat = {}
+  for key, value in tree.items():
+    name = f"{prefix}{key}"
+    if isinstance(value, dict) or hasattr(value, "items"):
+      flat.update(flatten_params(value, name + "/"))
+    else:
+      flat[name] = value
+  return flat
+
+
+def unflatten_params(flat):
+  """Flat dict with '/'-joined names -> nested dict."""
+  tree = {}
+  for name, value in flat.items():
+    node = tree
+    *parents, leaf = name.split("/")
+    for part in parents:
+      node = node.setdefault(part, {})
+    node[leaf] = value
+  return tree
