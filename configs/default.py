@@ -1,0 +1,51 @@
+"""Shared defaults for every config (the paper's settings); not run directly.
+
+Variants call ``get_config()`` and override fields. Any field can be overridden
+on the command line: ``--config.batch_size=16``, ``--config.data.path=DIR``.
+"""
+import ml_collections
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  config.model = "teacher"  # 'teacher' or 'student'
+  config.seed = 0
+
+  # Teacher: UNet at width * multipliers channels (4,701,912 params at width 32).
+  config.teacher = ml_collections.ConfigDict(dict(
+      width=32, multipliers=(1, 2, 4, 8, 8), convs_per_block=3, num_iterations=8))
+  # Student: Zero-DCE++ topology, depthwise separable (3,630 params at width 16);
+  # depthwise_impl 'auto' = shifted slices on CPU, grouped conv on GPU/TPU.
+  config.student = ml_collections.ConfigDict(dict(width=16, depthwise_impl="auto"))
+  # Student only: a teacher workdir, its checkpoints folder or one checkpoints/<step>.
+  config.teacher_checkpoint = ""
+
+  config.data = ml_collections.ConfigDict(dict(
+      path="",  # image folder (recursive: jpg, png, bmp, tif, webp)
+      tfds_name="",  # or a tfds dataset in ArrayRecord format
+      tfds_split="train",
+      tfds_data_dir="",
+      image_key="image",
+      patch_size=256,
+      resize_mode="crop",  # 'crop' (random crop) or 'resize' (whole image)
+      flips=True,
+      num_threads=4,
+      prefetch=8,
+  ))
+
+  config.batch_size = 8  # global, over all devices and hosts
+  config.num_steps = 100_000
+  config.learning_rate = 1e-4
+  config.weight_decay = 1e-4  # Zero-DCE's Adam weight decay
+  config.grad_clip_norm = 0.1  # Zero-DCE's gradient-norm clip; 0 disables
+  config.compute_dtype = "float32"  # 'bfloat16' on GPU/TPU: params and Adam stay float32
+
+  config.loss_weights = ml_collections.ConfigDict(dict(
+      exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0))
+  config.exposure_cell = 16
+  config.squared_exposure = False
+
+  config.log_every = 50
+  config.checkpoint_every = 500
+  config.keep_checkpoints = 3
+  return config

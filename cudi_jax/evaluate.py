@@ -1,0 +1,461 @@
+"""``cudi evaluate``: paired quality, exposure control and teacher/student fidelity.
+
+Three modes (sub-commands):
+
+* ``paired INPUTS REFERENCES`` — enhance each input, compare with its reference
+  (matched by file stem, or listed in a CSV of pairs): PSNR and SSIM per image
+  and on average, for each exposure setting.
+* ``exposure INPUTS`` — exposure control: for constant targets E = 0.2 ... 0.8,
+  the L_sec error (mean over 16x16 cells of |RGB-mean brightness - E|); for
+  two-region maps (left/right halves at 0.3/0.7, a centred ellipse at 0.7 in 0.3),
+  the error inside each region and the achieved brightness contrast.
+* ``fidelity INPUTS --teacher T`` — student vs teacher on the same exposure
+  map: PSNR, SSIM (teacher as reference), Pearson correlation, mean |difference|.
+
+Student and teacher run through :mod:`cudi_jax.eval_models` (the student with
+NumPy; the teacher with JAX, on tiles). The functions :func:`evaluate_paired`,
+:func:`evaluate_exposure` and :func:`evaluate_fidelity` take plain model
+functions ``fn(image, exposure_map) -> output`` and are usable from Python.
+"""
+import argparse
+import csv
+import json
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from cudi_jax import eval_models
+from cudi_jax import metrics
+
+DEFAULT_TARGETS = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))  # 0.2 ... 0.8
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _progress(iterable, desc, enabled=True, total=None):
+  if not enabled:
+    return iterable
+  try:
+    from tqdm import tqdm
+  except ImportError:  # pragma: no cover - tqdm is a dependency
+    return iterable
+  return tqdm(iterable, desc=desc, total=total, unit="img", dynamic_ncols=True, leave=False)
+
+
+def _mean(values):
+  vals = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+  return float(np.mean(vals)) if vals else float("nan")
+
+
+def _clean(value):
+  """JSON-safe scalars: NaN/inf -> None, NumPy scalars -> Python."""
+  if isinstance(value, dict):
+    return {k: _clean(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_clean(v) for v in value]
+  if isinstance(value, np.generic):
+    value = value.item()
+  if isinstance(value, float) and not math.isfinite(value):
+    return None
+  return value
+
+
+def match_pairs(inputs, references, pairs_csv=None):
+  """[(name, input path, reference path)] by file stem, or from a CSV of pairs.
+
+  The CSV has two columns (input, reference), an optional header, and paths
+  relative to the ``inputs`` / ``references`` folders (or to the CSV's folder, or
+  absolute).
+  """
+  inputs = pathlib.Path(inputs)
+  references = pathlib.Path(references) if references is not None else None
+  if pairs_csv is not None:
+    pairs_csv = pathlib.Path(pairs_csv)
+    out = []
+    with open(pairs_csv, newline="") as f:
+      for row in csv.reader(f):
+        row = [c.strip() for c in row if c.strip()]
+        if not row or row[0].startswith("#"):
+          continue
+        if len(row) < 2:
+          raise ValueError(f"{pairs_csv}: each row needs an input and a reference, got {row}")
+        a = _resolve(row[0], [inputs, pairs_csv.parent])
+        b = _resolve(row[1], [references, pairs_csv.parent] if references else [pairs_csv.parent])
+        if a is None or b is None:
+          if not out and row[0].lower() in ("input", "inputs", "low", "image"):
+            continue  # header
+          raise FileNotFoundError(f"{pairs_csv}: cannot find {row[0] if a is None else row[1]}")
+        out.append((a.stem, a, b))
+    return out
+  ins = {p.stem: p for p in eval_models.list_images(inputs)}
+  refs = {p.stem: p for p in eval_models.list_images(references)}
+  common = sorted(set(ins) & set(refs))
+  return [(name, ins[name], refs[name]) for name in common]
+
+
+def _resolve(name, folders):
+  p = pathlib.Path(name)
+  if p.is_absolute():
+    return p if p.exists() else None
+  for folder in folders:
+    if folder is not None and (folder / p).exists():
+      return folder / p
+  return None
+
+
+# --------------------------------------------------------------------------- modes
+
+
+def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=True):
+  """PSNR/SSIM of each model's output against the reference.
+
+  pairs: [(name, input path, reference path)]; models: {name: fn(image, E) -> output}
+  (the name 'input' may map to None: the unprocessed input as a baseline);
+  exposures: settings accepted by :func:`eval_models.exposure_map`.
+  Returns {'images': [rows], 'summary': [rows per (model, exposure)]}.
+  """
+  rows = []
+  for name, in_path, ref_path in _progress(pairs, "paired", progress):
+    image = eval_models.load_image(in_path, max_size)
+    ref = eval_models.read_image(ref_path)
+    h, w = image.shape[:2]
+    rh, rw = ref.shape[:2]
+    if abs(rh / rw - h / w) > 0.01 * (h / w):
+      raise ValueError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different aspect ratios")
+    ref = eval_models.resize_image(ref, size=(h, w))
+    for setting in exposures:
+      emap = eval_models.exposure_map(setting, image)
+      for model_name, fn in models.items():
+        out = image if fn is None else fn(image, emap)
+        rows.append({
+            "name": name, "model": model_name,
+            "exposure": eval_models.exposure_label(setting) if fn is not None else "-",
+            "exposure_mean": float(emap.mean()) if fn is not None else None,
+            "height": h, "width": w,
+            "psnr": metrics.psnr(out, ref),
+            "ssim": metrics.ssim(out, ref) if min(h, w) >= 11 else float("nan"),
+        })
+      if all(fn is None for fn in models.values()):
+        break
+    # the baseline does not depend on the exposure: keep one row per image
+  rows = _dedupe_baseline(rows)
+  summary = _summarise(rows, ("model", "exposure"), ("psnr", "ssim"))
+  order = {name: i for i, name in enumerate(models)}
+  summary.sort(key=lambda s: order.get(s["model"], len(order)))  # stable: exposures keep their order
+  return {"images": rows, "summary": summary}
+
+
+def _dedupe_baseline(rows):
+  seen, out = set(), []
+  for r in rows:
+    if r["exposure"] == "-":
+      key = (r["name"], r["model"])
+      if key in seen:
+        continue
+      seen.add(key)
+    out.append(r)
+  return out
+
+
+def _summarise(rows, keys, values):
+  groups = {}
+  for r in rows:
+    groups.setdefault(tuple(r[k] for k in keys), []).append(r)
+  out = []
+  for key, group in groups.items():
+    s = dict(zip(keys, key))
+    s["count"] = len(group)
+    for v in values:
+      finite = [r[v] for r in group if r[v] is not None and math.isfinite(r[v])]
+      s[v] = float(np.mean(finite)) if finite else (float("inf") if group and v == "psnr" else float("nan"))
+    out.append(s)
+  return out
+
+
+def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_models.LOCAL_MAPS,
+                      cell=16, max_size=None, progress=True):
+  """Exposure-control errors.
+
+  images: [(name, path or float image)]; models: {name: fn(image, E) -> output}.
+  Rows: ``map='constant'`` per target with ``cell_error`` (L_sec, the headline
+  number), ``abs_error`` (|mean brightness - E|) and ``mean``; per local map one
+  row per region (``cell_error`` over the 16x16 cells wholly inside the region)
+  and one ``region='contrast'`` row comparing the brightness difference between
+  the two regions with the targets' difference.
+  """
+  rows = []
+  for name, src in _progress(images, "exposure", progress):
+    image = eval_models.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
+    h, w = image.shape[:2]
+    for model_name, fn in models.items():
+      for e in targets:
+        emap = np.full((h, w), e, np.float32)
+        out = fn(image, emap)
+        mean = float(metrics.brightness(out).mean())
+        rows.append({"name": name, "model": model_name, "map": "constant", "region": "all",
+                     "target": float(e), "mean": mean, "abs_error": abs(mean - e),
+                     "cell_error": metrics.exposure_error(out, emap, cell)})
+      for kind in local_maps:
+        emap, regions = eval_models.local_map(kind, h, w)
+        out = fn(image, emap)
+        stats = {}
+        for region, mask in regions.items():
+          st = metrics.region_exposure(out, emap, mask, cell)
+          stats[region] = st
+          rows.append({"name": name, "model": model_name, "map": kind, "region": region,
+                       "target": st["target"], "mean": st["mean"], "abs_error": st["abs_error"],
+                       "cell_error": st["cell_error"]})
+        (ra, a), (rb, b) = list(stats.items())
+        target = a["target"] - b["target"]
+        achieved = a["mean"] - b["mean"]
+        rows.append({"name": name, "model": model_name, "map": kind, "region": "contrast",
+                     "target": target, "mean": achieved, "abs_error": abs(achieved - target),
+                     "cell_error": float("nan")})
+  summary = _summarise(rows, ("model", "map", "region", "target"), ("mean", "abs_error", "cell_error"))
+  overall = []
+  for model_name in models:
+    const = [r for r in rows if r["model"] == model_name and r["map"] == "constant"]
+    local = [r for r in rows if r["model"] == model_name and r["map"] != "constant"
+             and r["region"] != "contrast"]
+    contrast = [r for r in rows if r["model"] == model_name and r["region"] == "contrast"]
+    overall.append({"model": model_name,
+                    "constant_cell_error": _mean(r["cell_error"] for r in const),
+                    "constant_abs_error": _mean(r["abs_error"] for r in const),
+                    "local_region_abs_error": _mean(r["abs_error"] for r in local),
+                    "local_region_cell_error": _mean(r["cell_error"] for r in local),
+                    "local_contrast_ratio": _mean(r["mean"] / r["target"] for r in contrast
+                                                  if r["target"])})
+  return {"images": rows, "summary": summary, "overall": overall}
+
+
+def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=None, progress=True):
+  """Student vs teacher on the same exposure maps: PSNR, SSIM, Pearson r, mean |difference|."""
+  rows = []
+  for name, src in _progress(images, "fidelity", progress):
+    image = eval_models.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
+    h, w = image.shape[:2]
+    for setting in exposures:
+      emap = eval_models.exposure_map(setting, image)
+      t = teacher(image, emap)
+      s = student(image, emap)
+      rows.append({"name": name, "exposure": eval_models.exposure_label(setting),
+                   "exposure_mean": float(emap.mean()), "height": h, "width": w,
+                   "psnr": metrics.psnr(s, t),
+                   "ssim": metrics.ssim(s, t) if min(h, w) >= 11 else float("nan"),
+                   "pearson": metrics.pearson(s, t),
+                   "mae": float(np.mean(np.abs(s.astype(np.float64) - t)))})
+  summary = _summarise(rows, ("exposure",), ("psnr", "ssim", "pearson", "mae"))
+  if len(summary) > 1:
+    summary.append(dict({"exposure": "all", "count": len(rows)},
+                        **{v: _mean(r[v] for r in rows if r[v] is not None and math.isfinite(r[v]))
+                           for v in ("psnr", "ssim", "pearson", "mae")}))
+  return {"images": rows, "summary": summary}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def write_json(path, result):
+  text = json.dumps(_clean(result), indent=2)
+  if str(path) == "-":
+    print(text)
+  else:
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pathlib.Path(path).write_text(text + "\n")
+
+
+def write_csv(path, rows):
+  """Per-image rows as CSV (the union of all keys, in first-seen order)."""
+  fields = []
+  for r in rows:
+    fields.extend(k for k in r if k not in fields)
+  f = sys.stdout if str(path) == "-" else None
+  if f is None:
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "w", newline="")
+  try:
+    writer = csv.DictWriter(f, fieldnames=fields)
+    writer.writeheader()
+    for r in rows:
+      writer.writerow({k: _fmt_csv(r.get(k)) for k in fields})
+  finally:
+    if f is not sys.stdout:
+      f.close()
+
+
+def _fmt_csv(v):
+  if v is None:
+    return ""
+  if isinstance(v, float):
+    return f"{v:.6g}"
+  return v
+
+
+def format_table(rows, columns):
+  """A plain-text table of ``rows`` (dicts) for the terminal."""
+  def cell(v):
+    if v is None:
+      return "-"
+    if isinstance(v, float):
+      return "nan" if math.isnan(v) else ("inf" if math.isinf(v) else f"{v:.4f}")
+    return str(v)
+  table = [[c for c in columns]] + [[cell(r.get(c)) for c in columns] for r in rows]
+  widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+  lines = ["  ".join(v.rjust(widths[i]) if i else v.ljust(widths[i]) for i, v in enumerate(row))
+           for row in table]
+  lines.insert(1, "  ".join("-" * w for w in widths))
+  return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def build_parser():
+  parser = argparse.ArgumentParser(
+      prog="cudi evaluate",
+      description="Measure a CuDi student (and teacher): paired PSNR/SSIM, exposure control, "
+                  "teacher/student fidelity.")
+  sub = parser.add_subparsers(dest="mode", required=True, metavar="MODE")
+
+  def common(p, exposure=True):
+    p.add_argument("--student", metavar="PATH",
+                   help="student weights (.npz export or training workdir; default: packaged weights)")
+    p.add_argument("--teacher", metavar="PATH",
+                   help="teacher weights (.npz export or training workdir); needs JAX")
+    p.add_argument("--max-size", type=int, default=None, metavar="N",
+                   help="downscale photos so the longer side is at most N pixels")
+    if exposure:
+      p.add_argument("--exposure", action="append", metavar="E",
+                     help="exposure setting: a number in [0, 1], under, over, auto, adaptive or a "
+                          "map image; repeat for several (default: auto)")
+    p.add_argument("--tile", type=int, default=512, metavar="N",
+                   help="teacher tile size in pixels (0: whole images; default 512)")
+    p.add_argument("--tile-margin", type=int, default=64, metavar="N",
+                   help="context pixels around each teacher tile (default 64)")
+    p.add_argument("--json", metavar="FILE", help="write all results as JSON ('-': stdout)")
+    p.add_argument("--csv", metavar="FILE", help="write the per-image rows as CSV ('-': stdout)")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="use the first N images only")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+
+  p = sub.add_parser("paired", help="PSNR/SSIM against reference images",
+                     description="Enhance INPUTS and compare with REFERENCES (matched by file name "
+                                 "without extension, or listed in --pairs).")
+  p.add_argument("inputs", help="folder of input photos")
+  p.add_argument("references", nargs="?", help="folder of reference photos")
+  p.add_argument("--pairs", metavar="CSV", help="CSV of (input, reference) paths instead of name matching")
+  p.add_argument("--models", default=None, metavar="LIST",
+                 help="comma-separated: student, teacher, input (the unprocessed input as a baseline); "
+                      "default: student, plus teacher when --teacher is given")
+  common(p)
+
+  p = sub.add_parser("exposure", help="exposure-control error for targets 0.2..0.8 and local maps",
+                     description="For each photo and target E, the mean over 16x16 cells of "
+                                 "|mean RGB brightness - E| (the L_sec definition), and the error "
+                                 "inside each region of two-region maps.")
+  p.add_argument("inputs", nargs="+", help="photos or folders")
+  p.add_argument("--targets", default=",".join(f"{t:g}" for t in DEFAULT_TARGETS), metavar="LIST",
+                 help="comma-separated constant targets (default 0.2,...,0.8)")
+  p.add_argument("--local", default=",".join(eval_models.LOCAL_MAPS), metavar="LIST",
+                 help="two-region maps: halves (left 0.3 / right 0.7), ellipse (0.7 in a centred "
+                      "ellipse, 0.3 outside); '' for none")
+  p.add_argument("--cell", type=int, default=16, help="cell size of the brightness error (default 16)")
+  common(p, exposure=False)
+
+  p = sub.add_parser("fidelity", help="student vs teacher PSNR/SSIM/Pearson (needs --teacher)",
+                     description="Run teacher and student on the same exposure maps and compare.")
+  p.add_argument("inputs", nargs="+", help="photos or folders")
+  common(p)
+  return parser
+
+
+def _load_models(args, names):
+  models = {}
+  if "student" in names:
+    models["student"] = eval_models.student_function(eval_models.load_student_model(args.student))
+  if "teacher" in names:
+    if not args.teacher:
+      raise SystemExit("cudi evaluate: error: the teacher needs --teacher PATH")
+    models["teacher"] = eval_models.load_teacher_runner(
+        args.teacher, tile=args.tile or None, margin=args.tile_margin)
+  if "input" in names:
+    models["input"] = None
+  return models
+
+
+def _images(args):
+  paths = eval_models.list_images(args.inputs)
+  if args.limit:
+    paths = paths[: args.limit]
+  if not paths:
+    raise SystemExit(f"cudi evaluate: error: no images found in {' '.join(map(str, args.inputs))}")
+  return [(p.stem, p) for p in paths]
+
+
+def main(argv=None):
+  args = build_parser().parse_args(argv)
+  progress = not args.quiet
+  started = time.time()
+  settings = {"mode": args.mode, "student": args.student or "packaged", "teacher": args.teacher,
+              "max_size": args.max_size}
+  try:
+    if args.mode in ("paired", "fidelity"):
+      exposures = [eval_models.parse_exposure(e) for e in (args.exposure or ["auto"])]
+      settings["exposures"] = [eval_models.exposure_label(e) for e in exposures]
+    if args.mode == "paired":
+      if args.references is None and args.pairs is None:
+        raise SystemExit("cudi evaluate paired: error: give a REFERENCES folder or --pairs CSV")
+      names = (args.models.split(",") if args.models
+               else ["student"] + (["teacher"] if args.teacher else []))
+      names = [n.strip() for n in names if n.strip()]
+      unknown = set(names) - {"student", "teacher", "input"}
+      if unknown:
+        raise SystemExit(f"cudi evaluate: error: unknown model(s) {sorted(unknown)}")
+      pairs = match_pairs(args.inputs, args.references, args.pairs)
+      if args.limit:
+        pairs = pairs[: args.limit]
+      if not pairs:
+        raise SystemExit("cudi evaluate paired: error: no input/reference pairs found")
+      result = evaluate_paired(pairs, _load_models(args, names), exposures, args.max_size, progress)
+      columns = ("model", "exposure", "count", "psnr", "ssim")
+    elif args.mode == "exposure":
+      targets = [float(t) for t in args.targets.split(",") if t.strip()]
+      local = [k.strip() for k in args.local.split(",") if k.strip()]
+      for k in local:
+        if k not in eval_models.LOCAL_MAPS:
+          raise SystemExit(f"cudi evaluate: error: unknown local map {k!r}")
+      names = ["student"] + (["teacher"] if args.teacher else [])
+      settings.update(targets=targets, local_maps=local, cell=args.cell)
+      result = evaluate_exposure(_images(args), _load_models(args, names), targets, local,
+                                 args.cell, args.max_size, progress)
+      columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error")
+    else:
+      if not args.teacher:
+        raise SystemExit("cudi evaluate fidelity: error: --teacher PATH is required")
+      models = _load_models(args, ["student", "teacher"])
+      result = evaluate_fidelity(_images(args), models["student"], models["teacher"], exposures,
+                                 args.max_size, progress)
+      columns = ("exposure", "count", "psnr", "ssim", "pearson", "mae")
+  except (FileNotFoundError, ValueError) as err:
+    print(f"cudi evaluate: error: {err}", file=sys.stderr)
+    return 2
+  settings["seconds"] = round(time.time() - started, 2)
+  result = dict({"settings": settings}, **result)
+  if args.json:
+    write_json(args.json, result)
+  if args.csv:
+    write_csv(args.csv, result["images"])
+  if not args.quiet and args.json != "-" and args.csv != "-":
+    print(format_table(result["summary"], columns))
+    if "overall" in result:
+      print()
+      print(format_table(result["overall"], ("model", "constant_cell_error", "constant_abs_error",
+                                             "local_region_abs_error", "local_contrast_ratio")))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,321 @@
+"""Training library: train state, jitted data-parallel steps, the training loop.
+
+``train_and_evaluate(config, workdir)`` is what ``train.py`` runs and what the
+tests call. Data parallelism uses ``jax.jit`` with shardings over a 1-D mesh of
+every device of every host: the state is replicated (``P()``), the batch is split
+on its leading axis (``P('data')``), the loss is a mean over the global batch and
+XLA inserts the gradient all-reduce. We use jit rather than ``shard_map`` because
+the step has no per-device logic that needs writing by hand, so the compiler is
+free to choose the collectives, and the same code runs unchanged on one device.
+(``pmap`` is in maintenance mode.)
+"""
+import functools
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+from cudi_jax import checkpoints
+from cudi_jax import curves
+from cudi_jax import data as data_lib
+from cudi_jax import losses
+from cudi_jax import models
+
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a step changes: a pytree of arrays, replicated over the mesh."""
+
+  step: jax.Array
+  params: Any
+  opt_state: Any
+  rng: jax.Array  # raw uint32 key data (checkpoint-friendly)
+
+
+class NonFiniteError(RuntimeError):
+  pass
+
+
+def compute_dtype(config):
+  try:
+    return DTYPES[config.get("compute_dtype", "float32")]
+  except KeyError:
+    raise ValueError(f"compute_dtype must be one of {sorted(DTYPES)}") from None
+
+
+def teacher_from_config(teacher_config, dtype=jnp.float32):
+  return models.Teacher(width=teacher_config.width,
+                        multipliers=tuple(teacher_config.multipliers),
+                        convs_per_block=teacher_config.convs_per_block,
+                        num_iterations=teacher_config.get("num_iterations", curves.NUM_ITERATIONS),
+                        dtype=dtype)
+
+
+def student_from_config(student_config, dtype=jnp.float32):
+  return models.Student(width=student_config.width,
+                        depthwise_impl=student_config.get("depthwise_impl", "auto"), dtype=dtype)
+
+
+def make_optimizer(config):
+  """Adam (torch-style coupled weight decay, as Zero-DCE) with optional global-norm clipping."""
+  parts = []
+  if config.get("grad_clip_norm"):
+    parts.append(optax.clip_by_global_norm(config.grad_clip_norm))
+  if config.get("weight_decay"):
+    parts.append(optax.add_decayed_weights(config.weight_decay))
+  parts.append(optax.scale_by_adam(b1=config.get("b1", 0.9), b2=config.get("b2", 0.999)))
+  parts.append(optax.scale_by_learning_rate(config.learning_rate))
+  return optax.chain(*parts)
+
+
+def init_state(model, optimizer, config, image_size=32):
+  rng = jax.random.key(config.seed)
+  init_rng, state_rng = jax.random.split(rng)
+  image = jnp.zeros((1, image_size, image_size, 3), jnp.float32)
+  emap = jnp.zeros((1, image_size, image_size, 1), jnp.float32)
+  params = model.init(init_rng, image, emap)["params"]
+  return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                    opt_state=optimizer.init(params), rng=jax.random.key_data(state_rng))
+
+
+def _apply_gradients(state, grads, optimizer):
+  updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  return state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+
+
+def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_cell=16,
+                 squared_exposure=False):
+  """One teacher update on zero-reference losses -> (new state, metrics).
+
+  batch: image (B, P, P, 3), exposure (B, P, P, 1). ``rng`` is unused by the
+  deterministic teacher but kept so every step has the same signature.
+  """
+  del rng
+  image, emap = batch["image"], batch["exposure"]
+
+  def loss_fn(params):
+    maps = model.apply({"params": params}, image, emap)
+    output = models.teacher_enhance(maps, image)
+    terms = losses.teacher_losses(output, image, emap, maps, loss_weights, exposure_cell,
+                                  squared_exposure)
+    return terms["total"], terms
+
+  (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  metrics = {f"loss/{k}": v for k, v in terms.items()}
+  metrics["grad_norm"] = optax.global_norm(grads)
+  return _apply_gradients(state, grads, optimizer), metrics
+
+
+def student_step(state, batch, rng, teacher_params, *, model, teacher, optimizer):
+  """One distillation update: the frozen teacher's output is computed in the same
+  jitted step (no stored targets); L1 between the student's unclipped tangent line
+  ``K * I + B`` and the teacher's curve output -> (new state, metrics)."""
+  del rng
+  image, emap = batch["image"], batch["exposure"]
+  maps = teacher.apply({"params": teacher_params}, image, emap)
+  target = jax.lax.stop_gradient(models.teacher_enhance(maps, image))
+
+  def loss_fn(params):
+    k, b = model.apply({"params": params}, image, emap)
+    output = curves.tangent_line(k, b, image, clip=False)
+    return losses.distillation_loss(output, target), output
+
+  (loss, output), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  metrics = {
+      "loss/distill": loss,
+      "loss/distill_clipped": jnp.mean(jnp.abs(jnp.clip(output, 0, 1) - target)),
+      "grad_norm": optax.global_norm(grads),
+  }
+  return _apply_gradients(state, grads, optimizer), metrics
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def make_mesh(devices=None):
+  """A 1-D 'data' mesh over the given devices (default: every device of every host)."""
+  devices = jax.devices() if devices is None else devices
+  return jax.sharding.Mesh(np.asarray(devices), ("data",))
+
+
+def check_batch_size(global_batch, mesh):
+  n = mesh.devices.size
+  if global_batch % n:
+    raise ValueError(f"global batch size {global_batch} is not divisible by the "
+                     f"{n} devices; choose a multiple of {n} (--config.batch_size)")
+  if global_batch % jax.process_count():
+    raise ValueError(f"global batch size {global_batch} is not divisible by the "
+                     f"{jax.process_count()} processes")
+
+
+class Trainer:
+  """Builds the model, optimizer and jitted step for a config (teacher or student)."""
+
+  def __init__(self, config, mesh=None):
+    self.config = config
+    self.kind = config.model
+    self.mesh = mesh if mesh is not None else make_mesh()
+    check_batch_size(config.batch_size, self.mesh)
+    self.replicated = NamedSharding(self.mesh, P())
+    self.batch_sharding = NamedSharding(self.mesh, P("data"))
+    dtype = compute_dtype(config)
+    self.optimizer = make_optimizer(config)
+    self.teacher_params = None
+    if self.kind == "teacher":
+      self.model = teacher_from_config(config.teacher, dtype)
+      step = functools.partial(teacher_step, model=self.model, optimizer=self.optimizer,
+                               loss_weights=dict(config.loss_weights),
+                               exposure_cell=config.get("exposure_cell", 16),
+                               squared_exposure=config.get("squared_exposure", False))
+      in_shardings = (self.replicated, self.batch_sharding, self.replicated)
+    elif self.kind == "student":
+      self.model = student_from_config(config.student, dtype)
+      loaded = checkpoints.load_teacher_for_distillation(config.teacher_checkpoint)
+      self.teacher = teacher_from_config(loaded.teacher_config, dtype)
+      self.teacher_params = jax.device_put(loaded.params, self.replicated)
+      self.teacher_step = loaded.step
+      step = functools.partial(student_step, model=self.model, teacher=self.teacher,
+                               optimizer=self.optimizer)
+      in_shardings = (self.replicated, self.batch_sharding, self.replicated, self.replicated)
+    else:
+      raise ValueError(f"config.model must be 'teacher' or 'student', got {self.kind!r}")
+    self._step = jax.jit(step, in_shardings=in_shardings,
+                         out_shardings=(self.replicated, self.replicated), donate_argnums=0)
+
+  def init_state(self):
+    state = init_state(self.model, self.optimizer, self.config)
+    return jax.device_put(state, self.replicated)
+
+  def global_batch(self, local_batch):
+    """Process-local NumPy batch -> global arrays sharded over the mesh."""
+    return {k: jax.make_array_from_process_local_data(self.batch_sharding, v)
+            for k, v in local_batch.items()}
+
+  def step(self, state, batch):
+    rng = jax.random.fold_in(jax.random.wrap_key_data(state.rng), state.step)
+    rng = jax.random.key_data(rng)
+    if self.kind == "teacher":
+      return self._step(state, batch, rng)
+    return self._step(state, batch, rng, self.teacher_params)
+
+
+# --------------------------------------------------------------------------- loop
+
+
+def _to_float_dict(metrics):
+  return {k: float(v) for k, v in jax.device_get(metrics).items()}
+
+
+def _finite(metrics):
+  return all(np.isfinite(v) for v in metrics.values())
+
+
+def _truncate_metrics(path, last_step):
+  """Drops logged lines after ``last_step`` (they will be logged again on resume)."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    lines = [line for line in f if line.strip() and json.loads(line)["step"] <= last_step]
+  with open(path, "w") as f:
+    f.writelines(lines)
+
+
+def train_and_evaluate(config, workdir, progress=True):
+  """Trains ``config.model`` for ``config.num_steps`` steps in ``workdir``; resumes from
+  the latest checkpoint there. Returns the final TrainState."""
+  workdir = os.path.abspath(os.path.expanduser(workdir))
+  os.makedirs(workdir, exist_ok=True)
+  is_main = jax.process_index() == 0
+  trainer = Trainer(config)
+  state = trainer.init_state()
+  manager = checkpoints.make_manager(workdir, config.get("keep_checkpoints", 3))
+  start_step = 0
+  if manager.latest_step() is not None:
+    state, meta = checkpoints.restore(manager, state)
+    start_step = int(meta["data"]["next_batch"])
+    print(f"Resuming from step {start_step} in {workdir}", file=sys.stderr)
+  if is_main:
+    checkpoints.write_config(workdir, config)
+    _truncate_metrics(os.path.join(workdir, "metrics.jsonl"), start_step)
+
+  local_batch = config.batch_size // jax.process_count()
+  print(f"{config.model}: global batch {config.batch_size}, per process {local_batch}, "
+        f"per device {config.batch_size // trainer.mesh.devices.size}, "
+        f"{trainer.mesh.devices.size} devices, {jax.process_count()} processes, "
+        f"{sum(x.size for x in jax.tree.leaves(state.params)):,} parameters", file=sys.stderr)
+  dataset, examples = data_lib.make_dataset(config.data, local_batch, config.seed,
+                                            jax.process_index(), jax.process_count())
+  batches = data_lib.batch_iterator(dataset, start_step, config.data.get("num_threads", 4),
+                                    config.data.get("prefetch", 8))
+
+  def save(step, state):
+    meta = {"data": {"next_batch": step, "seed": config.seed}, "kind": config.model}
+    checkpoints.save(manager, step, state, meta)
+
+  bar = None
+  if progress and is_main:
+    from tqdm.auto import tqdm
+    bar = tqdm(total=config.num_steps, initial=start_step, desc=config.model, unit="step",
+               dynamic_ncols=True, mininterval=1.0)
+  pending = []  # Device metrics since the last check, checked before logging or saving.
+  log_every = config.get("log_every", 50)
+  ckpt_every = config.get("checkpoint_every", 500)
+  metrics_path = os.path.join(workdir, "metrics.jsonl")
+  last_saved = start_step
+  t_last, step_last = time.perf_counter(), start_step
+
+  def check_pending():
+    for step_i, m in pending:
+      values = _to_float_dict(m)
+      if not _finite(values):
+        raise NonFiniteError(
+            f"non-finite loss or gradient at step {step_i} ({values}); stopping. The last "
+            f"good checkpoint is step {last_saved} in {workdir}; lower the learning rate or "
+            f"enable --config.grad_clip_norm and re-run to resume from it.")
+      yield step_i, values
+    pending.clear()
+
+  try:
+    for step in range(start_step + 1, config.num_steps + 1):
+      state, metrics = trainer.step(state, trainer.global_batch(next(batches)))
+      pending.append((step, metrics))
+      if step % log_every == 0 or step == config.num_steps or step % ckpt_every == 0:
+        checked = list(check_pending())
+        now = time.perf_counter()
+        rate = (step - step_last) * config.batch_size / max(now - t_last, 1e-9)
+        t_last, step_last = now, step
+        step_i, values = checked[-1]
+        if step % log_every == 0 or step == config.num_steps:
+          values = dict(values, step=step, images_per_sec=rate,
+                        skipped_images=examples.skipped.count)
+          if is_main:
+            with open(metrics_path, "a") as f:
+              f.write(json.dumps(values) + "\n")
+          if bar is not None:
+            bar.set_postfix(loss=f"{values.get('loss/total', values.get('loss/distill')):.4f}",
+                            img_s=f"{rate:.1f}")
+        if step % ckpt_every == 0 or step == config.num_steps:
+          save(step, state)
+          last_saved = step
+      if bar is not None:
+        bar.update(1)
+  finally:
+    if bar is not None:
+      bar.close()
+    manager.wait_until_finished()
+    if examples.skipped.count:
+      print(f"skipped {examples.skipped.count} reads of unreadable images, e.g. "
+            f"{examples.skipped.examples[:3]}", file=sys.stderr)
+  manager.close()
+  return state

@@ -1,0 +1,237 @@
+"""Exposure maps: training draws, inference presets / adaptive / user maps, and errors."""
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cudi_jax import exposure as ex
+from cudi_jax.exposure import ExposureError
+
+
+def gray_image(values):
+  """(H, W) gray levels -> (H, W, 3) float32 image."""
+  v = np.asarray(values, np.float32)
+  return np.repeat(v[..., None], 3, axis=-1)
+
+
+# --------------------------------------------------------------------------- training maps
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_training_map_two_values_in_range(seed):
+  m = ex.training_map(seed, 48, 80)
+  assert m.shape == (48, 80) and m.dtype == np.float32
+  values = np.unique(m)
+  assert 1 <= len(values) <= 2
+  assert values.min() >= 0.2 and values.max() <= 0.8
+
+
+def test_training_maps_mostly_have_two_regions():
+  counts = [len(np.unique(ex.training_map(seed, 40, 56))) for seed in range(20)]
+  assert all(c in (1, 2) for c in counts)
+  assert sum(c == 2 for c in counts) >= 15
+
+
+def test_training_map_seeding():
+  a = ex.training_map(7, 32, 40)
+  np.testing.assert_array_equal(a, ex.training_map(7, 32, 40))
+  np.testing.assert_array_equal(a, ex.training_map(np.random.default_rng(7), 32, 40))
+  assert not np.array_equal(a, ex.training_map(8, 32, 40))
+  # a Generator advances: two successive draws differ
+  rng = np.random.default_rng(3)
+  assert not np.array_equal(ex.training_map(rng, 32, 40), ex.training_map(rng, 32, 40))
+
+
+def test_training_map_value_range_and_shape_choice():
+  for seed in range(5):
+    m = ex.training_map(seed, 30, 30, value_range=(0.4, 0.45), shapes=("half_plane",))
+    assert m.min() >= 0.4 and m.max() <= 0.45
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 3), (7, 1)])
+def test_training_map_tiny_sizes(size):
+  m = ex.training_map(0, *size)
+  assert m.shape == size and np.all((m >= 0.2) & (m <= 0.8))
+
+
+@pytest.mark.parametrize("shape", ex.SHAPES)
+def test_every_shape_gives_non_trivial_masks(shape):
+  fractions = []
+  for seed in range(10):
+    mask = ex.random_region(np.random.default_rng(seed), 64, 96, shape)
+    assert mask.shape == (64, 96) and mask.dtype == bool
+    fractions.append(mask.mean())
+  fractions = np.array(fractions)
+  non_trivial = (fractions >= 0.01) & (fractions <= 0.99)
+  assert non_trivial.sum() >= 7, fractions
+  assert len(np.unique(np.round(fractions, 4))) >= 5     # the masks really vary with the seed
+
+
+# --------------------------------------------------------------------------- inference: constants, presets
+
+
+def test_constant_and_presets():
+  img = gray_image(np.full((5, 7), 0.3))
+  m = ex.inference_map(0.3, img)
+  assert m.shape == (5, 7) and m.dtype == np.float32 and np.all(m == np.float32(0.3))
+  assert np.all(ex.inference_map("under", img) == np.float32(0.55))
+  assert np.all(ex.inference_map("over", img) == np.float32(0.25))
+  assert np.all(ex.inference_map(" Under ", img) == np.float32(0.55))
+  assert np.all(ex.inference_map("0.7", img) == np.float32(0.7))      # numeric strings
+  assert np.all(ex.inference_map(np.float64(1.0), img) == 1.0)
+  assert np.all(ex.inference_map(0, img) == 0.0)
+  assert ex.PRESETS == {"under": 0.55, "over": 0.25}
+
+
+def test_auto_preset():
+  bright = gray_image(np.full((4, 6), 0.8))
+  dark = gray_image(np.full((4, 6), 0.1))
+  assert ex.auto_preset(bright) == "over" and ex.auto_preset(dark) == "under"
+  assert np.all(ex.inference_map("auto", bright) == np.float32(0.25))
+  assert np.all(ex.inference_map("auto", dark) == np.float32(0.55))
+  # luminance, not the RGB mean: pure green (Y = 0.587) is bright, pure blue (0.114) dark
+  green = np.zeros((2, 2, 3), np.float32); green[..., 1] = 1.0
+  blue = np.zeros((2, 2, 3), np.float32); blue[..., 2] = 1.0
+  assert ex.auto_preset(green) == "over" and ex.auto_preset(blue) == "under"
+  assert ex.auto_preset(gray_image(np.full((2, 2), 0.52))) == "over"
+  assert ex.auto_preset(gray_image(np.full((2, 2), 0.48))) == "under"
+
+
+# --------------------------------------------------------------------------- adaptive map
+
+
+def test_adaptive_map_gray_hand_values():
+  # Y = [0.1, 0.3, 0.9], mean 13/30; d = mean - Y; min-max to [-1, 1] -> [1, 0.5, -1]
+  img = gray_image([[0.1, 0.3, 0.9]])
+  m = ex.adaptive_map(img)
+  assert m.dtype == np.float32 and m.shape == (1, 3)
+  np.testing.assert_allclose(m, [[0.70, 0.625, 0.40]], atol=1e-6)
+  np.testing.assert_allclose(ex.inference_map("adaptive", img), m, atol=0)
+
+
+def test_adaptive_map_uses_bt601_luminance():
+  img = np.eye(3, dtype=np.float32)[None]          # red, green, blue pixels: Y = .299, .587, .114
+  m = ex.adaptive_map(img)[0]
+  assert m[2] == pytest.approx(0.55 + 0.15, abs=1e-6)   # darkest (blue) -> S + A
+  assert m[1] == pytest.approx(0.55 - 0.15, abs=1e-6)   # brightest (green) -> S - A
+  red = 2 * (0.587 - 0.299) / (0.587 - 0.114) - 1       # 0.21776
+  assert m[0] == pytest.approx(0.55 + 0.15 * red, abs=1e-6)
+
+
+def test_adaptive_map_options_and_flat_image():
+  img = gray_image([[0.2, 0.4], [0.6, 0.8]])
+  m = ex.adaptive_map(img, strength=0.3, base=0.5)
+  np.testing.assert_allclose(m, [[0.8, 0.6], [0.4, 0.2]], atol=1e-6)
+  flat = ex.adaptive_map(gray_image(np.full((3, 4), 0.42)))
+  assert flat.dtype == np.float32 and np.all(flat == np.float32(0.55))
+  # clipped to [0, 1] for extreme settings
+  m = ex.adaptive_map(img, strength=0.9, base=0.5)
+  assert m.min() == 0.0 and m.max() == 1.0
+
+
+# --------------------------------------------------------------------------- user maps
+
+
+def test_user_map_integer_scaling():
+  img = gray_image(np.zeros((2, 2)))
+  u8 = np.array([[0, 255], [51, 102]], np.uint8)
+  np.testing.assert_allclose(ex.inference_map(u8, img), [[0, 1], [0.2, 0.4]], atol=1e-7)
+  u16 = np.array([[0, 65535], [13107, 32768]], np.uint16)
+  np.testing.assert_allclose(ex.inference_map(u16, img), [[0, 1], [0.2, 32768 / 65535]], atol=1e-7)
+  out = ex.inference_map(u8[..., None], img)                          # (H, W, 1) accepted
+  assert out.shape == (2, 2) and out.dtype == np.float32
+  np.testing.assert_allclose(out, [[0, 1], [0.2, 0.4]], atol=1e-7)
+  np.testing.assert_array_equal(ex.inference_map(np.array([[True, False], [False, True]]), img),
+                                [[1, 0], [0, 1]])
+  f = np.array([[0.0, 0.25], [0.5, 1.0]])                             # float64 in [0, 1]
+  got = ex.inference_map(f, img)
+  assert got.dtype == np.float32
+  np.testing.assert_allclose(got, f, atol=1e-7)
+
+
+def test_user_map_resized_to_photo():
+  img = gray_image(np.zeros((3, 4)))
+  # a 1 x 2 ramp [0, 1] resized bilinearly (half-pixel centres, clamped) to width 4
+  got = ex.inference_map(np.array([[0.0, 1.0]], np.float32), img)
+  assert got.shape == (3, 4) and got.dtype == np.float32
+  np.testing.assert_allclose(got, np.tile([0.0, 0.25, 0.75, 1.0], (3, 1)), atol=1e-6)
+  # constant maps stay constant when shrunk too; uint8 is scaled before resizing
+  big = np.full((40, 50), 204, np.uint8)
+  np.testing.assert_allclose(ex.inference_map(big, img), 0.8, atol=1e-6)
+  rng = np.random.default_rng(0)
+  small = ex.map_from_array(rng.uniform(0, 1, (9, 9)), 30, 20)
+  assert small.shape == (30, 20) and 0 <= small.min() and small.max() <= 1
+
+
+def test_user_map_from_png_files(tmp_path):
+  img = gray_image(np.zeros((2, 3)))
+  u8 = np.array([[0, 51, 255], [102, 153, 204]], np.uint8)
+  path = tmp_path / "map8.png"
+  Image.fromarray(u8).save(path)
+  expected = u8 / 255.0
+  np.testing.assert_allclose(ex.inference_map(path, img), expected, atol=1e-6)   # os.PathLike
+  np.testing.assert_allclose(ex.map_from_file(str(path), 2, 3), expected, atol=1e-6)
+  # resized to the photo
+  got = ex.inference_map(path, gray_image(np.zeros((4, 6))))
+  assert got.shape == (4, 6) and got.min() >= 0 and got.max() <= 1
+  # 16-bit grayscale
+  u16 = np.array([[0, 65535, 32768], [1000, 30000, 13107]], np.uint16)
+  p16 = tmp_path / "map16.png"
+  Image.fromarray(u16).save(p16)
+  np.testing.assert_allclose(ex.inference_map(p16, img), u16 / 65535.0, atol=1e-6)
+  # colour file -> luminance (PIL 'L': 299/587/114 per mille)
+  rgb = np.zeros((1, 2, 3), np.uint8); rgb[0, 0, 0] = 255; rgb[0, 1, 1] = 255
+  prgb = tmp_path / "rgb.png"
+  Image.fromarray(rgb).save(prgb)
+  np.testing.assert_allclose(ex.map_from_file(prgb, 1, 2) * 255, [[76, 150]], atol=0.51)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, float("nan"), float("inf"), "1.2", "-0.5"])
+def test_bad_constant_values(value):
+  img = gray_image(np.zeros((2, 2)))
+  with pytest.raises(ExposureError):
+    ex.inference_map(value, img)
+
+
+@pytest.mark.parametrize("value", ["bright", "", "under!", "nan"])
+def test_bad_strings(value):
+  with pytest.raises(ExposureError):
+    ex.inference_map(value, gray_image(np.zeros((2, 2))))
+
+
+@pytest.mark.parametrize("array", [
+    np.array([[0.2, 1.2]]),                     # above 1
+    np.array([[-0.1, 0.5]]),                    # below 0
+    np.array([[0.5, np.nan]]),                  # NaN
+    np.array([[0.5, np.inf]]),                  # inf
+    np.zeros(5),                                # 1-D
+    np.zeros((2, 2, 3)),                        # RGB-like
+    np.zeros((1, 2, 2, 1)),                     # 4-D
+    np.zeros((0, 4)),                           # empty
+    np.array([[-3, 5]], np.int16),              # negative integers
+])
+def test_bad_map_arrays(array):
+  with pytest.raises(ExposureError):
+    ex.inference_map(array, gray_image(np.zeros((2, 2))))
+
+
+def test_unreadable_files(tmp_path):
+  img = gray_image(np.zeros((2, 2)))
+  bogus = tmp_path / "not_an_image.png"
+  bogus.write_text("this is not a PNG")
+  with pytest.raises(ExposureError):
+    ex.inference_map(bogus, img)
+  with pytest.raises(ExposureError):
+    ex.map_from_file(tmp_path / "missing.png", 2, 2)
+
+
+def test_exposure_error_is_value_error():
+  assert issubclass(ExposureError, ValueError)
+  with pytest.raises(ValueError):
+    ex.constant_map(2.0, 2, 2)
+  assert ex.check_value("0.25") == 0.25 and ex.check_value(1) == 1.0
+  assert math.isclose(ex.constant_map(0.4, 2, 3).sum(), 6 * 0.4, rel_tol=1e-6)

@@ -1,0 +1,48 @@
+"""Trains a CuDi teacher or student.
+
+    python train.py --config configs/teacher.py --workdir runs/teacher \
+        --config.data.path=IMAGE_DIR            # or --config.data.tfds_name=NAME
+    python train.py --config configs/student.py --workdir runs/student \
+        --config.teacher_checkpoint=runs/teacher --config.data.path=IMAGE_DIR
+
+Re-running the same command resumes from the latest checkpoint in --workdir.
+Multi-host: run the same command on every host; jax.distributed.initialize() is
+called when --multihost is given (or the cluster environment is detected by JAX).
+"""
+import sys
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Training config file (configs/*.py).",
+                                lock_config=True)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, config.json and metrics.jsonl.")
+flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before training.")
+flags.DEFINE_bool("progress", True, "Show a progress bar.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  import jax
+  from absl import logging
+
+  logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
+  if FLAGS.multihost:
+    jax.distributed.initialize()
+  from cudi_jax import checkpoints
+  from cudi_jax import train_lib
+
+  try:
+    train_lib.train_and_evaluate(FLAGS.config, FLAGS.workdir, progress=FLAGS.progress)
+  except (train_lib.NonFiniteError, checkpoints.CheckpointError, FileNotFoundError,
+          ValueError) as err:
+    print(f"error: {err}", file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)
