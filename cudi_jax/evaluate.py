@@ -396,6 +396,10 @@ def _images(args):
 
 
 def main(argv=None):
+  """``cudi evaluate``; ``argv`` is the argument list after the sub-command name."""
+  argv = list(sys.argv[1:] if argv is None else argv)
+  if argv[:1] == ["evaluate"]:
+    argv = argv[1:]
   args = build_parser().parse_args(argv)
   progress = not args.quiet
   started = time.time()

@@ -143,19 +143,22 @@ def check_value(value):
 def map_from_array(array, height, width):
   """A user map (H', W') or (H', W', 1) array -> float32 (H, W) in [0, 1].
 
-  Integer arrays are scaled by their type's maximum (uint8 / 255, uint16 / 65535);
-  floats must already be in [0, 1]. A map of another size is resized bilinearly.
+  uint8 maps are divided by 255, uint16 by 65535; other integer types must be 0/1
+  masks; floats must already be in [0, 1]. A map of another size is resized bilinearly.
   """
   array = np.asarray(array)
   if array.ndim == 3 and array.shape[-1] == 1:
     array = array[..., 0]
   if array.ndim != 2 or min(array.shape) < 1:
     raise ExposureError(f"exposure map must be a 2-D (H, W) array, got shape {array.shape}")
-  if np.issubdtype(array.dtype, np.integer):
-    info = np.iinfo(array.dtype)
-    if info.min < 0 and array.min() < 0:
-      raise ExposureError("exposure map has negative values")
-    array = array.astype(np.float32) / float(info.max if info.max <= 65535 else array.max() or 1)
+  if array.dtype in (np.uint8, np.uint16):
+    array = array.astype(np.float32) / float(np.iinfo(array.dtype).max)
+  elif np.issubdtype(array.dtype, np.integer):
+    # Other integer types carry no scale: only a 0/1 mask is unambiguous.
+    if array.min() < 0 or array.max() > 1:
+      raise ExposureError(f"integer exposure maps must be uint8 (0-255) or uint16 (0-65535); "
+                          f"got {array.dtype} with values in [{array.min()}, {array.max()}]")
+    array = array.astype(np.float32)
   elif array.dtype == bool:
     array = array.astype(np.float32)
   else:
@@ -200,7 +203,7 @@ def inference_map(exposure, image):
   """Resolves any user exposure setting into an (H, W) float32 map for ``image``.
 
   exposure: a number in [0, 1]; 'under', 'over', 'auto' or 'adaptive'; an (H, W)
-  array; or a path to a grayscale image (``os.PathLike``).
+  array; or the path of a grayscale image file (str or ``os.PathLike``).
   image: (H, W, 3) float in [0, 1].
   """
   h, w = image.shape[:2]
@@ -212,6 +215,12 @@ def inference_map(exposure, image):
       return constant_map(PRESETS[key], h, w)
     if key == "adaptive":
       return adaptive_map(image)
+    try:
+      float(key)
+    except ValueError:
+      import os
+      if os.path.isfile(exposure):
+        return map_from_file(exposure, h, w)
     return constant_map(exposure, h, w)
   if hasattr(exposure, "__fspath__"):
     return map_from_file(exposure, h, w)

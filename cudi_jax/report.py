@@ -119,7 +119,9 @@ def _fmt_tick(v):
     return "0"
   a = abs(v)
   if a >= 1e5 or a < 1e-3:
-    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
+    mant, exp = f"{v:.2e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}e{int(exp)}"
   if a >= 100:
     return f"{v:.0f}"
   return f"{v:.4g}"
@@ -502,6 +504,7 @@ def _unique_names(paths):
 
 
 def main(argv=None):
+  """``cudi report``; ``argv`` is the argument list after the sub-command name."""
   args = build_parser().parse_args(argv)
   out_dir = pathlib.Path(args.output)
   img_dir = out_dir / "images"

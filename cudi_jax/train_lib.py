@@ -162,7 +162,9 @@ def check_batch_size(global_batch, mesh):
 class Trainer:
   """Builds the model, optimizer and jitted step for a config (teacher or student)."""
 
-  def __init__(self, config, mesh=None):
+  def __init__(self, config, mesh=None, teacher=None):
+    """teacher: optional (teacher config, params) for a student, instead of
+    loading ``config.teacher_checkpoint``."""
     self.config = config
     self.kind = config.model
     self.mesh = mesh if mesh is not None else make_mesh()
@@ -181,10 +183,11 @@ class Trainer:
       in_shardings = (self.replicated, self.batch_sharding, self.replicated)
     elif self.kind == "student":
       self.model = student_from_config(config.student, dtype)
-      loaded = checkpoints.load_teacher_for_distillation(config.teacher_checkpoint)
-      self.teacher = teacher_from_config(loaded.teacher_config, dtype)
-      self.teacher_params = jax.device_put(loaded.params, self.replicated)
-      self.teacher_step = loaded.step
+      if teacher is None:
+        loaded = checkpoints.load_teacher_for_distillation(config.teacher_checkpoint)
+        teacher = (loaded.teacher_config, loaded.params)
+      self.teacher = teacher_from_config(teacher[0], dtype)
+      self.teacher_params = jax.device_put(teacher[1], self.replicated)
       step = functools.partial(student_step, model=self.model, teacher=self.teacher,
                                optimizer=self.optimizer)
       in_shardings = (self.replicated, self.batch_sharding, self.replicated, self.replicated)

@@ -37,6 +37,18 @@ def flax_student_variables(flat):
 
 
 @pytest.fixture(scope="session")
+def make_student_flat():
+  """The :func:`random_student_flat` factory (import-free access for test modules)."""
+  return random_student_flat
+
+
+@pytest.fixture(scope="session")
+def to_flax_variables():
+  """The :func:`flax_student_variables` converter."""
+  return flax_student_variables
+
+
+@pytest.fixture(scope="session")
 def student_flat():
   """Realistic-magnitude random student parameters (seeded)."""
   return random_student_flat(seed=1234, std=0.3)

@@ -150,6 +150,16 @@ def test_user_map_integer_scaling():
   np.testing.assert_allclose(got, f, atol=1e-7)
 
 
+def test_user_map_other_integer_types():
+  img = gray_image(np.zeros((1, 2)))
+  # A plain list of 0/1 is a mask; other integer values have no scale and are refused.
+  np.testing.assert_array_equal(ex.inference_map(np.array([[0, 1]]), img), [[0, 1]])
+  with pytest.raises(ExposureError, match="uint8"):
+    ex.inference_map(np.array([[0, 100]]), img)
+  with pytest.raises(ExposureError, match="uint8"):
+    ex.inference_map(np.array([[-1, 1]], np.int32), img)
+
+
 def test_user_map_resized_to_photo():
   img = gray_image(np.zeros((3, 4)))
   # a 1 x 2 ramp [0, 1] resized bilinearly (half-pixel centres, clamped) to width 4
@@ -172,6 +182,7 @@ def test_user_map_from_png_files(tmp_path):
   expected = u8 / 255.0
   np.testing.assert_allclose(ex.inference_map(path, img), expected, atol=1e-6)   # os.PathLike
   np.testing.assert_allclose(ex.map_from_file(str(path), 2, 3), expected, atol=1e-6)
+  np.testing.assert_allclose(ex.inference_map(str(path), img), expected, atol=1e-6)  # str path
   # resized to the photo
   got = ex.inference_map(path, gray_image(np.zeros((4, 6))))
   assert got.shape == (4, 6) and got.min() >= 0 and got.max() <= 1

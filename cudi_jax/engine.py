@@ -1,0 +1,607 @@
+"""Fast NumPy student: banded, multi-threaded, float32, bounded memory.
+
+The same mathematics as :mod:`cudi_jax.student_math` (which stays the readable
+reference and is what the JAX model runs), reorganised for speed on a CPU:
+
+* **Row bands.** The image is cut into bands of low-resolution rows. For each band
+  the network runs on the band plus a halo of ``HALO = 8`` low-res rows on each
+  side (7 for the seven 3x3 layers, 1 for the bilinear upsampling), then the band's
+  full-resolution rows (4 per low-res row) are produced and written straight into
+  the output. Working memory per band is bounded (``band_pixels``), so any image
+  size runs in memory proportional to the band, not to the image; the output equals
+  whole-image processing because every output row only depends on rows inside its
+  halo. Bands run on a thread pool (NumPy and BLAS release the GIL).
+* **Channel-first flat layout.** Each band's activations live in ``(C, P)`` float32
+  buffers holding rows of ``w + 1`` pixels (one zero column between rows) framed by
+  zero guard rows, so a 3x3 tap is a plain slice at flat offset ``dy*(w+1) + dx``
+  and zero 'SAME' padding is free. The depthwise 3x3 is 9 in-place multiply-adds
+  over contiguous slices; the pointwise 1x1 is one BLAS matmul with the biases folded
+  in (a row of ones). Skip concatenations are free: layer outputs are stored in one
+  buffer ordered ``[l4, l3, l5, l2, l6, l1]``. The 6-channel output layer is
+  computed "pointwise first" (9 per-tap matmuls then 8 shifted adds), cheaper when
+  the output has fewer channels than the input.
+* **Full-resolution stage.** K and B are upsampled horizontally on the low-res rows
+  (a small matmul, 4 fixed phases), vertically with precomputed row differences,
+  then ``K * I + B`` is formed in float32 on a few rows at a time. For integer
+  images the scale and the rounding offset are folded into B, so the image is
+  never converted to floats as a whole: ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))``
+  with ``m = 255`` or ``65535`` -- i.e. round-half-up of ``clip(K*I + B, 0, 1) * m``.
+
+Every matmul is kept at or below OpenBLAS's single-thread size so that BLAS never
+starts its own threads inside our worker threads (on a loaded machine that is
+dramatically slower).
+"""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cudi_jax import student_math
+
+NET_HALO = 7
+UP_HALO = 1
+#: Low-res rows of context each band needs on each side.
+HALO = NET_HALO + UP_HALO
+#: Largest M*N*K of one matmul (OpenBLAS runs single-threaded at or below this).
+BLAS_MNK = 262144
+#: BT.601 luma weights (as in :func:`cudi_jax.exposure.luminance`).
+LUMA = (0.299, 0.587, 0.114)
+#: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
+_UPSAMPLE = np.zeros((9, 12), np.float32)
+for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
+  for _c in range(3):
+    _UPSAMPLE[(1 + _off) * 3 + _c, _p * 3 + _c] = _w_nb
+    _UPSAMPLE[3 + _c, _p * 3 + _c] = _w_self
+
+
+def _openblas_thread_local_setter():
+  """``openblas_set_num_threads_local`` of the OpenBLAS NumPy already loaded, or None.
+
+  OpenBLAS >= 0.3.27 can limit its threads for the calling thread only; our worker
+  threads use it to keep BLAS single-threaded inside themselves without touching
+  the process-wide setting. Only libraries already loaded are looked at (RTLD_NOLOAD).
+  """
+  import ctypes
+  try:
+    with open("/proc/self/maps") as maps:
+      paths = {line.split()[-1] for line in maps if "openblas" in line.rsplit("/", 1)[-1]}
+  except OSError:
+    return None
+  for path in sorted(paths):
+    try:
+      lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+      fn = lib.openblas_set_num_threads_local
+    except (OSError, AttributeError):
+      continue
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_int]
+    return fn
+  return None
+
+
+_SET_LOCAL = None
+_SET_LOCAL_DONE = False
+
+
+def blas_thread_local_setter():
+  global _SET_LOCAL, _SET_LOCAL_DONE
+  if not _SET_LOCAL_DONE:
+    if os.environ.get("CUDI_NO_BLAS_LOCAL"):
+      _SET_LOCAL = None
+    else:
+      try:
+        _SET_LOCAL = _openblas_thread_local_setter()
+      except Exception:  # pragma: no cover - best effort only
+        _SET_LOCAL = None
+    _SET_LOCAL_DONE = True
+  return _SET_LOCAL
+
+
+def default_threads():
+  try:
+    n = len(os.sched_getaffinity(0))
+  except AttributeError:  # pragma: no cover - not Linux
+    n = os.cpu_count() or 1
+  return max(1, min(int(n), 8))
+
+
+def _blas_cols(rows, inner, limit=BLAS_MNK, cap=16384):
+  """Columns per matmul: at most ``cap``, and with ``limit``, few enough that a
+  (rows x inner) @ (inner x cols) product stays below OpenBLAS's threading size."""
+  if limit is None:
+    return cap
+  return max(1, min(cap, limit // max(1, rows * inner)))
+
+
+class _Layer:
+  """One depthwise-separable layer prepared for the flat layout."""
+
+  def __init__(self, dw_kernel, dw_bias, pw_kernel, pw_bias, relu, fused):
+    dw_kernel = np.asarray(dw_kernel, np.float32)
+    pw_kernel = np.asarray(pw_kernel, np.float32)
+    self.cin, self.cout = pw_kernel.shape
+    self.relu = relu
+    self.fused = fused
+    # dw bias folded into the pointwise bias: W^T (dw(x) + db) + pb.
+    bias = (np.asarray(pw_bias, np.float64)
+            + np.asarray(dw_bias, np.float64) @ pw_kernel.astype(np.float64))
+    self.bias = bias.astype(np.float32)
+    # Per column offset dx: the 3 vertical taps of every channel, (cin, 1, 1, 3).
+    self.dw_cols = [np.ascontiguousarray(dw_kernel[:, dx, :].T[:, None, None, :])
+                    for dx in range(3)]
+    # Column 0 carries the bias (the scratch buffer's first row is all ones).
+    self.w_aug = np.ascontiguousarray(
+        np.concatenate([self.bias[:, None], pw_kernel.T], axis=1), np.float32)
+    if fused:
+      # Per-tap matrices (diag(k_t) @ pw)^T stacked: (9 * cout, cin).
+      self.w_taps = np.ascontiguousarray(np.concatenate(
+          [pw_kernel.T * dw_kernel[dy, dx][None, :] for dy in range(3) for dx in range(3)],
+          axis=0), np.float32)
+      self.bias_col = np.ascontiguousarray(self.bias[:, None])
+
+
+class Engine:
+  """The student network as prepared float32 NumPy arrays plus the banded driver.
+
+  params: flat dict of student parameters (see ``student_math.student_param_shapes``).
+  threads: worker threads (default: the CPUs available, at most 8).
+  band_pixels: low-res pixels per band including its halo (bounds the working memory:
+  about 0.45 KB per low-res pixel per thread).
+  chunk: flat positions per depthwise step (cache blocking).
+  """
+
+  def __init__(self, params, threads=None, band_pixels=131072, chunk=4096):
+    self.width = int(np.shape(params["conv1/pw_kernel"])[-1])
+    topology = student_math.student_topology(self.width)
+    if [src for src, _ in topology] != [("x",), (1,), (2,), (3,), (4, 3), (5, 2), (6, 1)]:
+      raise ValueError("unsupported student topology")  # pragma: no cover
+    self.out_channels = int(np.shape(params["conv7/pw_kernel"])[-1])
+    self.layers = []
+    for i in range(1, 8):
+      self.layers.append(_Layer(params[f"conv{i}/dw_kernel"], params[f"conv{i}/dw_bias"],
+                                params[f"conv{i}/pw_kernel"], params[f"conv{i}/pw_bias"],
+                                relu=i < 7, fused=i == 7))
+    self.threads = int(threads) if threads else default_threads()
+    self.band_pixels = int(band_pixels)
+    self.chunk = int(chunk)
+    # Buffer slot (in units of width) of each layer output: [l4, l3, l5, l2, l6, l1].
+    self._slot = {4: 0, 3: 1, 5: 2, 2: 3, 6: 4, 1: 5}
+    self._mnk = BLAS_MNK
+
+  # ------------------------------------------------------------------ planning
+
+  def band_rows(self, h, w, band_rows=None):
+    """Low-res rows per band for an (h, w) low-res grid."""
+    if band_rows:
+      return max(1, int(band_rows))
+    rows = max(8, self.band_pixels // (w + 1) - 2 * HALO - 2)
+    bands = -(-h // rows)
+    if self.threads > 1 and h > 24 * self.threads:
+      # A multiple of the thread count so that the threads finish together.
+      bands = -(-bands // self.threads) * self.threads
+    return max(1, -(-h // bands))
+
+  # ------------------------------------------------------------------ public
+
+  def run(self, job, band_rows=None, threads=None):
+    """Runs a prepared :class:`Job` over all bands."""
+    h, w = job.h, job.w
+    rows = self.band_rows(h, w, band_rows)
+    bands = [(q0, min(q0 + rows, h)) for q0 in range(0, h, rows)]
+    threads = max(1, min(int(threads or self.threads), len(bands)))
+    max_window = min(rows + 2 * HALO, h)
+    setter = blas_thread_local_setter()
+    self._mnk = None if setter is not None else BLAS_MNK
+
+    def bands_in_this_thread(todo, scratch):
+      previous = setter(1) if setter is not None else None
+      try:
+        for q0, q1 in todo:
+          self._band(job, q0, q1, scratch)
+      finally:
+        if setter is not None:
+          setter(previous)
+
+    if threads == 1:
+      bands_in_this_thread(bands, _Scratch(self, job, max_window))
+      return
+    scratches = [_Scratch(self, job, max_window) for _ in range(threads)]
+    free = list(range(threads))
+    import threading
+    lock = threading.Lock()
+
+    def work(band):
+      with lock:
+        idx = free.pop()
+      try:
+        bands_in_this_thread([band], scratches[idx])
+      finally:
+        with lock:
+          free.append(idx)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+      for future in [pool.submit(work, b) for b in bands]:
+        future.result()
+
+  # ------------------------------------------------------------------ one band
+
+  def _band(self, job, q0, q1, sc):
+    h, w, L = job.h, job.w, job.w + 1
+    a0, a1 = max(q0 - HALO, 0), min(q1 + HALO, h)
+    nw = a1 - a0
+    self._fill_input(job, a0, a1, sc)
+    n_lo = max(q0 - UP_HALO, 0) - a0
+    n_hi = min(q1 + UP_HALO, h) - a0
+    base = 1 + L  # flat index of (row 0, col 0)
+    # Zero the guard rows this band can read (the buffers are reused between bands).
+    tail = base + nw * L
+    sc.act[:, :base] = 0
+    sc.act[:, tail:tail + L + 1] = 0
+    sc.out[:, :base] = 0
+    sc.out[:, tail:tail + L + 1] = 0
+    width = self.width
+    for i, layer in enumerate(self.layers, start=1):
+      reach = len(self.layers) - i
+      r_lo, r_hi = max(0, n_lo - reach), min(nw, n_hi + reach)
+      if i == 1:
+        src = sc.x
+      elif i in (5, 6, 7):
+        first = {5: 4, 6: 5, 7: 6}[i]
+        src = sc.act[self._slot[first] * width:(self._slot[first] + 2) * width]
+      else:
+        src = sc.act[self._slot[i - 1] * width:(self._slot[i - 1] + 1) * width]
+      if i == 7:
+        dst = sc.out
+      else:
+        dst = sc.act[self._slot[i] * width:(self._slot[i] + 1) * width]
+      if layer.fused:
+        self._fused_layer(layer, src, dst, r_lo, r_hi, L, sc)
+      else:
+        self._separable_layer(layer, src, dst, r_lo, r_hi, L, sc)
+      # Zero the pad columns of the computed rows (the flat ranges wrote garbage there)
+      # and the one just before them, which the next layer reads as the left
+      # neighbour of its first pixel (stale from an earlier band otherwise).
+      if i < 7:
+        p0 = max(r_lo - 1, 0)
+        dst[:, base + p0 * L + w:base + r_hi * L + w:L] = 0
+    self._full_res(job, q0, q1, a0, n_lo, n_hi, sc)
+
+  def _separable_layer(self, layer, src, dst, r_lo, r_hi, L, sc):
+    """Rows [r_lo, r_hi) of one layer, a few whole (padded) rows at a time.
+
+    Depthwise: for each column offset dx, one batched matmul over (channel, row) of
+    the 3 vertical taps, (1, 3) @ (3, L) with rows L apart -- BLAS reads the strided
+    rows directly. Pointwise: a matmul per row with the bias in column 0 of ``w_aug``.
+    Every BLAS call has the same shape whatever the band, so each pixel's result does
+    not depend on how the image was cut into bands (bitwise).
+    """
+    cin, cout = layer.cin, layer.cout
+    base = 1 + L
+    step = max(1, self.chunk // L)
+    cs = src.strides[0]
+    col_step = _blas_cols(cout, cin + 1, self._mnk, cap=L)
+    for r in range(r_lo, r_hi, step):
+      nr = min(step, r_hi - r)
+      m = nr * L
+      s = base + r * L
+      acc = sc.acc[1:cin + 1, :m].reshape(cin, nr, 1, L)
+      tmp = sc.tmp[:cin, :m].reshape(cin, nr, 1, L)
+      for dx, out in ((1, acc), (0, tmp), (2, tmp)):
+        view = as_strided(src[:, s - L + dx - 1:], shape=(cin, nr, 3, L),
+                          strides=(cs, 4 * L, 4 * L, 4))
+        np.matmul(layer.dw_cols[dx], view, out=out)
+        if out is tmp:
+          np.add(acc, tmp, out=acc)
+      aug = sc.acc[:cin + 1, :m].reshape(cin + 1, nr, L).transpose(1, 0, 2)
+      if layer.relu:
+        o = sc.mm[:cout, :m]
+      else:
+        o = dst[:, s:s + m]
+      o3 = o.reshape(cout, nr, L).transpose(1, 0, 2)
+      for c0 in range(0, L, col_step):
+        c1 = min(c0 + col_step, L)
+        np.matmul(layer.w_aug, aug[:, :, c0:c1], out=o3[:, :, c0:c1])
+      if layer.relu:
+        np.maximum(o, 0, out=dst[:, s:s + m])
+
+  def _fused_layer(self, layer, src, dst, r_lo, r_hi, L, sc):
+    """Pointwise first: Z_t = W_t^T x on the input rows, then out = sum_t Z_t(p + o_t)."""
+    cin, cout = layer.cin, layer.cout
+    base = 1 + L
+    offsets = [(dy - 1) * L + (dx - 1) for dy in range(3) for dx in range(3)]
+    z = sc.z  # dead activation slots (l4, l3, l5, l2) by the time the last layer runs
+    # Z on input rows r_lo - 1 .. r_hi (row -1 / nw are the zero guard rows).
+    z0, z1 = base + (r_lo - 1) * L, base + (r_hi + 1) * L
+    n = r_hi - r_lo + 2
+    zin = src[:, z0:z1].reshape(cin, n, L).transpose(1, 0, 2)
+    zout = z[:, z0:z1].reshape(9 * cout, n, L).transpose(1, 0, 2)
+    col_step = _blas_cols(9 * cout, cin, self._mnk, cap=L)
+    for c0 in range(0, L, col_step):
+      c1 = min(c0 + col_step, L)
+      np.matmul(layer.w_taps, zin[:, :, c0:c1], out=zout[:, :, c0:c1])
+    # The two single positions read beyond those rows: the zero pad column before
+    # the first row, and (for the last pad column only) one past the last row.
+    z[:, z0 - 1] = 0
+    z[:, z1] = 0
+    s_lo, s_hi = base + r_lo * L, base + r_hi * L
+    step = max(1, self.chunk // L) * L
+    for s in range(s_lo, s_hi, step):
+      e = min(s + step, s_hi)
+      out = dst[:, s:e]
+      o = offsets[4]
+      np.add(z[4 * cout:5 * cout, s + o:e + o], layer.bias_col, out=out)
+      for t in (0, 1, 2, 3, 5, 6, 7, 8):
+        o = offsets[t]
+        np.add(out, z[t * cout:(t + 1) * cout, s + o:e + o], out=out)
+
+  # ------------------------------------------------------------------ input
+
+  def _fill_input(self, job, a0, a1, sc):
+    """Downsampled concat(I, E) for low-res rows [a0, a1) into the flat input buffer."""
+    w, L = job.w, job.w + 1
+    nw = a1 - a0
+    base = 1 + L
+    x = sc.x
+    x[:, :base] = 0
+    x[:, base + nw * L:base + (nw + 1) * L + 1] = 0
+    xv = x[:, base:base + nw * L].reshape(4, nw, L)
+    xv[:, :, w] = 0
+    step = sc.ds_rows
+    for s in range(a0, a1, step):
+      e = min(s + step, a1)
+      job.downsample(s, e, xv[:, s - a0:e - a0, :w], sc)
+
+  # ------------------------------------------------------------------ output
+
+  def _full_res(self, job, q0, q1, a0, n_lo, n_hi, sc):
+    h, w, L = job.h, job.w, job.w + 1
+    nq = q1 - q0
+    base = 1 + L
+    co = self.out_channels
+    # Low-res rows q0-1 .. q1 (edge-clamped), relative to the window.
+    rows = np.clip(np.arange(q0 - 1, q1 + 1), 0, h - 1) - a0
+    raw = sc.out[:, base:base + (n_hi) * L].reshape(co, n_hi, L)[:, rows, :w]
+    s = sc.s_low[:nq + 2]
+    s[:, 1:w + 1, :] = raw.transpose(1, 2, 0)
+    s[:, 0, :] = s[:, 1, :]
+    s[:, w + 1, :] = s[:, w, :]
+    sk = sc.sk[:nq + 2]
+    sb = sc.sb[:nq + 2]
+    np.add(s[..., 0:3], 1.0, out=sk)            # K = 1 + raw[:3]
+    np.multiply(s[..., 3:6], job.b_scale, out=sb)  # B = raw[3:] (scaled, + rounding offset)
+    if job.b_offset:
+      np.add(sb, job.b_offset, out=sb)
+    shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
+    shb = self._hupsample(sb, sc.shb[:nq + 2], sc)
+    wp3 = shk.shape[-1]
+    gk = sc.gk[:nq + 1]
+    gb = sc.gb[:nq + 1]
+    for sh, g in ((shk, gk), (shb, gb)):
+      np.subtract(sh[1:], sh[:-1], out=g[:, 0])
+      np.multiply(g[:, 0], 0.125, out=g[:, 1])
+      np.multiply(g[:, 0], 0.375, out=g[:, 0])
+    H = job.H
+    step = sc.fr_rows
+    for j0 in range(0, nq, step):
+      j1 = min(j0 + step, nq)
+      nj = j1 - j0
+      y0 = 4 * (q0 + j0)
+      y1 = min(4 * (q0 + j1), H)
+      if y1 <= y0:
+        break
+      kc = sc.kc[:nj]
+      bc = sc.bc[:nj]
+      # p = 0, 1: S_j - (0.375, 0.125) * (S_j - S_{j-1});  p = 2, 3: S_j + (0.125, 0.375) * G_j.
+      np.subtract(shk[j0 + 1:j1 + 1, None, :], gk[j0:j1], out=kc[:, 0:2])
+      np.add(shk[j0 + 1:j1 + 1, None, :], gk[j0 + 1:j1 + 1, ::-1], out=kc[:, 2:4])
+      np.subtract(shb[j0 + 1:j1 + 1, None, :], gb[j0:j1], out=bc[:, 0:2])
+      np.add(shb[j0 + 1:j1 + 1, None, :], gb[j0 + 1:j1 + 1, ::-1], out=bc[:, 2:4])
+      n = y1 - y0
+      k2 = kc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
+      b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
+      job.apply(y0, y1, k2, b2, sc)
+
+  def _hupsample(self, low, out, sc):
+    """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
+
+    One (w, 9) @ (9, 12) matmul per row: the 3 neighbours' RGB -> 4 phases' RGB.
+    """
+    rows, wp2, _ = low.shape
+    w = wp2 - 2
+    cols = as_strided(low, shape=(rows, w, 9), strides=(low.strides[0], 12, 4))
+    t = sc.im2col[:rows * w].reshape(rows, w, 9)
+    np.copyto(t, cols)
+    o = out.reshape(rows, w, 12)
+    step = _blas_cols(12, 9, self._mnk, cap=w)
+    for c0 in range(0, w, step):
+      c1 = min(c0 + step, w)
+      np.matmul(t[:, c0:c1], _UPSAMPLE, out=o[:, c0:c1])
+    return out
+
+
+class _Scratch:
+  """Per-thread buffers, sized once per call for the largest band."""
+
+  def __init__(self, engine, job, max_window):
+    w = job.w
+    L = w + 1
+    p = (max_window + 2) * L + 2
+    width = engine.width
+    cin_max = max(layer.cin for layer in engine.layers)
+    chunk = max(engine.chunk // L, 1) * L
+    # Zero-initialised so that positions a band never writes hold finite values.
+    self.x = np.zeros((4, p), np.float32)
+    self.act = np.zeros((6 * width, p), np.float32)
+    self.out = np.zeros((engine.out_channels, p), np.float32)
+    if 9 * engine.out_channels <= 4 * width:
+      self.z = self.act[:9 * engine.out_channels]
+    else:  # pragma: no cover - only for unusual widths
+      self.z = np.empty((9 * engine.out_channels, p), np.float32)
+    self.acc = np.empty((cin_max + 1, chunk), np.float32)
+    self.acc[0] = 1.0
+    self.tmp = np.empty((cin_max, chunk), np.float32)
+    self.mm = np.empty((max(layer.cout for layer in engine.layers), chunk), np.float32)
+    band = max_window  # upper bound on nq + 2
+    self.s_low = np.empty((band + 2, w + 2, engine.out_channels), np.float32)
+    self.sk = np.empty((band + 2, w + 2, 3), np.float32)
+    self.sb = np.empty((band + 2, w + 2, 3), np.float32)
+    self.im2col = np.empty(((band + 2) * w, 9), np.float32)
+    self.shk = np.empty((band + 2, 12 * w), np.float32)
+    self.shb = np.empty((band + 2, 12 * w), np.float32)
+    self.gk = np.empty((band + 1, 2, 12 * w), np.float32)
+    self.gb = np.empty((band + 1, 2, 12 * w), np.float32)
+    # Full-res rows per step: about 4 rows of 4K RGB float32 per buffer.
+    self.fr_rows = max(1, 48000 // (12 * w))
+    self.kc = np.empty((self.fr_rows, 4, 12 * w), np.float32)
+    self.bc = np.empty((self.fr_rows, 4, 12 * w), np.float32)
+    # Downsampling: low-res rows per step.
+    self.ds_rows = max(1, 24000 // (12 * w))
+    self.rsum = np.empty((self.ds_rows, 4 * w, job.channels_in), np.float32)
+    self.esum = np.empty((self.ds_rows, 4 * w), np.float32)
+    self.job_scratch = {}
+
+
+# ---------------------------------------------------------------------------- jobs
+
+
+def integer_max(dtype):
+  """Full-scale value of a supported integer dtype (uint8 -> 255, uint16 -> 65535)."""
+  return float(np.iinfo(dtype).max)
+
+
+class Job:
+  """One image to process: its input rows, exposure and output targets.
+
+  rgb: (H, W, 3) array view (any strides) or, with ``gray=True``, (H, W);
+  dtype uint8, uint16 or float (float values are taken as [0, 1]).
+  exposure: ('const', value) | ('map', (H, W) float32) | ('luma', alpha, beta) meaning
+  E = alpha - beta * Y with Y the BT.601 luma (used for the adaptive map, exact when
+  it needs no clipping).
+  out: an array like ``rgb`` (same dtype, any strides) to receive the enhanced image,
+  or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None.
+  """
+
+  def __init__(self, rgb, exposure, out=None, maps=None, gray=False):
+    self.rgb = rgb
+    self.gray = gray
+    self.H, self.W = rgb.shape[:2]
+    self.h, self.w = -(-self.H // 4), -(-self.W // 4)
+    self.exposure = exposure
+    self.out = out
+    self.maps = maps
+    self.channels_in = 1 if gray else 3
+    if np.issubdtype(rgb.dtype, np.integer):
+      self.maxval = integer_max(rgb.dtype)
+    else:
+      self.maxval = 1.0
+    # Integer RGB to an integer image: fold the scale and the rounding offset into B.
+    self.fast_int = (out is not None and maps is None and not gray
+                     and np.issubdtype(rgb.dtype, np.integer))
+    if self.fast_int:
+      self.b_scale, self.b_offset = self.maxval, 0.5
+    else:
+      self.b_scale, self.b_offset = 1.0, 0.0
+    self.in_scale = np.float32(1.0 / (16.0 * self.maxval))
+
+  def _rows(self, array, y0, y1):
+    """Full-res rows [y0, y1) with rows past the bottom replicated (edge padding)."""
+    if y1 <= self.H:
+      return array[y0:y1]
+    idx = np.minimum(np.arange(y0, y1), self.H - 1)
+    return array[idx]
+
+  def downsample(self, s, e, xv, sc):
+    """4x4 means of rows [4s, 4e) into xv: (4, e - s, w) channels R, G, B, E."""
+    n, W, w = e - s, self.W, self.w
+    c_in = self.channels_in
+    r = sc.rsum[:n]
+    rows = self._rows(self.rgb, 4 * s, 4 * e)
+    blk = rows.reshape((n, 4, W, c_in))
+    rv = r[:, :W]
+    np.add(blk[:, 0], blk[:, 1], out=rv, dtype=np.float32)
+    np.add(rv, blk[:, 2], out=rv, dtype=np.float32)
+    np.add(rv, blk[:, 3], out=rv, dtype=np.float32)
+    if 4 * w > W:
+      r[:, W:] = r[:, W - 1:W]
+    for c in range(c_in):
+      dst = xv[c]
+      np.add(r[:, 0::4, c], r[:, 1::4, c], out=dst)
+      np.add(dst, r[:, 2::4, c], out=dst)
+      np.add(dst, r[:, 3::4, c], out=dst)
+      np.multiply(dst, self.in_scale, out=dst)
+    if self.gray:
+      xv[1] = xv[0]
+      xv[2] = xv[0]
+    kind = self.exposure[0]
+    if kind == "const":
+      xv[3] = self.exposure[1]
+    elif kind == "luma":
+      _, alpha, beta = self.exposure
+      np.multiply(xv[0], np.float32(LUMA[0]), out=xv[3])
+      t = sc.job_scratch.get("luma")
+      if t is None or t.shape[1] < w or t.shape[0] < n:
+        t = sc.job_scratch["luma"] = np.empty((max(n, sc.ds_rows), w), np.float32)
+      t = t[:n, :w]
+      np.multiply(xv[1], np.float32(LUMA[1]), out=t)
+      np.add(xv[3], t, out=xv[3])
+      np.multiply(xv[2], np.float32(LUMA[2]), out=t)
+      np.add(xv[3], t, out=xv[3])
+      np.multiply(xv[3], np.float32(-beta), out=xv[3])
+      np.add(xv[3], np.float32(alpha), out=xv[3])
+    else:
+      emap = self.exposure[1]
+      erows = self._rows(emap, 4 * s, 4 * e).reshape(n, 4, W)
+      er = sc.esum[:n]
+      ev = er[:, :W]
+      np.add(erows[:, 0], erows[:, 1], out=ev, dtype=np.float32)
+      np.add(ev, erows[:, 2], out=ev, dtype=np.float32)
+      np.add(ev, erows[:, 3], out=ev, dtype=np.float32)
+      if 4 * w > W:
+        er[:, W:] = er[:, W - 1:W]
+      dst = xv[3]
+      np.add(er[:, 0::4], er[:, 1::4], out=dst)
+      np.add(dst, er[:, 2::4], out=dst)
+      np.add(dst, er[:, 3::4], out=dst)
+      np.multiply(dst, np.float32(1.0 / 16.0), out=dst)
+
+  def apply(self, y0, y1, k, b, sc):
+    """Writes rows [y0, y1): k, b are (n, W, 3) float32 views (scratch, may be modified)."""
+    if self.maps is not None:
+      self.maps[0][y0:y1] = k
+      self.maps[1][y0:y1] = b
+      if self.out is None:
+        return
+    src = self.rgb[y0:y1]
+    dst = self.out[y0:y1]
+    if self.fast_int:
+      np.multiply(k, src, out=k)
+      np.add(k, b, out=k)
+      np.clip(k, 0.0, self.maxval, out=k)
+      np.copyto(dst, k, casting="unsafe")
+      return
+    if self.gray:
+      g = src.astype(np.float32)
+      if self.maxval != 1.0:
+        g *= np.float32(1.0 / self.maxval)
+      np.multiply(k, g[..., None], out=k)
+    elif src.dtype == np.float32:
+      np.multiply(k, src, out=k)
+    elif np.issubdtype(src.dtype, np.integer):
+      np.multiply(k, src, out=k)
+      np.multiply(k, np.float32(1.0 / self.maxval), out=k)
+    else:
+      np.multiply(k, src.astype(np.float32), out=k)
+    np.add(k, b, out=k)
+    np.clip(k, 0.0, 1.0, out=k)
+    if self.gray:
+      v = k[..., 0] + k[..., 1]
+      v += k[..., 2]
+      v *= np.float32(1.0 / 3.0)
+      k = v
+    if np.issubdtype(dst.dtype, np.integer):
+      k *= np.float32(self.maxval)
+      k += np.float32(0.5)
+      np.floor(k, out=k)
+      np.clip(k, 0.0, self.maxval, out=k)
+    np.copyto(dst, k, casting="unsafe")

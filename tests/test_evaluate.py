@@ -1,0 +1,208 @@
+"""`cudi evaluate` (cudi_jax.evaluate) and its model adapters (cudi_jax.eval_models)."""
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cudi_jax import eval_models
+from cudi_jax import evaluate
+from cudi_jax import metrics
+from cudi_jax import student_math
+
+
+def _grey_model(image, emap):
+  """A fake model whose output is exactly the exposure map, in grey."""
+  return np.repeat(np.asarray(emap, np.float32)[..., None], 3, axis=-1)
+
+
+def _save(path, array):
+  Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8)).save(path)
+
+
+@pytest.fixture
+def photos(tmp_path):
+  rng = np.random.default_rng(0)
+  ins, refs = tmp_path / "in", tmp_path / "ref"
+  ins.mkdir()
+  refs.mkdir()
+  yy, xx = np.mgrid[0:36, 0:52] / 52.0
+  for i in range(3):
+    img = np.clip(np.stack([xx, yy, 0.5 * xx], -1) * 0.4 + 0.05 * rng.random((36, 52, 3)), 0, 1)
+    _save(ins / f"p{i}.png", img)
+    _save(refs / f"p{i}.jpg" if i else refs / f"p{i}.png", np.clip(img * 1.8, 0, 1))
+  _save(ins / "unmatched.png", np.zeros((20, 20, 3)))
+  return ins, refs
+
+
+@pytest.fixture
+def student_npz(tmp_path):
+  path = tmp_path / "student.npz"
+  np.savez(path, **eval_models.random_student_params(seed=3))
+  return path
+
+
+@pytest.fixture(scope="module")
+def teacher_npz(tmp_path_factory):
+  pytest.importorskip("flax")
+  _, variables = eval_models.random_teacher(seed=1)
+  path = tmp_path_factory.mktemp("teacher") / "teacher.npz"
+  np.savez(path, **{k: np.asarray(v) for k, v in student_math.flatten_params(variables).items()})
+  return path
+
+
+def test_exposure_control_error_is_zero_for_grey_fake_model():
+  image = np.random.default_rng(0).random((40, 56, 3)).astype(np.float32)
+  res = evaluate.evaluate_exposure([("x", image)], {"fake": _grey_model}, progress=False)
+  const = [r for r in res["images"] if r["map"] == "constant"]
+  assert [r["target"] for r in const] == pytest.approx([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+  for r in res["images"]:
+    assert r["abs_error"] == pytest.approx(0.0, abs=1e-6)
+    if r["region"] != "contrast":
+      assert np.isnan(r["cell_error"]) or r["cell_error"] == pytest.approx(0.0, abs=1e-6)
+  overall = res["overall"][0]
+  assert overall["constant_cell_error"] == pytest.approx(0.0, abs=1e-6)
+  assert overall["local_contrast_ratio"] == pytest.approx(1.0)
+  regions = {(r["map"], r["region"]) for r in res["images"]}
+  assert {("halves", "left"), ("halves", "right"), ("ellipse", "inside"), ("ellipse", "outside"),
+          ("halves", "contrast")} <= regions
+
+
+def test_exposure_control_error_of_identity_model():
+  image = np.full((32, 32, 3), 0.25, np.float32)
+  res = evaluate.evaluate_exposure([("x", image)], {"id": lambda i, e: i}, targets=(0.25, 0.75),
+                                   local_maps=(), progress=False)
+  errs = [r["cell_error"] for r in res["images"]]
+  assert errs == pytest.approx([0.0, 0.5])
+
+
+def test_local_maps():
+  emap, regions = eval_models.local_map("halves", 10, 20)
+  assert emap[:, :10].max() == pytest.approx(0.3) and emap[:, 10:].min() == pytest.approx(0.7)
+  assert regions["left"].sum() + regions["right"].sum() == 200
+  emap, regions = eval_models.local_map("ellipse", 40, 60)
+  assert emap[20, 30] == pytest.approx(0.7) and emap[0, 0] == pytest.approx(0.3)
+  with pytest.raises(ValueError):
+    eval_models.local_map("star", 10, 10)
+
+
+def test_paired_identity_and_pairs(photos):
+  ins, refs = photos
+  pairs = evaluate.match_pairs(ins, refs)
+  assert [p[0] for p in pairs] == ["p0", "p1", "p2"]
+  res = evaluate.evaluate_paired(pairs[:1], {"same": lambda i, e: i, "input": None}, ["auto", 0.5],
+                                 progress=False)
+  # the baseline row appears once per image, the model once per exposure
+  assert [(r["model"], r["exposure"]) for r in res["images"]] == [
+      ("same", "auto"), ("input", "-"), ("same", "0.5")]
+  assert res["images"][0]["psnr"] == pytest.approx(res["images"][1]["psnr"])
+  ref = eval_models.read_image(pairs[0][2])
+  inp = eval_models.read_image(pairs[0][1])
+  assert res["images"][1]["psnr"] == pytest.approx(metrics.psnr(inp, ref))
+  assert res["images"][1]["ssim"] == pytest.approx(metrics.ssim(inp, ref))
+
+
+def test_paired_cli_json_csv(photos, student_npz, tmp_path, capsys):
+  ins, refs = photos
+  out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
+  rc = evaluate.main(["paired", str(ins), str(refs), "--student", str(student_npz),
+                      "--models", "student,input", "--exposure", "0.5", "--exposure", "auto",
+                      "--json", str(out_json), "--csv", str(out_csv), "-q"])
+  assert rc == 0
+  data = json.loads(out_json.read_text())
+  assert data["settings"]["exposures"] == ["0.5", "auto"]
+  assert len(data["images"]) == 3 * 3  # 3 pairs x (2 student exposures + 1 baseline)
+  summary = {(s["model"], s["exposure"]): s for s in data["summary"]}
+  assert set(summary) == {("student", "0.5"), ("student", "auto"), ("input", "-")}
+  assert all(0 < s["ssim"] <= 1 and s["count"] == 3 for s in summary.values())
+  rows = list(csv.DictReader(out_csv.open()))
+  assert len(rows) == 9 and {"name", "model", "exposure", "psnr", "ssim"} <= set(rows[0])
+
+
+def test_paired_pairs_csv_and_max_size(photos, student_npz, tmp_path):
+  ins, refs = photos
+  pairs_csv = tmp_path / "pairs.csv"
+  pairs_csv.write_text("input,reference\np1.png,p1.jpg\np2.png,p2.jpg\n")
+  out_json = tmp_path / "r.json"
+  rc = evaluate.main(["paired", str(ins), str(refs), "--pairs", str(pairs_csv), "--student",
+                      str(student_npz), "--max-size", "26", "--json", str(out_json), "-q"])
+  assert rc == 0
+  rows = json.loads(out_json.read_text())["images"]
+  assert [r["name"] for r in rows] == ["p1", "p2"]
+  assert (rows[0]["height"], rows[0]["width"]) == (18, 26)
+
+
+def test_exposure_cli(photos, student_npz, tmp_path, capsys):
+  ins, _ = photos
+  out_json = tmp_path / "e.json"
+  rc = evaluate.main(["exposure", str(ins / "p0.png"), str(ins / "p1.png"), "--student",
+                      str(student_npz), "--targets", "0.3,0.7", "--local", "halves",
+                      "--json", str(out_json)])
+  assert rc == 0
+  assert "constant_cell_error" in capsys.readouterr().out
+  data = json.loads(out_json.read_text())
+  assert len(data["images"]) == 2 * (2 + 3)
+  assert data["overall"][0]["model"] == "student"
+  assert 0 <= data["overall"][0]["constant_cell_error"] <= 1
+
+
+def test_cli_errors(tmp_path, student_npz, capsys):
+  assert evaluate.main(["exposure", str(tmp_path / "missing"), "--student", str(student_npz), "-q"]) == 2
+  assert evaluate.main(["paired", str(tmp_path), str(tmp_path), "--exposure", "1.5",
+                        "--student", str(student_npz), "-q"]) == 2
+  with pytest.raises(SystemExit):
+    evaluate.main(["fidelity", str(tmp_path), "-q"])  # --teacher is required
+
+
+def test_fidelity_of_identical_models_is_perfect():
+  image = np.random.default_rng(0).random((24, 30, 3)).astype(np.float32)
+  fn = eval_models.student_function(
+      __import__("cudi_jax.runtime", fromlist=["StudentRuntime"]).StudentRuntime(
+          eval_models.random_student_params()))
+  res = evaluate.evaluate_fidelity([("x", image)], fn, fn, ["auto", 0.3], progress=False)
+  assert len(res["images"]) == 2
+  for r in res["images"]:
+    assert r["pearson"] == pytest.approx(1.0) and r["mae"] == 0.0 and r["ssim"] == pytest.approx(1.0)
+  assert res["summary"][-1]["exposure"] == "all"
+
+
+def test_tile_windows_partition():
+  for n, tile, margin in [(10, 4, 2), (100, 32, 8), (33, 512, 64), (70, 24, 16)]:
+    wins = eval_models.tile_windows(n, tile, margin)
+    assert wins[0][2] == 0 and wins[-1][3] == n
+    assert len({ws_we[1] - ws_we[0] for ws_we in wins}) == 1  # one window size: one compilation
+    for (ws, we, cs, ce), nxt in zip(wins, wins[1:] + [None]):
+      assert 0 <= ws <= cs < ce <= we <= n
+      if nxt:
+        assert nxt[2] == ce
+
+
+def test_teacher_npz_runner_and_fidelity_cli(teacher_npz, photos, student_npz, tmp_path):
+  module, _ = eval_models.load_teacher_module(teacher_npz)
+  assert (module.width, tuple(module.multipliers), module.convs_per_block) == (4, (1, 2, 2, 2, 2), 1)
+  tiled = eval_models.load_teacher_runner(teacher_npz, tile=16, margin=12)
+  whole = eval_models.TeacherRunner(tiled.module, tiled.variables, tile=None)
+  image = eval_models.load_image(photos[0] / "p0.png")
+  emap = np.full(image.shape[:2], 0.6, np.float32)
+  a, b = tiled(image, emap), whole(image, emap)
+  assert a.shape == image.shape and a.dtype == np.float32
+  np.testing.assert_allclose(a, b, atol=1e-3)
+  out_json = tmp_path / "f.json"
+  rc = evaluate.main(["fidelity", str(photos[0]), "--limit", "2", "--teacher", str(teacher_npz),
+                      "--student", str(student_npz), "--tile", "0", "--json", str(out_json), "-q"])
+  assert rc == 0
+  data = json.loads(out_json.read_text())
+  assert len(data["images"]) == 2
+  s = data["summary"][0]
+  assert s["exposure"] == "auto" and -1 <= s["pearson"] <= 1 and s["psnr"] > 0
+
+
+def test_parse_exposure(tmp_path):
+  assert eval_models.parse_exposure("0.4") == pytest.approx(0.4)
+  assert eval_models.parse_exposure("Under") == "under"
+  with pytest.raises(ValueError):
+    eval_models.parse_exposure("bright")
+  m = tmp_path / "map.png"
+  Image.fromarray(np.full((4, 4), 128, np.uint8)).save(m)
+  assert eval_models.parse_exposure(str(m)) == m

@@ -1,0 +1,219 @@
+"""Teacher / student networks and the student's resampling rule (student_math)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cudi_jax import curves, models, student_math
+
+
+def count(tree):
+  return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
+
+
+# --------------------------------------------------------------------------- teacher
+
+
+@pytest.fixture(scope="module")
+def teacher_shapes():
+  return jax.eval_shape(models.Teacher().init, jax.random.PRNGKey(0),
+                        jnp.zeros((1, 8, 8, 3)), jnp.zeros((1, 8, 8, 1)))
+
+
+@pytest.fixture(scope="module")
+def teacher_variables(teacher_shapes):
+  """Random teacher weights built from the init structure (Flax init is slow on CPU).
+
+  std 0.05 (rather than the 0.02 init) keeps the 16-conv stack's output well away from 0.
+  """
+  rng = np.random.default_rng(0)
+  return jax.tree.map(lambda s: jnp.asarray(rng.normal(0, 0.05, s.shape), jnp.float32),
+                      teacher_shapes)
+
+
+@pytest.fixture(scope="module")
+def teacher_apply():
+  return jax.jit(models.Teacher().apply)
+
+
+def test_teacher_parameter_count(teacher_shapes):
+  n = count(teacher_shapes)
+  assert 4_500_000 <= n <= 5_000_000, n
+  assert models.count_params(teacher_shapes) == n
+  # the head predicts 3 channels per curve iteration
+  assert teacher_shapes["params"]["head"]["kernel"].shape[-1] == 3 * curves.NUM_ITERATIONS
+
+
+@pytest.mark.parametrize("size", [(13, 7), (3, 5), (1, 1)])
+def test_teacher_odd_sizes(size, teacher_variables, teacher_apply):
+  rng = np.random.default_rng(1)
+  h, w = size
+  image = jnp.asarray(rng.uniform(0, 1, (1, h, w, 3)), jnp.float32)
+  e = jnp.full((1, h, w, 1), 0.6, jnp.float32)
+  maps = np.asarray(teacher_apply(teacher_variables, image, e))
+  assert maps.shape == (1, h, w, 24) and maps.dtype == np.float32
+  assert np.all(np.isfinite(maps)) and maps.min() >= -1 and maps.max() <= 1
+  assert np.abs(maps).max() > 1e-3
+  out = np.asarray(jax.jit(models.teacher_enhance)(jnp.asarray(maps), image))
+  assert out.shape == (1, h, w, 3) and out.min() >= 0 and out.max() <= 1
+
+
+def test_teacher_depends_on_exposure(teacher_variables, teacher_apply):
+  image = jnp.asarray(np.random.default_rng(2).uniform(0, 1, (1, 13, 7, 3)), jnp.float32)
+  a = teacher_apply(teacher_variables, image, jnp.full((1, 13, 7, 1), 0.2, jnp.float32))
+  b = teacher_apply(teacher_variables, image, jnp.full((1, 13, 7, 1), 0.8, jnp.float32))
+  assert float(jnp.abs(a - b).max()) > 1e-4
+
+
+# --------------------------------------------------------------------------- student
+
+
+def test_student_parameter_count_and_export_contract():
+  shapes = jax.eval_shape(models.Student().init, jax.random.PRNGKey(0),
+                          jnp.zeros((1, 8, 8, 3)), jnp.zeros((1, 8, 8, 1)))
+  n = count(shapes)
+  assert 2_500 <= n <= 4_000, n
+  # the Flax tree is exactly the flat export format used by the NumPy runtime
+  flat = student_math.flatten_params(shapes["params"])
+  contract = student_math.student_param_shapes()
+  assert {k: tuple(v.shape) for k, v in flat.items()} == contract
+  assert sum(int(np.prod(s)) for s in contract.values()) == n
+  assert student_math.unflatten_params(student_math.flatten_params({"a": {"b": 1, "c": {"d": 2}}})) \
+      == {"a": {"b": 1, "c": {"d": 2}}}
+
+
+@pytest.mark.parametrize("size", [(517, 333), (3, 5), (1, 1), (64, 64)])
+def test_student_output_sizes(size, student_variables, student_apply):
+  h, w = size
+  rng = np.random.default_rng(3)
+  image = jnp.asarray(rng.uniform(0, 1, (1, h, w, 3)), jnp.float32)
+  e = jnp.full((1, h, w, 1), 0.5, jnp.float32)
+  k, b = student_apply(student_variables, image, e)
+  assert k.shape == (1, h, w, 3) and b.shape == (1, h, w, 3)
+  assert k.dtype == jnp.float32 and b.dtype == jnp.float32
+  assert bool(jnp.all(jnp.isfinite(k))) and bool(jnp.all(jnp.isfinite(b)))
+
+
+def test_student_batch_items_are_independent(student_variables, student_apply):
+  rng = np.random.default_rng(4)
+  image = jnp.asarray(rng.uniform(0, 1, (2, 3, 5, 3)), jnp.float32)
+  e = jnp.asarray(rng.uniform(0.2, 0.8, (2, 3, 5, 1)), jnp.float32)
+  k, b = student_apply(student_variables, image, e)
+  k0, b0 = student_apply(student_variables, image[:1], e[:1])
+  np.testing.assert_allclose(k[:1], k0, atol=1e-6)
+  np.testing.assert_allclose(b[:1], b0, atol=1e-6)
+  assert float(jnp.abs(k[0] - k[1]).max()) > 1e-3       # and the inputs matter
+
+
+def test_student_depthwise_impls_agree(student_variables):
+  rng = np.random.default_rng(5)
+  image = jnp.asarray(rng.uniform(0, 1, (2, 37, 23, 3)), jnp.float32)
+  e = jnp.asarray(rng.uniform(0.2, 0.8, (2, 37, 23, 1)), jnp.float32)
+  ks, bs = jax.jit(models.Student(depthwise_impl="shifted").apply)(student_variables, image, e)
+  kg, bg = jax.jit(models.Student(depthwise_impl="grouped").apply)(student_variables, image, e)
+  assert float(jnp.abs(ks - 1).max()) > 0.1              # realistic weights, far from identity
+  np.testing.assert_allclose(ks, kg, atol=1e-5)
+  np.testing.assert_allclose(bs, bg, atol=1e-5)
+  with pytest.raises(ValueError):
+    models.resolve_depthwise("fft")
+
+
+def test_depthwise_hand_values_and_grouped_conv():
+  x = np.arange(12, dtype=np.float32).reshape(3, 4, 1)
+  kernel = np.zeros((3, 3, 1), np.float32)
+  kernel[0, 0, 0] = 1.0                                   # out[y, x] = in[y-1, x-1] (0 outside)
+  bias = np.array([0.5], np.float32)
+  out = student_math.depthwise3x3_shifted(x, kernel, bias, np)
+  expected = np.zeros((3, 4, 1), np.float32)
+  expected[1:, 1:] = x[:-1, :-1]
+  np.testing.assert_array_equal(out, expected + 0.5)
+  ones = np.ones((3, 3, 1), np.float32)                   # 3x3 box sum with zero padding
+  box = student_math.depthwise3x3_shifted(np.ones((3, 4, 1), np.float32), ones, np.zeros(1), np)
+  np.testing.assert_array_equal(box[..., 0], [[4, 6, 6, 4], [6, 9, 9, 6], [4, 6, 6, 4]])
+  # lax grouped convolution == shifted products, batched and unbatched
+  rng = np.random.default_rng(6)
+  xs = rng.normal(size=(2, 5, 6, 4)).astype(np.float32)
+  ks = rng.normal(size=(3, 3, 4)).astype(np.float32)
+  bs = rng.normal(size=(4,)).astype(np.float32)
+  ref = student_math.depthwise3x3_shifted(xs, ks, bs, np)
+  np.testing.assert_allclose(models.depthwise3x3_grouped(jnp.asarray(xs), ks, bs), ref, atol=1e-5)
+  np.testing.assert_allclose(models.depthwise3x3_grouped(jnp.asarray(xs[0]), ks, bs), ref[0], atol=1e-5)
+
+
+def test_zero_output_student_is_identity(student_flat, student_apply, to_flax_variables):
+  flat = dict(student_flat)
+  flat["conv7/pw_kernel"] = np.zeros_like(flat["conv7/pw_kernel"])
+  flat["conv7/pw_bias"] = np.zeros_like(flat["conv7/pw_bias"])
+  rng = np.random.default_rng(7)
+  image = jnp.asarray(rng.uniform(0, 1, (1, 3, 5, 3)), jnp.float32)
+  e = jnp.asarray(rng.uniform(0.2, 0.8, (1, 3, 5, 1)), jnp.float32)
+  k, b = student_apply(to_flax_variables(flat), image, e)
+  np.testing.assert_array_equal(np.asarray(k), 1.0)
+  np.testing.assert_array_equal(np.asarray(b), 0.0)
+  np.testing.assert_array_equal(np.asarray(curves.tangent_line(k, b, image)), np.asarray(image))
+
+
+def test_random_student_fixture_is_far_from_identity(student_flat, make_student_flat):
+  # guards the parity tests' premise: std-0.3 weights give K, B far from (1, 0)
+  rng = np.random.default_rng(8)
+  image = rng.uniform(0, 1, (24, 20, 3)).astype(np.float32)
+  e = np.full((24, 20, 1), 0.5, np.float32)
+  k, b = student_math.student_maps(student_flat, image, e, np)
+  assert np.abs(k - 1).mean() > 0.1 and np.abs(b).mean() > 0.05
+  assert make_student_flat(seed=1234)["conv1/dw_kernel"].dtype == np.float32
+  np.testing.assert_array_equal(make_student_flat(seed=1234)["conv7/pw_bias"], student_flat["conv7/pw_bias"])
+
+
+# --------------------------------------------------------------------------- resampling rule
+
+
+def test_downsample4_edge_padding_hand_values():
+  # x[r, c] = 6 r + c on 5 x 6, edge-padded to 8 x 8, 4x4 means:
+  # cell (0,0): rows 0-3, cols 0-3 -> 6*1.5 + 1.5 = 10.5
+  # cell (0,1): cols 4,5,5,5 (padded) -> mean col 4.75 -> 9 + 4.75 = 13.75
+  # cell (1,0): rows 4,4,4,4 (padded) -> 24 + 1.5 = 25.5;  cell (1,1): 24 + 4.75 = 28.75
+  x = np.arange(30, dtype=np.float32).reshape(5, 6, 1)
+  expected = np.array([[10.5, 13.75], [25.5, 28.75]], np.float32)
+  np.testing.assert_allclose(student_math.downsample4(x, np)[..., 0], expected, atol=1e-6)
+  np.testing.assert_allclose(student_math.downsample4(jnp.asarray(x), jnp)[..., 0], expected, atol=1e-5)
+  batched = np.stack([x, 2 * x])                          # leading batch dims
+  np.testing.assert_allclose(student_math.downsample4(batched, np)[1, ..., 0], 2 * expected, atol=1e-5)
+  assert student_math.padded_size(5, 6) == (8, 8) and student_math.padded_size(8, 1) == (8, 4)
+
+
+def test_downsample4_matches_block_mean_on_multiples_of_4():
+  rng = np.random.default_rng(9)
+  x = rng.uniform(size=(8, 12, 2))
+  ref = np.array([[x[4 * i:4 * i + 4, 4 * j:4 * j + 4].mean(axis=(0, 1)) for j in range(3)]
+                  for i in range(2)])
+  np.testing.assert_allclose(student_math.downsample4(x, np), ref, atol=1e-12)
+
+
+def test_upsample4_constant_and_linear_ramp():
+  const = np.full((3, 2, 2), 0.7, np.float32)
+  up = student_math.upsample4(const, np)
+  assert up.shape == (12, 8, 2)
+  np.testing.assert_allclose(up, 0.7, atol=1e-7)
+  # v[p, q] = 2 p + 3 q; output pixel j sits at source coordinate (j + 0.5)/4 - 0.5,
+  # clamped to [0, n - 1] at the border (half-pixel centres, align_corners=False)
+  h, w = 3, 5
+  v = (2.0 * np.arange(h)[:, None] + 3.0 * np.arange(w)[None, :])[..., None]
+  up = student_math.upsample4(v, np)
+  sy = np.clip((np.arange(4 * h) + 0.5) / 4 - 0.5, 0, h - 1)
+  sx = np.clip((np.arange(4 * w) + 0.5) / 4 - 0.5, 0, w - 1)
+  expected = 2.0 * sy[:, None] + 3.0 * sx[None, :]
+  np.testing.assert_allclose(up[..., 0], expected, atol=1e-12)
+  # interior hand values along a row: source coordinates 0.125, 0.375, 0.625, 0.875
+  np.testing.assert_allclose(up[0, 2:6, 0] / 3.0, [0.125, 0.375, 0.625, 0.875], atol=1e-12)
+  # crop to a requested size
+  assert student_math.upsample4(v, np, size=(10, 17)).shape == (10, 17, 1)
+  np.testing.assert_allclose(student_math.upsample4(v, np, size=(10, 17)), up[:10, :17])
+
+
+def test_upsample4_matches_jax_image_resize_bilinear():
+  rng = np.random.default_rng(10)
+  x = rng.uniform(-1, 1, (2, 5, 7, 3)).astype(np.float32)
+  ours = student_math.upsample4(x, np)
+  ref = np.asarray(jax.image.resize(jnp.asarray(x), (2, 20, 28, 3), "bilinear"))
+  np.testing.assert_allclose(ours, ref, atol=1e-6)
+  np.testing.assert_allclose(student_math.upsample4(jnp.asarray(x), jnp), ours, atol=1e-6)

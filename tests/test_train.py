@@ -1,0 +1,300 @@
+"""Training system: end-to-end train.py runs, exact resume, multi-device equivalence,
+tfds data, corrupt images."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("jax")
+pytest.importorskip("grain")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from configs import tiny_student  # noqa: E402
+from configs import tiny_teacher  # noqa: E402
+from cudi_jax import checkpoints  # noqa: E402
+from cudi_jax import data as data_lib  # noqa: E402
+from cudi_jax import train_lib  # noqa: E402
+
+
+def _photo_like(rng, h, w, brightness):
+  """A smooth, textured colour image with the given mean brightness (uint8)."""
+  yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+  base = np.stack([np.sin(3 * xx + c) * np.cos(2 * yy - c) for c in (0.0, 1.0, 2.0)], -1)
+  img = brightness + 0.15 * base + 0.05 * rng.standard_normal((h, w, 3))
+  return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory):
+  root = tmp_path_factory.mktemp("images")
+  rng = np.random.default_rng(0)
+  (root / "sub").mkdir()
+  for i, brightness in enumerate((0.1, 0.2, 0.5, 0.8, 0.9, 0.3)):
+    folder = root / "sub" if i % 2 else root
+    Image.fromarray(_photo_like(rng, 40 + 3 * i, 48, brightness)).save(folder / f"img{i}.png")
+  Image.fromarray(_photo_like(rng, 36, 36, 0.4)[..., 0]).save(root / "gray.jpg")
+  (root / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+  (root / "notes.txt").write_text("not an image")
+  return root
+
+
+def _config(module, image_dir, **overrides):
+  config = module.get_config()
+  config.data.path = str(image_dir)
+  for key, value in overrides.items():
+    node = config
+    *parents, leaf = key.split(".")
+    for part in parents:
+      node = node[part]
+    node[leaf] = value
+  return config
+
+
+def _read_metrics(workdir):
+  with open(Path(workdir) / "metrics.jsonl") as f:
+    return [json.loads(line) for line in f]
+
+
+def _run_train(*args):
+  return subprocess.run([sys.executable, str(REPO / "train.py"), "--progress=false", *args],
+                        cwd=REPO, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_train_py_teacher_then_student(image_dir, tmp_path):
+  teacher_dir, student_dir = tmp_path / "teacher", tmp_path / "student"
+  run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(teacher_dir),
+                   f"--config.data.path={image_dir}")
+  assert run.returncode == 0, run.stderr[-3000:]
+  metrics = _read_metrics(teacher_dir)
+  assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+  for m in metrics:
+    for key in ("loss/total", "loss/exposure", "loss/spatial", "loss/color",
+                "loss/smoothness", "grad_norm", "images_per_sec"):
+      assert np.isfinite(m[key]), key
+  # 8 samples from the 7 readable images + 1 corrupt one: the corrupt file is met and skipped.
+  assert metrics[-1]["skipped_images"] >= 1
+  assert "corrupt.jpg" in run.stderr
+  assert sorted(os.listdir(teacher_dir / "checkpoints")) == ["2", "4"]
+  assert json.loads((teacher_dir / "config.json").read_text())["model"] == "teacher"
+
+  run = _run_train("--config", "configs/tiny_student.py", "--workdir", str(student_dir),
+                   f"--config.data.path={image_dir}",
+                   f"--config.teacher_checkpoint={teacher_dir}")
+  assert run.returncode == 0, run.stderr[-3000:]
+  metrics = _read_metrics(student_dir)
+  assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+  assert all(np.isfinite(m["loss/distill"]) for m in metrics)
+  student = checkpoints.load_trained(student_dir)
+  assert student.kind == "student" and student.step == 4
+  assert student.params["conv1"]["pw_kernel"].shape == (4, 4)
+
+  # A student cannot distil from a student, nor from a missing teacher.
+  run = _run_train("--config", "configs/tiny_student.py", "--workdir", str(tmp_path / "bad"),
+                   f"--config.data.path={image_dir}",
+                   f"--config.teacher_checkpoint={student_dir}")
+  assert run.returncode == 1 and "not a teacher" in run.stderr
+  with pytest.raises(checkpoints.CheckpointError, match="not found"):
+    checkpoints.load_teacher_for_distillation(str(tmp_path / "missing"))
+  with pytest.raises(checkpoints.CheckpointError, match="teacher_checkpoint"):
+    checkpoints.load_teacher_for_distillation("")
+
+
+def test_teacher_checkpoint_of_another_architecture(image_dir, tmp_path):
+  workdir = tmp_path / "teacher"
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2), workdir,
+                               progress=False)
+  config = json.loads((workdir / "config.json").read_text())
+  config["teacher"]["width"] = 8  # The checkpoint holds width 4.
+  (workdir / "config.json").write_text(json.dumps(config))
+  with pytest.raises(checkpoints.CheckpointError, match="does not match"):
+    checkpoints.load_teacher_for_distillation(str(workdir))
+
+
+def test_exact_resume(image_dir, tmp_path):
+  overrides = dict(checkpoint_every=2, log_every=1)
+  straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=4, **overrides),
+                               straight, progress=False)
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2, **overrides),
+                               resumed, progress=False)
+  assert [m["step"] for m in _read_metrics(resumed)] == [1, 2]
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=4, **overrides),
+                               resumed, progress=False)
+  a, b = checkpoints.load_trained(straight), checkpoints.load_trained(resumed)
+  assert a.step == b.step == 4
+  diffs = [np.max(np.abs(x - y)) for x, y in zip(_leaves(a.params), _leaves(b.params))]
+  assert max(diffs) <= 1e-6
+  # The parameters did move (a resume that silently restarted would not match above,
+  # but make sure the comparison is not between two untouched inits either).
+  first = checkpoints.load_trained(resumed / "checkpoints" / "2")
+  assert max(np.max(np.abs(x - y)) for x, y in zip(_leaves(first.params), _leaves(b.params))) > 0
+  ma, mb = _read_metrics(straight), _read_metrics(resumed)
+  assert [m["step"] for m in mb] == [1, 2, 3, 4]
+  for x, y in zip(ma[2:], mb[2:]):
+    for key in ("loss/total", "loss/exposure", "loss/spatial", "loss/color", "loss/smoothness"):
+      assert x[key] == y[key], (x["step"], key)
+
+
+def _leaves(tree):
+  import jax
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+MULTI_DEVICE_SCRIPT = textwrap.dedent("""
+    import os, sys
+    import jax
+    import numpy as np
+    sys.path.insert(0, {repo!r})
+    from configs import tiny_teacher, tiny_student
+    from cudi_jax import train_lib
+    assert jax.device_count() == 4, jax.devices()
+    rng = np.random.default_rng(0)
+    batch = {{"image": rng.random((8, 32, 32, 3), dtype=np.float32),
+              "exposure": rng.uniform(0.2, 0.8, (8, 32, 32, 1)).astype(np.float32)}}
+    results = []
+    teacher_params = None
+    for module in (tiny_teacher, tiny_student):
+      config = module.get_config()
+      config.batch_size = 8
+      outs = []
+      for devices in (jax.devices()[:1], jax.devices()):
+        mesh = train_lib.make_mesh(devices)
+        teacher = None if module is tiny_teacher else (config.teacher, teacher_params)
+        trainer = train_lib.Trainer(config, mesh=mesh, teacher=teacher)
+        state = trainer.init_state()
+        if module is tiny_teacher:
+          teacher_params = jax.device_get(state.params)
+        new_state, metrics = trainer.step(state, trainer.global_batch(batch))
+        outs.append((jax.device_get(new_state.params), jax.device_get(metrics),
+                     jax.tree.leaves(new_state.params)[0]))
+      (p1, m1, _), (p4, m4, leaf4) = outs
+      assert len(leaf4.sharding.device_set) == 4
+      diff = max(float(np.max(np.abs(a - b))) for a, b in
+                 zip(jax.tree.leaves(p1), jax.tree.leaves(p4)))
+      moved = max(float(np.max(np.abs(a - b))) for a, b in
+                  zip(jax.tree.leaves(p1), jax.tree.leaves(jax.device_get(
+                      train_lib.Trainer(config, mesh=train_lib.make_mesh(jax.devices()[:1]),
+                      teacher=None if module is tiny_teacher else (config.teacher, teacher_params)
+                      ).init_state().params))))
+      loss_key = "loss/total" if module is tiny_teacher else "loss/distill"
+      print(config.model, diff, moved, float(m1[loss_key]), float(m4[loss_key]))
+    try:
+      config = tiny_teacher.get_config(); config.batch_size = 6
+      train_lib.Trainer(config)
+    except ValueError as err:
+      print("ERROR", err)
+""")
+
+
+def test_multi_device_step_matches_single_device(tmp_path):
+  script = tmp_path / "multi.py"
+  script.write_text(MULTI_DEVICE_SCRIPT.format(repo=str(REPO)))
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+             JAX_PLATFORMS="cpu")
+  run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       env=env, timeout=600)
+  assert run.returncode == 0, run.stderr[-3000:]
+  lines = [l.split() for l in run.stdout.splitlines()]
+  results = {l[0]: [float(x) for x in l[1:]] for l in lines if l[0] in ("teacher", "student")}
+  for kind in ("teacher", "student"):
+    diff, moved, loss1, loss4 = results[kind]
+    assert diff <= 1e-5, kind
+    assert moved > 1e-6, kind  # the step changed the parameters
+    assert abs(loss1 - loss4) <= 1e-6 * max(1.0, abs(loss1))
+  error = [l for l in run.stdout.splitlines() if l.startswith("ERROR")]
+  assert error and "not divisible by the 4 devices" in error[0]
+
+
+def test_pipeline_is_deterministic_and_sharded_by_process(image_dir):
+  config = _config(tiny_teacher, image_dir).data
+  ds_a, _ = data_lib.make_dataset(config, 4, seed=3)
+  ds_b, _ = data_lib.make_dataset(config, 4, seed=3)
+  ds_c, _ = data_lib.make_dataset(config, 4, seed=4)
+  a, b, c = ds_a[5], ds_b[5], ds_c[5]
+  np.testing.assert_array_equal(a["image"], b["image"])
+  np.testing.assert_array_equal(a["exposure"], b["exposure"])
+  assert not np.array_equal(a["image"], c["image"])
+  assert a["image"].shape == (4, 32, 32, 3) and a["image"].dtype == np.float32
+  assert a["exposure"].shape == (4, 32, 32, 1)
+  assert 0.0 <= a["image"].min() and a["image"].max() <= 1.0
+  assert 0.2 <= a["exposure"].min() and a["exposure"].max() <= 0.8
+  # Two processes with 2 samples each see exactly the samples of the global batch of 4.
+  p0, _ = data_lib.make_dataset(config, 2, seed=3, process_index=0, process_count=2)
+  p1, _ = data_lib.make_dataset(config, 2, seed=3, process_index=1, process_count=2)
+  merged = np.concatenate([p0[5]["image"], p1[5]["image"]])
+  key = lambda x: sorted(float(v) for v in x.reshape(len(x), -1).sum(1))  # noqa: E731
+  assert key(merged) == pytest.approx(key(a["image"]), rel=1e-6)
+  # Resuming the iterator at batch 5 yields batch 5.
+  first = next(data_lib.batch_iterator(ds_a, 5, num_threads=1, prefetch=1))
+  np.testing.assert_array_equal(first["image"], a["image"])
+
+
+def test_corrupt_images_are_skipped_and_counted(image_dir):
+  config = _config(tiny_teacher, image_dir).data
+  ds, examples = data_lib.make_dataset(config, 1, seed=0)
+  for i in range(16):  # two epochs of the 8 files
+    assert ds[i]["image"].shape == (1, 32, 32, 3)
+  assert examples.skipped.count >= 1
+  assert all("corrupt.jpg" in e for e in examples.skipped.examples)
+
+
+def test_grayscale_and_small_images_are_cropped_to_patches(tmp_path):
+  Image.fromarray(np.full((10, 20), 77, np.uint8)).save(tmp_path / "small_gray.png")
+  rgba = np.zeros((50, 60, 4), np.uint8)
+  rgba[..., :3] = 200
+  Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+  config = _config(tiny_teacher, tmp_path).data
+  ds, examples = data_lib.make_dataset(config, 2, seed=0)
+  batch = ds[0]
+  assert batch["image"].shape == (2, 32, 32, 3) and examples.skipped.count == 0
+  values = sorted(np.unique(np.round(batch["image"] * 255)).tolist())
+  assert set(values) <= {77.0, 200.0}
+
+
+def test_tfds_source_from_converted_folder(image_dir, tmp_path):
+  pytest.importorskip("tensorflow_datasets")
+  from cudi_jax import tfds_convert
+  count, skipped = tfds_convert.convert(str(image_dir), "cudi_test_photos", str(tmp_path),
+                                        log=lambda *_: None)
+  assert count == 7 and len(skipped) == 1 and "corrupt.jpg" in skipped[0]
+  config = _config(tiny_teacher, image_dir, **{"data.path": "",
+                                               "data.tfds_name": "cudi_test_photos",
+                                               "data.tfds_data_dir": str(tmp_path),
+                                               "num_steps": 2})
+  ds, _ = data_lib.make_dataset(config.data, 2, seed=0)
+  assert len(data_lib.make_source(config.data)) == 7
+  assert ds[0]["image"].shape == (2, 32, 32, 3)
+  workdir = tmp_path / "run"
+  train_lib.train_and_evaluate(config, workdir, progress=False)
+  assert [m["step"] for m in _read_metrics(workdir)] == [1, 2]
+
+
+def test_missing_data_gives_clear_errors(tmp_path):
+  config = tiny_teacher.get_config()
+  with pytest.raises(ValueError, match="--config.data.path"):
+    data_lib.make_source(config.data)
+  config.data.path = str(tmp_path / "nowhere")
+  with pytest.raises(FileNotFoundError, match="not found"):
+    data_lib.make_source(config.data)
+  config.data.path = str(tmp_path)
+  with pytest.raises(FileNotFoundError, match="no images"):
+    data_lib.make_source(config.data)
+
+
+def test_non_finite_loss_stops_with_last_good_checkpoint(image_dir, tmp_path):
+  workdir = tmp_path / "nan"
+  config = _config(tiny_teacher, image_dir, num_steps=6, checkpoint_every=2, log_every=1,
+                   learning_rate=float("nan"))
+  # NaN learning rate: the first update makes the parameters NaN, the second step's loss is NaN.
+  with pytest.raises(train_lib.NonFiniteError, match="non-finite"):
+    train_lib.train_and_evaluate(config, workdir, progress=False)
+  assert not (workdir / "checkpoints").exists() or not os.listdir(workdir / "checkpoints")
