@@ -1,35 +1,40 @@
 """Fast NumPy student: banded, multi-threaded, float32, bounded memory.
 
 The same mathematics as :mod:`cudi_jax.student_math` (which stays the readable
-reference and is what the JAX model runs), reorganised for speed on a CPU:
+reference, and is what the JAX model runs), reorganised for speed on a CPU:
 
 * **Row bands.** The image is cut into bands of low-resolution rows. For each band
-  the network runs on the band plus a halo of ``HALO = 8`` low-res rows on each
-  side (7 for the seven 3x3 layers, 1 for the bilinear upsampling), then the band's
-  full-resolution rows (4 per low-res row) are produced and written straight into
-  the output. Working memory per band is bounded (``band_pixels``), so any image
-  size runs in memory proportional to the band, not to the image; the output equals
-  whole-image processing because every output row only depends on rows inside its
-  halo. Bands run on a thread pool (NumPy and BLAS release the GIL).
-* **Channel-first flat layout.** Each band's activations live in ``(C, P)`` float32
+  the network runs on the band plus a halo of ``HALO = 8`` low-res rows on each side
+  (7 for the seven 3x3 layers, 1 for the bilinear upsampling), then the band's
+  full-resolution rows (4 per low-res row) are formed and written straight into the
+  output. Working memory is set by the band (``band_pixels``), not by the image, so
+  any size runs in bounded memory. Bands run on a thread pool (NumPy and BLAS release
+  the GIL), each thread with its own scratch buffers.
+* **Bitwise independent of the banding.** Every pixel goes through the same sequence
+  of operations whatever band it falls in: elementwise NumPy operations, and BLAS
+  calls of one fixed shape per image row. So the output of any band split, thread
+  count or order is identical to whole-image processing (tests check it bit for bit,
+  with scratch buffers pre-filled with NaN).
+* **Channel-first flat layout.** A band's activations live in ``(C, P)`` float32
   buffers holding rows of ``w + 1`` pixels (one zero column between rows) framed by
-  zero guard rows, so a 3x3 tap is a plain slice at flat offset ``dy*(w+1) + dx``
-  and zero 'SAME' padding is free. The depthwise 3x3 is 9 in-place multiply-adds
-  over contiguous slices; the pointwise 1x1 is one BLAS matmul with the biases folded
-  in (a row of ones). Skip concatenations are free: layer outputs are stored in one
-  buffer ordered ``[l4, l3, l5, l2, l6, l1]``. The 6-channel output layer is
-  computed "pointwise first" (9 per-tap matmuls then 8 shifted adds), cheaper when
-  the output has fewer channels than the input.
+  zero guard rows, so a 3x3 tap is a slice at flat offset ``dy*(w+1) + dx`` and zero
+  'SAME' padding is free. The depthwise 3x3 is, per column offset, one batched BLAS
+  call of (1, 3) @ (3, w + 1) over the three rows (BLAS reads the strided rows
+  directly), plus two adds; the pointwise 1x1 is one matmul per row with the biases
+  folded in (a row of ones). Skip concatenations are free: layer outputs are stored in
+  one buffer ordered ``[l4, l3, l5, l2, l6, l1]``. Layers advance together a few rows
+  at a time (a wavefront), so rows are still in cache when the next layer reads them.
 * **Full-resolution stage.** K and B are upsampled horizontally on the low-res rows
-  (a small matmul, 4 fixed phases), vertically with precomputed row differences,
-  then ``K * I + B`` is formed in float32 on a few rows at a time. For integer
-  images the scale and the rounding offset are folded into B, so the image is
-  never converted to floats as a whole: ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))``
-  with ``m = 255`` or ``65535`` -- i.e. round-half-up of ``clip(K*I + B, 0, 1) * m``.
+  ((w, 9) @ (9, 12) per row: 3 neighbours x RGB -> 4 phases x RGB), then vertically
+  ((4, 3) @ (3, 12w) per low-res row), then ``K * I + B`` is formed in float32 a few
+  rows at a time. For integer images the scale and the rounding offset are folded
+  into B, so the image is never converted to floats as a whole:
+  ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))`` with ``m = 255`` or ``65535``, i.e.
+  round-half-up of ``clip(K*I + B, 0, 1) * m``.
 
-Every matmul is kept at or below OpenBLAS's single-thread size so that BLAS never
-starts its own threads inside our worker threads (on a loaded machine that is
-dramatically slower).
+BLAS is kept single-threaded inside the worker threads (OpenBLAS's thread-local
+setting when available, else matmuls small enough that OpenBLAS does not start
+threads): nested BLAS threads on a busy machine are dramatically slower.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +58,13 @@ for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
   for _c in range(3):
     _UPSAMPLE[(1 + _off) * 3 + _c, _p * 3 + _c] = _w_nb
     _UPSAMPLE[3 + _c, _p * 3 + _c] = _w_self
+
+
+#: Bilinear x4 vertical upsampling: output phases 0..3 from rows (j - 1, j, j + 1).
+_VERTICAL = np.zeros((4, 3), np.float32)
+for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
+  _VERTICAL[_p, 1 + _off] = _w_nb
+  _VERTICAL[_p, 1] = _w_self
 
 
 def _openblas_thread_local_setter():
@@ -117,12 +129,11 @@ def _blas_cols(rows, inner, limit=BLAS_MNK, cap=16384):
 class _Layer:
   """One depthwise-separable layer prepared for the flat layout."""
 
-  def __init__(self, dw_kernel, dw_bias, pw_kernel, pw_bias, relu, fused):
+  def __init__(self, dw_kernel, dw_bias, pw_kernel, pw_bias, relu):
     dw_kernel = np.asarray(dw_kernel, np.float32)
     pw_kernel = np.asarray(pw_kernel, np.float32)
     self.cin, self.cout = pw_kernel.shape
     self.relu = relu
-    self.fused = fused
     # dw bias folded into the pointwise bias: W^T (dw(x) + db) + pb.
     bias = (np.asarray(pw_bias, np.float64)
             + np.asarray(dw_bias, np.float64) @ pw_kernel.astype(np.float64))
@@ -133,12 +144,6 @@ class _Layer:
     # Column 0 carries the bias (the scratch buffer's first row is all ones).
     self.w_aug = np.ascontiguousarray(
         np.concatenate([self.bias[:, None], pw_kernel.T], axis=1), np.float32)
-    if fused:
-      # Per-tap matrices (diag(k_t) @ pw)^T stacked: (9 * cout, cin).
-      self.w_taps = np.ascontiguousarray(np.concatenate(
-          [pw_kernel.T * dw_kernel[dy, dx][None, :] for dy in range(3) for dx in range(3)],
-          axis=0), np.float32)
-      self.bias_col = np.ascontiguousarray(self.bias[:, None])
 
 
 class Engine:
@@ -151,7 +156,7 @@ class Engine:
   chunk: flat positions per depthwise step (cache blocking).
   """
 
-  def __init__(self, params, threads=None, band_pixels=131072, chunk=4096):
+  def __init__(self, params, threads=None, band_pixels=196608, chunk=8192):
     self.width = int(np.shape(params["conv1/pw_kernel"])[-1])
     topology = student_math.student_topology(self.width)
     if [src for src, _ in topology] != [("x",), (1,), (2,), (3,), (4, 3), (5, 2), (6, 1)]:
@@ -161,13 +166,20 @@ class Engine:
     for i in range(1, 8):
       self.layers.append(_Layer(params[f"conv{i}/dw_kernel"], params[f"conv{i}/dw_bias"],
                                 params[f"conv{i}/pw_kernel"], params[f"conv{i}/pw_bias"],
-                                relu=i < 7, fused=i == 7))
+                                relu=i < 7))
     self.threads = int(threads) if threads else default_threads()
     self.band_pixels = int(band_pixels)
     self.chunk = int(chunk)
     # Buffer slot (in units of width) of each layer output: [l4, l3, l5, l2, l6, l1].
     self._slot = {4: 0, 3: 1, 5: 2, 2: 3, 6: 4, 1: 5}
     self._mnk = BLAS_MNK
+    #: Tests set this to fill every scratch buffer with NaN first, so that reading a
+    #: position no band computed shows up in the results.
+    self.poison = False
+    #: Floats per row-step buffer of the full-resolution stage (cache blocking).
+    self.full_res_floats = 8192
+    #: Low-res rows per wavefront step (None: as many as one depthwise chunk).
+    self.wavefront_rows = None
 
   # ------------------------------------------------------------------ planning
 
@@ -184,8 +196,12 @@ class Engine:
 
   # ------------------------------------------------------------------ public
 
-  def run(self, job, band_rows=None, threads=None):
-    """Runs a prepared :class:`Job` over all bands."""
+  def run(self, job, band_rows=None, threads=None, progress=None):
+    """Runs a prepared :class:`Job` over all bands.
+
+    progress: optional callable receiving the number of full-resolution rows of each
+    band as it finishes (from the worker threads).
+    """
     h, w = job.h, job.w
     rows = self.band_rows(h, w, band_rows)
     bands = [(q0, min(q0 + rows, h)) for q0 in range(0, h, rows)]
@@ -196,10 +212,17 @@ class Engine:
 
     def bands_in_this_thread(todo, scratch):
       previous = setter(1) if setter is not None else None
+      errstate = np.errstate(invalid="ignore", over="ignore") if self.poison else None
       try:
+        if errstate is not None:
+          errstate.__enter__()
         for q0, q1 in todo:
           self._band(job, q0, q1, scratch)
+          if progress is not None:
+            progress(min(4 * q1, job.H) - 4 * q0)
       finally:
+        if errstate is not None:
+          errstate.__exit__(None, None, None)
         if setter is not None:
           setter(previous)
 
@@ -241,6 +264,7 @@ class Engine:
     sc.out[:, :base] = 0
     sc.out[:, tail:tail + L + 1] = 0
     width = self.width
+    plan = []
     for i, layer in enumerate(self.layers, start=1):
       reach = len(self.layers) - i
       r_lo, r_hi = max(0, n_lo - reach), min(nw, n_hi + reach)
@@ -255,16 +279,28 @@ class Engine:
         dst = sc.out
       else:
         dst = sc.act[self._slot[i] * width:(self._slot[i] + 1) * width]
-      if layer.fused:
-        self._fused_layer(layer, src, dst, r_lo, r_hi, L, sc)
-      else:
-        self._separable_layer(layer, src, dst, r_lo, r_hi, L, sc)
-      # Zero the pad columns of the computed rows (the flat ranges wrote garbage there)
-      # and the one just before them, which the next layer reads as the left
-      # neighbour of its first pixel (stale from an earlier band otherwise).
-      if i < 7:
-        p0 = max(r_lo - 1, 0)
-        dst[:, base + p0 * L + w:base + r_hi * L + w:L] = 0
+      plan.append([layer, src, dst, r_lo, r_hi, reach])
+    # Wavefront: every layer advances a few rows at a time (layer i stays ``reach`` rows
+    # ahead of the last one), so each layer's fresh rows are still in cache when the
+    # next layer reads them.
+    step = self.wavefront_rows or max(1, self.chunk // L)
+    done = [entry[3] for entry in plan]
+    last_hi = plan[-1][4]
+    target = done[-1]
+    while target < last_hi:
+      target = min(target + step, last_hi)
+      for idx, (layer, src, dst, r_lo, r_hi, reach) in enumerate(plan):
+        lo, hi = done[idx], min(r_hi, target + reach)
+        if hi <= lo:
+          continue
+        self._separable_layer(layer, src, dst, lo, hi, L, sc)
+        # Zero the pad columns of the computed rows (the flat ranges wrote garbage
+        # there) and the one just before them, which the next layer reads as the left
+        # neighbour of its first pixel (stale from an earlier band otherwise).
+        if layer.relu:
+          p0 = max(lo - 1, 0)
+          dst[:, base + p0 * L + w:base + hi * L + w:L] = 0
+        done[idx] = hi
     self._full_res(job, q0, q1, a0, n_lo, n_hi, sc)
 
   def _separable_layer(self, layer, src, dst, r_lo, r_hi, L, sc):
@@ -303,37 +339,8 @@ class Engine:
         c1 = min(c0 + col_step, L)
         np.matmul(layer.w_aug, aug[:, :, c0:c1], out=o3[:, :, c0:c1])
       if layer.relu:
-        np.maximum(o, 0, out=dst[:, s:s + m])
-
-  def _fused_layer(self, layer, src, dst, r_lo, r_hi, L, sc):
-    """Pointwise first: Z_t = W_t^T x on the input rows, then out = sum_t Z_t(p + o_t)."""
-    cin, cout = layer.cin, layer.cout
-    base = 1 + L
-    offsets = [(dy - 1) * L + (dx - 1) for dy in range(3) for dx in range(3)]
-    z = sc.z  # dead activation slots (l4, l3, l5, l2) by the time the last layer runs
-    # Z on input rows r_lo - 1 .. r_hi (row -1 / nw are the zero guard rows).
-    z0, z1 = base + (r_lo - 1) * L, base + (r_hi + 1) * L
-    n = r_hi - r_lo + 2
-    zin = src[:, z0:z1].reshape(cin, n, L).transpose(1, 0, 2)
-    zout = z[:, z0:z1].reshape(9 * cout, n, L).transpose(1, 0, 2)
-    col_step = _blas_cols(9 * cout, cin, self._mnk, cap=L)
-    for c0 in range(0, L, col_step):
-      c1 = min(c0 + col_step, L)
-      np.matmul(layer.w_taps, zin[:, :, c0:c1], out=zout[:, :, c0:c1])
-    # The two single positions read beyond those rows: the zero pad column before
-    # the first row, and (for the last pad column only) one past the last row.
-    z[:, z0 - 1] = 0
-    z[:, z1] = 0
-    s_lo, s_hi = base + r_lo * L, base + r_hi * L
-    step = max(1, self.chunk // L) * L
-    for s in range(s_lo, s_hi, step):
-      e = min(s + step, s_hi)
-      out = dst[:, s:e]
-      o = offsets[4]
-      np.add(z[4 * cout:5 * cout, s + o:e + o], layer.bias_col, out=out)
-      for t in (0, 1, 2, 3, 5, 6, 7, 8):
-        o = offsets[t]
-        np.add(out, z[t * cout:(t + 1) * cout, s + o:e + o], out=out)
+        # Against a zero row, not the scalar 0: NumPy's maximum is ~3x faster so.
+        np.maximum(o, sc.zero_row[:m], out=dst[:, s:s + m])
 
   # ------------------------------------------------------------------ input
 
@@ -375,12 +382,11 @@ class Engine:
     shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
     shb = self._hupsample(sb, sc.shb[:nq + 2], sc)
     wp3 = shk.shape[-1]
-    gk = sc.gk[:nq + 1]
-    gb = sc.gb[:nq + 1]
-    for sh, g in ((shk, gk), (shb, gb)):
-      np.subtract(sh[1:], sh[:-1], out=g[:, 0])
-      np.multiply(g[:, 0], 0.125, out=g[:, 1])
-      np.multiply(g[:, 0], 0.375, out=g[:, 0])
+    # Vertically, each low-res row's 4 output rows come from rows j-1, j, j+1:
+    # one (4, 3) @ (3, 4w * 3) matmul per row, over overlapping views of the rows.
+    rs = shk.strides[0]
+    vk = as_strided(shk, shape=(nq, 3, wp3), strides=(rs, rs, 4))
+    vb = as_strided(shb, shape=(nq, 3, wp3), strides=(rs, rs, 4))
     H = job.H
     step = sc.fr_rows
     for j0 in range(0, nq, step):
@@ -392,11 +398,8 @@ class Engine:
         break
       kc = sc.kc[:nj]
       bc = sc.bc[:nj]
-      # p = 0, 1: S_j - (0.375, 0.125) * (S_j - S_{j-1});  p = 2, 3: S_j + (0.125, 0.375) * G_j.
-      np.subtract(shk[j0 + 1:j1 + 1, None, :], gk[j0:j1], out=kc[:, 0:2])
-      np.add(shk[j0 + 1:j1 + 1, None, :], gk[j0 + 1:j1 + 1, ::-1], out=kc[:, 2:4])
-      np.subtract(shb[j0 + 1:j1 + 1, None, :], gb[j0:j1], out=bc[:, 0:2])
-      np.add(shb[j0 + 1:j1 + 1, None, :], gb[j0 + 1:j1 + 1, ::-1], out=bc[:, 2:4])
+      np.matmul(_VERTICAL, vk[j0:j1], out=kc)
+      np.matmul(_VERTICAL, vb[j0:j1], out=bc)
       n = y1 - y0
       k2 = kc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
       b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
@@ -430,35 +433,35 @@ class _Scratch:
     width = engine.width
     cin_max = max(layer.cin for layer in engine.layers)
     chunk = max(engine.chunk // L, 1) * L
+    if engine.poison:
+      zeros = empty = lambda shape, dtype: np.full(shape, np.nan, dtype)
+    else:
+      zeros, empty = np.zeros, np.empty
     # Zero-initialised so that positions a band never writes hold finite values.
-    self.x = np.zeros((4, p), np.float32)
-    self.act = np.zeros((6 * width, p), np.float32)
-    self.out = np.zeros((engine.out_channels, p), np.float32)
-    if 9 * engine.out_channels <= 4 * width:
-      self.z = self.act[:9 * engine.out_channels]
-    else:  # pragma: no cover - only for unusual widths
-      self.z = np.empty((9 * engine.out_channels, p), np.float32)
-    self.acc = np.empty((cin_max + 1, chunk), np.float32)
+    self.x = zeros((4, p), np.float32)
+    self.act = zeros((6 * width, p), np.float32)
+    self.out = zeros((engine.out_channels, p), np.float32)
+    self.acc = empty((cin_max + 1, chunk), np.float32)
     self.acc[0] = 1.0
-    self.tmp = np.empty((cin_max, chunk), np.float32)
-    self.mm = np.empty((max(layer.cout for layer in engine.layers), chunk), np.float32)
+    self.tmp = empty((cin_max, chunk), np.float32)
+    self.mm = empty((max(layer.cout for layer in engine.layers), chunk), np.float32)
+    self.zero_row = np.zeros(chunk, np.float32)
     band = max_window  # upper bound on nq + 2
-    self.s_low = np.empty((band + 2, w + 2, engine.out_channels), np.float32)
-    self.sk = np.empty((band + 2, w + 2, 3), np.float32)
-    self.sb = np.empty((band + 2, w + 2, 3), np.float32)
-    self.im2col = np.empty(((band + 2) * w, 9), np.float32)
-    self.shk = np.empty((band + 2, 12 * w), np.float32)
-    self.shb = np.empty((band + 2, 12 * w), np.float32)
-    self.gk = np.empty((band + 1, 2, 12 * w), np.float32)
-    self.gb = np.empty((band + 1, 2, 12 * w), np.float32)
-    # Full-res rows per step: about 4 rows of 4K RGB float32 per buffer.
-    self.fr_rows = max(1, 48000 // (12 * w))
-    self.kc = np.empty((self.fr_rows, 4, 12 * w), np.float32)
-    self.bc = np.empty((self.fr_rows, 4, 12 * w), np.float32)
+    self.s_low = empty((band + 2, w + 2, engine.out_channels), np.float32)
+    self.sk = empty((band + 2, w + 2, 3), np.float32)
+    self.sb = empty((band + 2, w + 2, 3), np.float32)
+    self.im2col = empty(((band + 2) * w, 9), np.float32)
+    self.shk = empty((band + 2, 12 * w), np.float32)
+    self.shb = empty((band + 2, 12 * w), np.float32)
+    # Low-res rows (x 4 full-res rows) per step of the full-resolution stage: about
+    # 32K floats per buffer (cache-sized).
+    self.fr_rows = max(1, engine.full_res_floats // (12 * w))
+    self.kc = empty((self.fr_rows, 4, 12 * w), np.float32)
+    self.bc = empty((self.fr_rows, 4, 12 * w), np.float32)
     # Downsampling: low-res rows per step.
     self.ds_rows = max(1, 24000 // (12 * w))
-    self.rsum = np.empty((self.ds_rows, 4 * w, job.channels_in), np.float32)
-    self.esum = np.empty((self.ds_rows, 4 * w), np.float32)
+    self.rsum = empty((self.ds_rows, 4 * w, job.channels_in), np.float32)
+    self.esum = empty((self.ds_rows, 4 * w), np.float32)
     self.job_scratch = {}
 
 

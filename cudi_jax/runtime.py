@@ -1,25 +1,95 @@
 """NumPy-only CuDi runtime: exposure map -> student at 1/4 resolution -> K, B
 upsampled x4 -> ``clip(K * I + B, 0, 1)``.
 
-Imports nothing but NumPy (and Pillow lazily for files): it works where JAX is
-not installed.
+Imports nothing but NumPy (and Pillow lazily for exposure-map files): it works where
+JAX is not installed. The arithmetic runs in :mod:`cudi_jax.engine` (banded,
+multi-threaded float32, bounded memory); :mod:`cudi_jax.student_math` is the readable
+reference it is tested against.
+
+    from cudi_jax.runtime import load_student
+    model = load_student()                      # the shipped weights
+    out = model.enhance(image)                  # uint8/uint16/float, HxW[x1|2|3|4]
+    out, k, b = model.enhance(image, exposure=0.6, return_maps=True)
 """
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
+from cudi_jax import engine as engine_lib
 from cudi_jax import exposure as exposure_lib
 from cudi_jax import student_math
+
+#: The shipped weights (package data).
+WEIGHTS_FILE = "weights/student.npz"
+EXPOSURE_NAMES = ("under", "over", "auto", "adaptive")
+
+
+class WeightsNotFoundError(FileNotFoundError):
+  """No shipped weights in this installation."""
+
+
+def shipped_weights_path():
+  """Path of the package's ``cudi_jax/weights/student.npz`` (it may not exist)."""
+  return os.path.join(os.path.dirname(os.path.abspath(__file__)), *WEIGHTS_FILE.split("/"))
+
+
+def load_student(path=None, threads=None):
+  """A :class:`StudentRuntime` from an exported ``.npz`` (default: the shipped weights).
+
+  Raises :class:`cudi_jax.export_format.ExportFormatError` (a ``ValueError``) for a
+  file that is not a valid student export, and :class:`WeightsNotFoundError` when no
+  path is given and the installation ships no weights.
+  """
+  from cudi_jax import export_format
+  if path is None:
+    path = shipped_weights_path()
+    if not os.path.isfile(path):
+      raise WeightsNotFoundError(
+          f"no shipped student weights at {path}: this installation has no trained model; "
+          f"pass a file made by export.py: load_student('student.npz') or --weights FILE")
+  export = export_format.load_export(path, kind="student")
+  if export.metadata.get("placeholder"):
+    warnings.warn(f"{os.fspath(path)} holds placeholder (untrained) student weights: "
+                  f"outputs are close to the input", UserWarning, stacklevel=2)
+  return StudentRuntime(export.params, export.metadata, threads=threads)
+
+
+def _presets(metadata):
+  """(under, over, auto_threshold, adaptive base, adaptive strength) from export
+  metadata, falling back to :mod:`cudi_jax.exposure`'s defaults."""
+  p = (metadata or {}).get("exposure_presets") or {}
+  adaptive = p.get("adaptive") if isinstance(p.get("adaptive"), dict) else {}
+
+  def num(value, default):
+    try:
+      value = float(value)
+    except (TypeError, ValueError):
+      return default
+    return value if np.isfinite(value) and 0.0 <= value <= 1.0 else default
+
+  return {"under": num(p.get("under"), exposure_lib.PRESETS["under"]),
+          "over": num(p.get("over"), exposure_lib.PRESETS["over"]),
+          "auto_threshold": num(p.get("auto_threshold"), exposure_lib.AUTO_THRESHOLD),
+          "adaptive_base": num(adaptive.get("base"), exposure_lib.PRESETS["under"]),
+          "adaptive_strength": num(adaptive.get("strength"), 0.15)}
 
 
 class StudentRuntime:
   """A trained student held as float32 NumPy arrays.
 
   params: flat dict ``conv{i}/{dw_kernel,dw_bias,pw_kernel,pw_bias}`` (see
-  :func:`cudi_jax.student_math.student_param_shapes`); metadata: free-form dict.
+  :func:`cudi_jax.student_math.student_param_shapes`); metadata: free-form dict
+  (an export's metadata; its ``exposure_presets`` are used when present).
+  threads: worker threads (default: the CPUs available, at most 8).
   """
 
-  def __init__(self, params, metadata=None):
+  def __init__(self, params, metadata=None, threads=None):
     self.params = {k: np.ascontiguousarray(v, np.float32) for k, v in params.items()}
     self.metadata = dict(metadata or {})
+    if "conv1/pw_kernel" not in self.params:
+      raise ValueError("student parameters lack conv1/pw_kernel")
     self.width = self.params["conv1/pw_kernel"].shape[-1]
     expected = student_math.student_param_shapes(self.width)
     if set(expected) != set(self.params):
@@ -30,19 +100,257 @@ class StudentRuntime:
     for name, shape in expected.items():
       if self.params[name].shape != shape:
         raise ValueError(f"parameter {name} has shape {self.params[name].shape}, expected {shape}")
+    self.presets = _presets(self.metadata)
+    self.engine = engine_lib.Engine(self.params, threads=threads)
 
-  def maps(self, image, exposure_map):
-    """Slope and intercept maps for a float image.
+  @property
+  def threads(self):
+    return self.engine.threads
 
-    image: (H, W, 3) float in [0, 1]; exposure_map: (H, W) in [0, 1].
-    Returns K, B: (H, W, 3) float32 each.
+  # ---------------------------------------------------------------- float API (reference)
+
+  def maps(self, image, exposure="auto"):
+    """Slope and intercept maps K, B: (H, W, 3) float32 each.
+
+    image: as for :meth:`enhance`; exposure: as for :meth:`enhance` (an (H, W) map
+    included).
     """
-    image = np.asarray(image, np.float32)
-    e = np.asarray(exposure_map, np.float32)[..., None]
-    return student_math.student_maps(self.params, image, e, np)
+    prepared = self._prepare(image)
+    k = np.empty(prepared.shape2 + (3,), np.float32)
+    b = np.empty_like(k)
+    self._run(prepared, exposure, out=None, maps=(k, b))
+    return k, b
 
   def enhance_float(self, image, exposure_map):
-    """(H, W, 3) float32 in [0, 1] and an (H, W) map -> enhanced (H, W, 3) float32."""
+    """(H, W, 3) float in [0, 1] and an (H, W) map -> enhanced (H, W, 3) float32."""
     image = np.asarray(image, np.float32)
-    k, b = self.maps(image, exposure_map)
-    return student_math.tangent_apply(k, b, image, np)
+    return self.enhance(image, exposure_map)
+
+  # ---------------------------------------------------------------- main API
+
+  def enhance(self, image, exposure="auto", return_maps=False, progress=None):
+    """Enhances an image; returns the same dtype and layout.
+
+    image: (H, W) grayscale, (H, W, 1), (H, W, 2) grayscale + alpha, (H, W, 3) RGB or
+      (H, W, 4) RGBA; dtype uint8, uint16 or float (float16/32/64, values in [0, 1]).
+      Alpha is passed through untouched. Grayscale is replicated to RGB, enhanced,
+      and the mean of the three enhanced channels is returned.
+    exposure: a number in [0, 1] (the target mean brightness); 'under' (0.55) or
+      'over' (0.25); 'auto' (picks 'over' if the mean BT.601 luminance >= 0.5, else
+      'under'); 'adaptive' (E = 0.55 + 0.15 * Norm(mean(Y) - Y): brightens dark regions
+      more); an (H, W) array (uint8/uint16 scaled to [0, 1], float in [0, 1], any size:
+      resized bilinearly); or a path (``os.PathLike``) to a grayscale image.
+    return_maps: also return K and B, (H, W, 3) float32 each: ``(out, k, b)``.
+    progress: optional callable ``progress(rows_done)`` called as bands finish.
+
+    Integer outputs are ``round-half-up(clip(K * I + B, 0, 1) * max)`` computed in
+    float32 (max = 255 or 65535); float outputs are ``clip(K * I + B, 0, 1)``.
+    """
+    prepared = self._prepare(image)
+    out = np.empty_like(prepared.image)
+    if prepared.alpha_index is not None:
+      out[..., prepared.alpha_index] = prepared.image[..., prepared.alpha_index]
+    target = prepared.color_view(out)
+    maps = None
+    if return_maps:
+      maps = (np.empty(prepared.shape2 + (3,), np.float32),
+              np.empty(prepared.shape2 + (3,), np.float32))
+    self._run(prepared, exposure, out=target, maps=maps, progress=progress)
+    if return_maps:
+      return out, maps[0], maps[1]
+    return out
+
+  def exposure_map(self, image, exposure="auto"):
+    """The (H, W) float32 exposure map that ``exposure`` resolves to for ``image``."""
+    prepared = self._prepare(image)
+    spec = self._resolve(prepared, exposure)
+    h, w = prepared.shape2
+    if spec[0] == "const":
+      return np.full((h, w), spec[1], np.float32)
+    if spec[0] == "map":
+      return spec[1]
+    _, alpha, beta = spec
+    y = _luminance(prepared, None)
+    return (np.float32(alpha) - np.float32(beta) * y).astype(np.float32)
+
+  # ---------------------------------------------------------------- internals
+
+  def _prepare(self, image):
+    return _Prepared(image)
+
+  def _run(self, prepared, exposure, out, maps, progress=None):
+    spec = self._resolve(prepared, exposure)
+    job = engine_lib.Job(prepared.color, spec, out=out, maps=maps, gray=prepared.gray)
+    self.engine.run(job, progress=progress)
+
+  def _resolve(self, prepared, exposure):
+    """Exposure setting -> ('const', v) | ('map', (H, W) float32) | ('luma', a, b)."""
+    h, w = prepared.shape2
+    if isinstance(exposure, str):
+      key = exposure.strip().lower()
+      if key == "auto":
+        mean = _mean_luminance(prepared, self.engine.threads)
+        key = "over" if mean >= self.presets["auto_threshold"] else "under"
+      if key in ("under", "over"):
+        return ("const", self.presets[key])
+      if key == "adaptive":
+        return self._adaptive(prepared)
+      try:
+        return ("const", exposure_lib.check_value(key))
+      except exposure_lib.ExposureError:
+        raise exposure_lib.ExposureError(
+            f"exposure must be a number in [0, 1] or one of {', '.join(EXPOSURE_NAMES)}; "
+            f"got {exposure!r}") from None
+    if hasattr(exposure, "__fspath__"):
+      return ("map", exposure_lib.map_from_file(exposure, h, w))
+    if isinstance(exposure, (bool, np.bool_)):
+      raise exposure_lib.ExposureError(f"exposure must be a number, a name or a map, "
+                                       f"got {exposure!r}")
+    if np.ndim(exposure) == 0:
+      return ("const", exposure_lib.check_value(exposure))
+    return ("map", exposure_lib.map_from_array(exposure, h, w))
+
+  def _adaptive(self, prepared):
+    """E = S + A * Norm(mean(Y) - Y) = (S - A + 2A * Ymax / span) - (2A / span) * Y."""
+    base, strength = self.presets["adaptive_base"], self.presets["adaptive_strength"]
+    lo, hi = _luminance_range(prepared, self.engine.threads)
+    span = hi - lo
+    if not span > 0:
+      return ("const", float(np.clip(base, 0.0, 1.0)))
+    if base - strength >= 0.0 and base + strength <= 1.0:
+      # Affine in Y with no clipping: the engine forms it at 1/4 resolution, exactly
+      # the 4x4 mean of the full-resolution map (the map is linear in Y).
+      return ("luma", base - strength + 2.0 * strength * hi / span, 2.0 * strength / span)
+    y = _luminance(prepared, self.engine.threads)
+    e = np.clip(np.float32(base - strength + 2.0 * strength * hi / span)
+                - np.float32(2.0 * strength / span) * y, 0.0, 1.0)
+    return ("map", e.astype(np.float32))
+
+
+class _Prepared:
+  """An input image split into its colour part (a view) and layout facts."""
+
+  def __init__(self, image):
+    if not isinstance(image, np.ndarray):
+      if hasattr(image, "mode") and hasattr(image, "size"):
+        raise TypeError("pass a NumPy array (np.asarray(pil_image)), not a PIL image")
+      image = np.asarray(image)
+    if image.dtype == bool or not (image.dtype in (np.uint8, np.uint16)
+                                   or np.issubdtype(image.dtype, np.floating)):
+      raise TypeError(f"image dtype must be uint8, uint16 or float, got {image.dtype}")
+    if image.ndim == 2:
+      channels = 1
+    elif image.ndim == 3 and image.shape[-1] in (1, 2, 3, 4):
+      channels = image.shape[-1]
+    else:
+      raise ValueError(f"image must be (H, W) or (H, W, C) with C in 1..4, got shape "
+                       f"{image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+      raise ValueError(f"image is empty: shape {image.shape}")
+    if not image.dtype.isnative:
+      image = image.astype(image.dtype.newbyteorder("="))
+    self.image = image
+    self.shape2 = image.shape[:2]
+    self.gray = channels in (1, 2)
+    self.alpha_index = {2: 1, 4: 3}.get(channels) if image.ndim == 3 else None
+    self.color = self.color_view(image)
+    self.maxval = (float(np.iinfo(image.dtype).max)
+                   if np.issubdtype(image.dtype, np.integer) else 1.0)
+
+  def color_view(self, array):
+    if array.ndim == 2:
+      return array
+    if self.gray:
+      return array[..., 0]
+    return array[..., :3]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _row_bands(n_rows, threads, target_rows=256):
+  step = max(16, min(target_rows, -(-n_rows // max(1, threads))))
+  return [(r, min(r + step, n_rows)) for r in range(0, n_rows, step)]
+
+
+def _parallel(fn, bands, threads):
+  if threads <= 1 or len(bands) == 1:
+    return [fn(b) for b in bands]
+  with ThreadPoolExecutor(max_workers=min(threads, len(bands))) as pool:
+    return list(pool.map(fn, bands))
+
+
+def _mean_luminance(prepared, threads):
+  """Mean BT.601 luminance in [0, 1] from exact per-channel sums."""
+  color, h = prepared.color, prepared.shape2[0]
+  integer = np.issubdtype(color.dtype, np.integer)
+
+  # Bands of at most 256 rows: uint32 sums of uint16 values cannot overflow.
+  acc_type = np.uint32 if integer else np.float64
+
+  def sums(band):
+    rows = color[band[0]:band[1]]
+    if prepared.gray:
+      total = float(np.add.reduce(rows, axis=0, dtype=acc_type).sum(dtype=np.float64))
+      return np.array([total] * 3, np.float64)
+    if rows.flags.c_contiguous:
+      rows = rows.reshape(rows.shape[0], -1)
+    acc = np.add.reduce(rows, axis=0, dtype=acc_type)
+    return acc.reshape(-1, 3).sum(axis=0, dtype=np.float64)
+
+  total = np.sum(_parallel(sums, _row_bands(h, threads), threads), axis=0)
+  n = float(prepared.shape2[0] * prepared.shape2[1]) * prepared.maxval
+  return float(sum(c * s for c, s in zip(engine_lib.LUMA, total)) / n)
+
+
+def _luminance_band(prepared, r0, r1):
+  """Y of rows [r0, r1) exactly as :func:`cudi_jax.exposure.luminance` of the float image."""
+  rows = prepared.color[r0:r1]
+  scale = np.float32(prepared.maxval)
+
+  def channel(c):
+    v = rows if prepared.gray else rows[..., c]
+    v = v.astype(np.float32)
+    if prepared.maxval != 1.0:
+      v /= scale
+    return v
+
+  y = channel(0) * np.float32(engine_lib.LUMA[0])
+  y += channel(1) * np.float32(engine_lib.LUMA[1])
+  y += channel(2) * np.float32(engine_lib.LUMA[2])
+  return y
+
+
+def _luminance_range(prepared, threads):
+  def minmax(band):
+    y = _luminance_band(prepared, *band)
+    return float(y.min()), float(y.max())
+
+  results = _parallel(minmax, _row_bands(prepared.shape2[0], threads), threads)
+  return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def _luminance(prepared, threads):
+  h = prepared.shape2[0]
+  y = np.empty(prepared.shape2, np.float32)
+
+  def fill(band):
+    y[band[0]:band[1]] = _luminance_band(prepared, *band)
+
+  _parallel(fill, _row_bands(h, threads or 1), threads or 1)
+  return y
+
+
+def reference_enhance(params, image, exposure="auto"):
+  """The straightforward implementation (``student_math`` with ``xp=numpy`` on whole
+  float32 arrays): the benchmark baseline and a test oracle. uint8/uint16 RGB or float."""
+  maxval = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
+  x = image.astype(np.float32)
+  if maxval != 1.0:
+    x = x / np.float32(maxval)
+  e = exposure_lib.inference_map(exposure, x)
+  k, b = student_math.student_maps(params, x, e[..., None], np)
+  out = student_math.tangent_apply(k, b, x, np)
+  if maxval == 1.0:
+    return out.astype(image.dtype)
+  return np.floor(out * np.float32(maxval) + np.float32(0.5)).astype(image.dtype)

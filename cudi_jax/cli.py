@@ -1,0 +1,435 @@
+"""The ``cudi`` command.
+
+    cudi enhance INPUT... -o OUTPUT [options]   enhance files, folders (recursive), globs
+    cudi enhance --demo -o cudi-demo            the built-in sample photo, several settings
+    cudi evaluate ...                           cudi_jax.evaluate (needs the [train] extra)
+    cudi report ...                             cudi_jax.report
+
+``cudi enhance`` needs only NumPy, Pillow and tqdm. Every failure is one line naming the
+file and the reason; the batch goes on and the exit status is 1 if anything failed
+(2 for a bad command line). Outputs are written atomically and never replace an input.
+"""
+import argparse
+import glob
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from cudi_jax import __version__
+
+PROG = "cudi"
+USAGE = f"""usage: {PROG} <command> [options]
+
+commands:
+  enhance    enhance photos (files, folders, globs) or run the built-in demo
+  evaluate   evaluate models on image folders (needs the [train] extra for the teacher)
+  report     build a report from evaluation results
+
+Run '{PROG} <command> --help' for a command's options; '{PROG} --version' for the version.
+"""
+#: Images larger than this get a per-image progress bar (rows).
+LARGE_IMAGE_PIXELS = 16_000_000
+
+
+def _err(message):
+  print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def main(argv=None):
+  argv = list(sys.argv[1:] if argv is None else argv)
+  try:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+      print(USAGE, end="")
+      return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+      print(f"{PROG} (cudi-jax) {__version__}")
+      return 0
+    command, rest = argv[0], argv[1:]
+    if command == "enhance":
+      return enhance_main(rest)
+    if command in ("evaluate", "report"):
+      return _dispatch(command, rest)
+    _err(f"unknown command {command!r} (choose enhance, evaluate or report)")
+    return 2
+  except KeyboardInterrupt:
+    print(f"\n{PROG}: interrupted", file=sys.stderr)
+    return 130
+
+
+def _dispatch(command, argv):
+  import importlib
+  try:
+    module = importlib.import_module(f"cudi_jax.{command}")
+  except ImportError as err:
+    missing = getattr(err, "name", None) or str(err)
+    _err(f"'{PROG} {command}' is unavailable: cannot import {missing} "
+         f"(install the training extra: pip install 'cudi-jax[train]')")
+    return 1
+  entry = getattr(module, "main", None)
+  if entry is None:
+    _err(f"cudi_jax.{command} has no main(argv)")
+    return 1
+  result = entry(argv)
+  return int(result or 0)
+
+
+# --------------------------------------------------------------------------- enhance
+
+
+def _parser():
+  p = argparse.ArgumentParser(
+      prog=f"{PROG} enhance",
+      description="Enhance the exposure of photos with the CuDi student (NumPy only).",
+      epilog="Exposure: a number in [0, 1] is the target mean brightness of the result; "
+             "'under' = 0.55, 'over' = 0.25, 'auto' picks one of them from the photo's "
+             "mean luminance, 'adaptive' brightens dark regions more than bright ones. "
+             "--exposure-map takes a grayscale image (white = 1) resized to each photo. "
+             "Outputs keep the input's name, format, bit depth, grayscale/colour layout, "
+             "alpha, ICC profile and EXIF (orientation applied and reset).")
+  p.add_argument("inputs", nargs="*", metavar="INPUT",
+                 help="image files, folders (searched recursively) or quoted glob patterns")
+  p.add_argument("-o", "--output", metavar="OUTPUT",
+                 help="output folder (created if needed), or an output file name when a "
+                      "single input file is given")
+  p.add_argument("-e", "--exposure", default="auto", metavar="VALUE",
+                 help="a number in [0, 1], under, over, auto (default) or adaptive")
+  p.add_argument("--exposure-map", metavar="FILE",
+                 help="a grayscale image used as the exposure map (overrides --exposure)")
+  p.add_argument("-w", "--weights", metavar="FILE",
+                 help="student weights exported by export.py (default: the shipped ones)")
+  p.add_argument("--suffix", default="", help="appended to output file names, e.g. _cudi")
+  p.add_argument("--overwrite", action="store_true",
+                 help="replace existing outputs (inputs are never replaced)")
+  p.add_argument("-f", "--format", metavar="FMT",
+                 help="output format: png, jpeg, tiff, webp or bmp (default: the input's)")
+  p.add_argument("-q", "--quality", type=int, metavar="Q",
+                 help="JPEG/WebP quality 1-100 (default 95)")
+  p.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                 help="refuse images above N pixels (default 200000000; 0 = no limit)")
+  p.add_argument("--threads", type=int, metavar="N", help="worker threads (default: all CPUs)")
+  p.add_argument("--demo", action="store_true",
+                 help="enhance the built-in sample photo with several settings "
+                      "(default output folder: cudi-demo)")
+  p.add_argument("--quiet", action="store_true", help="print errors and the summary only")
+  p.add_argument("--no-progress", action="store_true", help="no progress bars")
+  return p
+
+
+def _parse_exposure(text):
+  """'auto' | 'under' | 'over' | 'adaptive' | float in [0, 1]; raises ValueError."""
+  key = text.strip().lower()
+  if key in ("auto", "under", "over", "adaptive"):
+    return key
+  try:
+    value = float(key)
+  except ValueError:
+    raise ValueError(f"invalid --exposure {text!r}: use a number in [0, 1], under, over, "
+                     f"auto or adaptive") from None
+  if not np.isfinite(value) or not 0.0 <= value <= 1.0:
+    raise ValueError(f"invalid --exposure {text!r}: a number must be in [0, 1]")
+  return value
+
+
+class _Task:
+  def __init__(self, source, target, label):
+    self.source, self.target, self.label = source, target, label
+    self.error = None
+
+
+def _output_name(source, suffix, fmt):
+  from cudi_jax import imageio
+  stem, ext = os.path.splitext(os.path.basename(source))
+  if fmt:
+    new_ext = imageio.FORMAT_EXTENSIONS[imageio.format_for("x", fmt)]
+    if ext.lower() in imageio.EXTENSIONS and imageio.EXTENSIONS[ext.lower()] == \
+        imageio.format_for("x", fmt):
+      new_ext = ext
+  elif ext.lower() in imageio.EXTENSIONS:
+    new_ext = ext
+  else:
+    new_ext = ".png"  # inputs we read but do not write (GIF, PPM, ...)
+  return stem + suffix + new_ext
+
+
+def _scan_folder(folder, out_dir):
+  from cudi_jax import imageio
+  out_real = os.path.realpath(out_dir) if out_dir else None
+  found = []
+  for root, dirs, files in os.walk(folder):
+    dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                     and os.path.realpath(os.path.join(root, d)) != out_real)
+    for name in sorted(files):
+      if name.startswith("."):
+        continue
+      if os.path.splitext(name)[1].lower() in imageio.INPUT_EXTENSIONS:
+        found.append(os.path.join(root, name))
+  return found
+
+
+def _plan(args, failures):
+  """Input arguments -> tasks (source, target); bad arguments go to ``failures``."""
+  from cudi_jax import imageio
+  out = args.output
+  tasks = []
+  single_file = (len(args.inputs) == 1 and os.path.isfile(args.inputs[0]) and
+                 not os.path.isdir(out) and
+                 os.path.splitext(out)[1].lower() in imageio.EXTENSIONS)
+  for arg in args.inputs:
+    if single_file:
+      tasks.append(_Task(arg, out, arg))
+    elif os.path.isdir(arg):
+      files = _scan_folder(arg, out)
+      if not files:
+        failures.append((arg, "no image files in this folder"))
+      for path in files:
+        rel = os.path.relpath(os.path.dirname(path), arg)
+        name = _output_name(path, args.suffix, args.format)
+        tasks.append(_Task(path, os.path.normpath(os.path.join(out, rel, name)), path))
+    elif os.path.isfile(arg):
+      tasks.append(_Task(arg, os.path.join(out, _output_name(arg, args.suffix, args.format)),
+                         arg))
+    elif glob.has_magic(arg):
+      matches = [m for m in sorted(glob.glob(arg, recursive=True)) if os.path.isfile(m)]
+      if not matches:
+        failures.append((arg, "no files match this pattern"))
+      for path in matches:
+        tasks.append(_Task(path, os.path.join(out, _output_name(path, args.suffix,
+                                                                args.format)), path))
+    elif os.path.exists(arg):
+      failures.append((arg, "not a regular file or folder"))
+    else:
+      failures.append((arg, "no such file or folder"))
+  # Never replace an input; never write two inputs to the same output.
+  inputs = {os.path.realpath(t.source) for t in tasks}
+  seen = {}
+  for t in tasks:
+    real = os.path.realpath(t.target)
+    if real in inputs or _same_file(t.target, t.source):
+      t.error = "output would overwrite an input (choose another -o or a --suffix)"
+    elif real in seen:
+      t.error = f"output {t.target} is also the output of {seen[real]}"
+    else:
+      seen[real] = t.source
+  return tasks
+
+
+def _same_file(a, b):
+  try:
+    return os.path.samefile(a, b)
+  except OSError:
+    return False
+
+
+def _load_model(args):
+  from cudi_jax import export_format
+  from cudi_jax import runtime
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+      model = runtime.load_student(args.weights, threads=args.threads)
+    except runtime.WeightsNotFoundError as err:
+      _err(str(err))
+      return None
+    except export_format.ExportFormatError as err:
+      _err(str(err))
+      return None
+  if not args.quiet:
+    for w in caught:
+      print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+  return model
+
+
+def _progress_bar(total, desc, unit, enabled):
+  if not enabled:
+    return None
+  try:
+    from tqdm import tqdm
+  except ImportError:  # pragma: no cover - tqdm is a dependency
+    return None
+  # disable=None: no bar when stderr is not a terminal (logs, pipes, tests).
+  return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
+              dynamic_ncols=True, disable=None)
+
+
+def enhance_main(argv):
+  parser = _parser()
+  args = parser.parse_args(argv)
+  if args.demo and args.inputs:
+    parser.error("--demo takes no INPUT (it uses the built-in sample photo)")
+  if not args.demo and not args.inputs:
+    parser.error("give at least one INPUT (file, folder or glob), or --demo")
+  if args.output is None:
+    if not args.demo:
+      parser.error("the output folder -o/--output is required")
+    args.output = "cudi-demo"
+  try:
+    exposure = _parse_exposure(args.exposure)
+  except ValueError as err:
+    parser.error(str(err))
+  if args.quality is not None and not 1 <= args.quality <= 100:
+    parser.error("--quality must be between 1 and 100")
+  if args.threads is not None and args.threads < 1:
+    parser.error("--threads must be at least 1")
+  if args.max_pixels is not None and args.max_pixels < 0:
+    parser.error("--max-pixels must be >= 0 (0 = no limit)")
+  from cudi_jax import imageio
+  if args.format:
+    try:
+      imageio.format_for("x", args.format)
+    except imageio.ImageIOError as err:
+      parser.error(str(err))
+  max_pixels = imageio.DEFAULT_MAX_PIXELS if args.max_pixels is None else (
+      args.max_pixels or None)
+  exposure_map = None
+  if args.exposure_map:
+    exposure_map = _read_exposure_map(args.exposure_map)
+    if exposure_map is None:
+      return 1
+  model = _load_model(args)
+  if model is None:
+    return 1
+  if args.demo:
+    return _demo(args, model)
+  start = time.perf_counter()
+  failures = []
+  tasks = _plan(args, failures)
+  for arg, reason in failures:
+    _err(f"{arg}: {reason}")
+  done = skipped = 0
+  failed = len(failures)
+  show = not (args.quiet or args.no_progress)
+  bar = _progress_bar(len(tasks), "enhance", "img", show and len(tasks) > 1)
+  say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
+  for task in tasks:
+    try:
+      if task.error:
+        raise _TaskError(task.error)
+      if os.path.exists(task.target) and not args.overwrite:
+        skipped += 1
+        if not args.quiet:
+          say(f"{PROG}: skipped {task.label}: {task.target} exists (use --overwrite)")
+        continue
+      _enhance_file(task, model, exposure, exposure_map, args, max_pixels, show and bar is None)
+      done += 1
+      if not args.quiet and bar is None:
+        say(f"{task.label} -> {task.target}")
+    except (_TaskError, imageio.ImageIOError, ValueError, TypeError, OSError,
+            MemoryError) as err:
+      failed += 1
+      reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+      if isinstance(err, MemoryError):
+        reason = "out of memory"
+      say(f"{PROG}: error: {task.label}: {reason}")
+    finally:
+      if bar is not None:
+        bar.update(1)
+  if bar is not None:
+    bar.close()
+  elapsed = time.perf_counter() - start
+  print(f"{PROG}: {done} done, {skipped} skipped, {failed} failed in {elapsed:.1f} s",
+        file=sys.stderr)
+  return 1 if failed else 0
+
+
+class _TaskError(Exception):
+  pass
+
+
+def _read_exposure_map(path):
+  from cudi_jax import imageio
+  try:
+    pic = imageio.read_image(path)
+  except imageio.ImageIOError as err:
+    _err(f"--exposure-map {path}: {err}")
+    return None
+  array = pic.array
+  if array.ndim == 3:
+    if array.shape[-1] in (2, 4):
+      array = array[..., :-1]
+    if array.shape[-1] == 3:
+      x = array.astype(np.float32)
+      if array.dtype != np.float32:
+        x /= np.float32(np.iinfo(array.dtype).max)
+      array = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+    else:
+      array = array[..., 0]
+  return array
+
+
+def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_image_bar):
+  from cudi_jax import exposure as exposure_lib
+  from cudi_jax import imageio
+  pic = imageio.read_image(task.source, max_pixels)
+  h, w = pic.array.shape[:2]
+  setting = exposure
+  if exposure_map is not None:
+    try:
+      setting = exposure_lib.map_from_array(exposure_map, h, w)
+    except exposure_lib.ExposureError as err:
+      raise _TaskError(f"exposure map: {err}") from None
+  bar = _progress_bar(h, os.path.basename(task.source), "row",
+                      per_image_bar and h * w >= LARGE_IMAGE_PIXELS)
+  try:
+    out = model.enhance(pic.array, setting, progress=bar.update if bar is not None else None)
+  finally:
+    if bar is not None:
+      bar.close()
+  fmt = imageio.format_for(task.target, args.format)
+  imageio.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
+                      pic.info)
+
+
+def _demo(args, model):
+  """Writes the sample photo and enhanced versions of it to the output folder."""
+  from cudi_jax import demo
+  from cudi_jax import imageio
+  start = time.perf_counter()
+  out_dir = args.output
+  fmt = imageio.format_for("x", args.format) if args.format else "JPEG"
+  ext = imageio.FORMAT_EXTENSIONS[fmt]
+  try:
+    pic = imageio.read_image(demo.sample_photo_path())
+  except imageio.ImageIOError as err:
+    _err(f"the built-in sample photo cannot be read: {err}")
+    return 1
+  stem = os.path.splitext(demo.SAMPLE_FILE)[0]
+  outputs = [(os.path.join(out_dir, f"{stem}{ext}"), pic.array, "the under-exposed input")]
+  results = []
+  for name, setting in demo.DEMO_SETTINGS:
+    enhanced = model.enhance(pic.array, setting)
+    results.append(enhanced)
+    outputs.append((os.path.join(out_dir, f"{stem}_{name}{ext}"), enhanced,
+                    f"exposure {setting}"))
+  strip = demo.comparison([pic.array, results[1], results[3]])
+  outputs.append((os.path.join(out_dir, f"comparison{ext}"), strip,
+                  "input | auto | adaptive side by side"))
+  done = skipped = failed = 0
+  for index, (path, array, what) in enumerate(outputs):
+    if os.path.exists(path) and not args.overwrite:
+      skipped += 1
+      if not args.quiet:
+        print(f"{PROG}: skipped {path}: exists (use --overwrite)", file=sys.stderr)
+      continue
+    try:
+      if index == 0 and fmt == "JPEG":  # the input itself: copy the file as shipped
+        with open(demo.sample_photo_path(), "rb") as f:
+          imageio.atomic_write(path, f.read())
+      else:
+        imageio.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality)
+      done += 1
+      if not args.quiet:
+        print(f"{path}  ({what})", file=sys.stderr)
+    except imageio.ImageIOError as err:
+      failed += 1
+      _err(f"{path}: {err}")
+  elapsed = time.perf_counter() - start
+  print(f"{PROG}: demo: {done} done, {skipped} skipped, {failed} failed in {elapsed:.1f} s "
+        f"(open {os.path.join(out_dir, 'comparison' + ext)})", file=sys.stderr)
+  return 1 if failed else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

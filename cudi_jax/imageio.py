@@ -1,0 +1,468 @@
+"""Reading and writing image files for the ``cudi`` command, keeping fidelity.
+
+* Bit depth: 8- and 16-bit PNG and TIFF stay 8/16-bit. Pillow handles 8-bit files and
+  16-bit grayscale; 16-bit RGB / RGBA / grayscale+alpha PNG go through
+  :mod:`cudi_jax.pngcodec` and 16-bit colour TIFF through ``tifffile`` when installed,
+  else :mod:`cudi_jax.tiffcodec` (uncompressed/Deflate strips). Formats without 16-bit
+  samples (JPEG, WebP, BMP) get 8 bits, rounded.
+* Layout: grayscale stays grayscale (see :meth:`cudi_jax.runtime.StudentRuntime.enhance`
+  for how it is processed), alpha is kept untouched; palette images become RGB(A),
+  CMYK and YCbCr become RGB (the CMYK ICC profile is then dropped), 1-bit becomes 8-bit
+  grayscale, 32-bit float grayscale TIFF in [0, 1] is kept as float.
+* Orientation: the EXIF orientation is applied to the pixels and reset to 1 (normal) in
+  the EXIF written out; the ICC profile and EXIF are carried to the output.
+* Safety: images above ``max_pixels`` are refused before decoding (decompression
+  bombs); truncated, corrupt or empty files raise :class:`ImageIOError` with a one-line
+  reason; outputs are written to a temporary file in the target folder and renamed
+  (``os.replace``), so no half-written file is ever left behind.
+"""
+import io
+import os
+import tempfile
+import warnings
+
+import numpy as np
+
+from cudi_jax import pngcodec
+from cudi_jax import tiffcodec
+
+#: Default pixel limit (decompression-bomb guard): 200 megapixels.
+DEFAULT_MAX_PIXELS = 200_000_000
+#: Output formats by file extension.
+EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
+              ".webp": "WEBP", ".bmp": "BMP"}
+FORMAT_EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp"}
+#: Extensions picked up when scanning folders.
+INPUT_EXTENSIONS = frozenset(EXTENSIONS) | {".gif", ".ppm", ".pgm", ".pnm", ".jfif", ".jpe",
+                                            ".tga", ".dib", ".mpo"}
+ORIENTATION = 0x0112
+EXIF_IFD = 0x8769
+GPS_IFD = 0x8825
+#: IFD0 tags carried from TIFF files (the others describe the TIFF's own layout).
+_TIFF_EXIF_KEEP = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)
+
+
+def _current_umask():
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
+_UMASK = _current_umask()
+
+
+class ImageIOError(Exception):
+  """An image that cannot be read or written (the message is one line)."""
+
+
+class Picture:
+  """A decoded image: ``array`` (H, W) or (H, W, C) uint8/uint16 (float32 for 'F'),
+  the source ``format`` and ``mode`` (after conversion), ``icc_profile`` and ``exif``
+  (bytes or None; the EXIF orientation already applied and reset), and ``note`` on any
+  conversion made while reading (e.g. 'CMYK -> RGB')."""
+
+  def __init__(self, array, format, mode, icc_profile=None, exif=None, note="", info=None):
+    self.array = array
+    self.format = format
+    self.mode = mode
+    self.icc_profile = icc_profile
+    self.exif = exif
+    self.note = note
+    self.info = info or {}
+
+  @property
+  def bit_depth(self):
+    return {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(self.array.dtype, 32)
+
+  def __repr__(self):
+    return (f"Picture({self.format} {self.mode} {self.array.shape} {self.array.dtype}, "
+            f"icc={len(self.icc_profile) if self.icc_profile else 0}B, "
+            f"exif={len(self.exif) if self.exif else 0}B)")
+
+
+# --------------------------------------------------------------------------- orientation
+
+
+def apply_orientation(array, orientation):
+  """Applies an EXIF orientation (1..8) to an (H, W[, C]) array."""
+  if orientation == 2:
+    return array[:, ::-1]
+  if orientation == 3:
+    return array[::-1, ::-1]
+  if orientation == 4:
+    return array[::-1]
+  if orientation == 5:
+    return np.swapaxes(array, 0, 1)
+  if orientation == 6:
+    return np.swapaxes(array, 0, 1)[:, ::-1]
+  if orientation == 7:
+    return np.swapaxes(array, 0, 1)[::-1, ::-1]
+  if orientation == 8:
+    return np.swapaxes(array, 0, 1)[::-1]
+  return array
+
+
+def _exif_from_bytes(raw):
+  from PIL import Image
+  exif = Image.Exif()
+  if raw:
+    data = bytes(raw)
+    if data.startswith(b"Exif\0\0"):
+      data = data[6:]
+    exif.load(data)
+  return exif
+
+
+def _normalise_exif(exif, from_tiff=False):
+  """(orientation, EXIF bytes with the orientation reset to 1, or None)."""
+  from PIL import Image
+  try:
+    orientation = int(exif.get(ORIENTATION, 1) or 1)
+  except (TypeError, ValueError):
+    orientation = 1
+  if orientation not in range(1, 9):
+    orientation = 1
+  if from_tiff:
+    # A TIFF's IFD0 is the image's own directory: carry only descriptive tags and the
+    # EXIF / GPS sub-directories.
+    clean = Image.Exif()
+    for tag in _TIFF_EXIF_KEEP:
+      if tag in exif:
+        clean[tag] = exif[tag]
+    for ifd in (EXIF_IFD, GPS_IFD):
+      try:
+        sub = exif.get_ifd(ifd)
+      except Exception:  # pylint: disable=broad-except
+        sub = None
+      if sub:
+        clean[ifd] = dict(sub)
+    exif = clean
+    if orientation != 1:
+      exif[ORIENTATION] = 1
+  elif ORIENTATION in exif:
+    exif[ORIENTATION] = 1
+  if len(exif) == 0:
+    return orientation, None
+  try:
+    return orientation, exif.tobytes()
+  except Exception:  # pylint: disable=broad-except - unwritable EXIF: drop it
+    return orientation, None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_bytes(path):
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except IsADirectoryError:
+    raise ImageIOError("is a folder, not an image file") from None
+  except OSError as err:
+    raise ImageIOError(f"cannot read: {err.strerror or err}") from None
+  if not data:
+    raise ImageIOError("empty file")
+  return data
+
+
+def _too_large(width, height, max_pixels):
+  if max_pixels is not None and width * height > max_pixels:
+    raise ImageIOError(f"image too large: {width} x {height} = {width * height:,} pixels "
+                       f"(limit {max_pixels:,}; raise it with --max-pixels)")
+
+
+def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
+  """Reads an image file into a :class:`Picture`; raises :class:`ImageIOError`."""
+  data = _read_bytes(path)
+  if data.startswith(pngcodec.SIGNATURE):
+    try:
+      header = pngcodec.read_header(data)
+    except pngcodec.PNGError as err:
+      raise ImageIOError(str(err)) from None
+    _too_large(header.width, header.height, max_pixels)
+    if header.bit_depth == 16 and header.color_type in (2, 4, 6):
+      return _read_png16(data, max_pixels)
+  return _read_pillow(data, max_pixels)
+
+
+def _read_png16(data, max_pixels):
+  try:
+    array, _, icc, exif_raw = pngcodec.decode(data, max_pixels)
+  except pngcodec.PNGError as err:
+    raise ImageIOError(str(err)) from None
+  except MemoryError:
+    raise ImageIOError("out of memory while decoding") from None
+  try:
+    orientation, exif = _normalise_exif(_exif_from_bytes(exif_raw))
+  except Exception:  # pylint: disable=broad-except - unreadable EXIF: ignore it
+    orientation, exif = 1, None
+  array = np.ascontiguousarray(apply_orientation(array, orientation))
+  mode = {2: "LA;16", 3: "RGB;16", 4: "RGBA;16"}[array.shape[-1]]
+  return Picture(array, "PNG", mode, icc, exif)
+
+
+class _PixelLimit:
+  """Temporarily sets Pillow's decompression-bomb limit to ours."""
+
+  def __init__(self, max_pixels):
+    self.max_pixels = max_pixels
+
+  def __enter__(self):
+    from PIL import Image
+    self.saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = self.max_pixels
+    return self
+
+  def __exit__(self, *exc):
+    from PIL import Image
+    Image.MAX_IMAGE_PIXELS = self.saved
+    return False
+
+
+def _read_pillow(data, max_pixels):
+  from PIL import Image, ImageFile, UnidentifiedImageError
+  ImageFile.LOAD_TRUNCATED_IMAGES = False
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # our own pixel check replaces Pillow's warnings
+    with _PixelLimit(None if max_pixels is None else max(int(max_pixels), 1)):
+      try:
+        img = Image.open(io.BytesIO(data))
+      except UnidentifiedImageError:
+        raise ImageIOError("not an image file (or an unsupported format)") from None
+      except Image.DecompressionBombError:
+        raise ImageIOError("image too large (raise the limit with --max-pixels)") from None
+      except (OSError, ValueError, SyntaxError, EOFError) as err:
+        raise ImageIOError(f"cannot read image: {_first_line(err)}") from None
+      _too_large(img.size[0], img.size[1], max_pixels)
+      frames = getattr(img, "n_frames", 1)
+      if frames > 1 and img.format not in ("MPO",):
+        raise ImageIOError(f"multi-frame {img.format} images are not supported "
+                           f"({frames} frames)")
+      fmt = img.format or "unknown"
+      if fmt == "TIFF":
+        special = _read_tiff16(img, data, max_pixels)
+        if special is not None:
+          return special
+      try:
+        img.load()
+      except MemoryError:
+        raise ImageIOError("out of memory while decoding") from None
+      except Exception as err:  # pylint: disable=broad-except - decoder errors vary
+        raise ImageIOError(f"truncated or corrupt image data: {_first_line(err)}") from None
+  icc = img.info.get("icc_profile") or None
+  try:
+    exif = img.getexif()
+  except Exception:  # pylint: disable=broad-except - broken EXIF: ignore it
+    exif = Image.Exif()
+  try:
+    orientation, exif_bytes = _normalise_exif(exif, from_tiff=(fmt == "TIFF"))
+  except Exception:  # pylint: disable=broad-except
+    orientation, exif_bytes = 1, None
+  array, mode, note, keep_icc = _to_array(img)
+  array = np.ascontiguousarray(apply_orientation(array, orientation))
+  info = {}
+  if "dpi" in img.info:
+    info["dpi"] = img.info["dpi"]
+  if fmt == "TIFF" and img.info.get("compression") in ("tiff_lzw", "tiff_adobe_deflate",
+                                                       "tiff_deflate", "packbits"):
+    info["compression"] = img.info["compression"]
+  return Picture(array, fmt, mode, icc if keep_icc else None, exif_bytes, note, info)
+
+
+def _first_line(err):
+  text = str(err).strip()
+  return text.splitlines()[0] if text else type(err).__name__
+
+
+def _read_tiff16(img, data, max_pixels):
+  """16-bit colour TIFF (Pillow would reduce it to 8 bits), else None."""
+  try:
+    bits = tuple(img.tag_v2.get(258, (8,)))
+    samples = int(img.tag_v2.get(277, 1))
+  except Exception:  # pylint: disable=broad-except
+    return None
+  if samples < 2 or 16 not in bits:
+    return None
+  array, icc = None, None
+  try:
+    import tifffile  # optional: reads every TIFF variant
+  except ImportError:
+    tifffile = None
+  if tifffile is not None:
+    try:
+      with tifffile.TiffFile(io.BytesIO(data)) as tif:
+        page = tif.pages[0]
+        array = page.asarray()
+        tag = page.tags.get(34675)
+        icc = bytes(tag.value) if tag is not None else None
+    except Exception as err:  # pylint: disable=broad-except
+      raise ImageIOError(f"cannot read 16-bit TIFF: {_first_line(err)}") from None
+  else:
+    try:
+      array, icc = tiffcodec.decode(data, max_pixels)
+    except tiffcodec.TIFFError as err:
+      raise ImageIOError(f"{err} (install tifffile for other 16-bit TIFF variants)") from None
+  if array.dtype != np.uint16 or array.ndim != 3 or array.shape[-1] not in (2, 3, 4):
+    raise ImageIOError(f"unsupported TIFF layout {array.shape} {array.dtype}")
+  try:
+    orientation, exif = _normalise_exif(img.getexif(), from_tiff=True)
+  except Exception:  # pylint: disable=broad-except
+    orientation, exif = 1, None
+  array = np.ascontiguousarray(apply_orientation(array, orientation))
+  mode = {2: "LA;16", 3: "RGB;16", 4: "RGBA;16"}[array.shape[-1]]
+  return Picture(array, "TIFF", mode, icc, exif)
+
+
+def _to_array(img):
+  """PIL image -> (array, mode, conversion note, keep the ICC profile?)."""
+  mode = img.mode
+  if mode in ("L", "LA", "RGB", "RGBA"):
+    return np.asarray(img), mode, "", True
+  if mode == "1":
+    return np.asarray(img.convert("L")), "L", "1-bit -> 8-bit grayscale", True
+  if mode in ("P", "PA"):
+    has_alpha = mode == "PA" or "transparency" in img.info or (
+        img.palette is not None and img.palette.mode == "RGBA")
+    target = "RGBA" if has_alpha else "RGB"
+    return np.asarray(img.convert(target)), target, f"palette -> {target}", True
+  if mode in ("RGBX", "YCbCr", "HSV"):
+    return np.asarray(img.convert("RGB")), "RGB", f"{mode} -> RGB", mode == "RGBX"
+  if mode == "CMYK":
+    return np.asarray(img.convert("RGB")), "RGB", "CMYK -> RGB", False
+  if mode in ("RGBa", "La"):
+    target = mode[:-1] + "A"
+    return np.asarray(img.convert(target)), target, f"{mode} -> {target}", True
+  if mode.startswith("I;16"):
+    array = np.asarray(img)
+    return array.astype(np.uint16), "I;16", "", True
+  if mode == "I":
+    array = np.asarray(img)
+    if array.size and (array.min() < 0 or array.max() > 65535):
+      raise ImageIOError("unsupported image mode I (32-bit integers outside 0..65535)")
+    return array.astype(np.uint16), "I;16", "32-bit integer -> 16-bit", True
+  if mode == "F":
+    array = np.asarray(img, np.float32)
+    if array.size and not (np.all(np.isfinite(array)) and array.min() >= 0.0
+                           and array.max() <= 1.0):
+      raise ImageIOError("unsupported image: 32-bit float values outside [0, 1]")
+    return array, "F", "", True
+  raise ImageIOError(f"unsupported image mode {mode}")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def format_for(path, fmt=None):
+  """Output format name ('PNG', 'JPEG', ...) from an explicit name or the extension."""
+  if fmt:
+    key = fmt.strip().upper()
+    key = {"JPG": "JPEG", "TIF": "TIFF"}.get(key, key)
+    if key not in FORMAT_EXTENSIONS:
+      raise ImageIOError(f"unsupported output format {fmt!r} (choose from "
+                         f"{', '.join(sorted(k.lower() for k in FORMAT_EXTENSIONS))})")
+    return key
+  ext = os.path.splitext(os.fspath(path))[1].lower()
+  if ext not in EXTENSIONS:
+    raise ImageIOError(f"unsupported output extension {ext or '(none)'!r}")
+  return EXTENSIONS[ext]
+
+
+def _to_8bit(array):
+  if array.dtype == np.uint8:
+    return array
+  if array.dtype == np.uint16:
+    return ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+  return np.floor(np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=None):
+  """Array -> file bytes in ``fmt`` ('PNG', 'JPEG', 'TIFF', 'WEBP', 'BMP')."""
+  from PIL import Image
+  array = np.asarray(array)
+  channels = 1 if array.ndim == 2 else array.shape[-1]
+  if array.ndim == 3 and channels == 1:
+    array = array[..., 0]
+  info = info or {}
+  if array.dtype == np.uint16 and fmt in ("PNG", "TIFF") and channels > 1:
+    if fmt == "PNG":
+      return pngcodec.encode(array, icc_profile=icc_profile, exif=exif)
+    return tiffcodec.encode(array, icc_profile=icc_profile)
+  if array.dtype == np.float32 and fmt == "TIFF" and channels == 1:
+    img = Image.fromarray(array, mode="F")
+  elif array.dtype == np.uint16 and fmt in ("PNG", "TIFF"):
+    img = Image.fromarray(array)  # 16-bit grayscale ('I;16')
+  else:
+    array = _to_8bit(array)
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
+    if fmt == "JPEG" and mode in ("LA", "RGBA"):
+      raise ImageIOError("JPEG cannot store an alpha channel (choose --format png, tiff "
+                         "or webp)")
+    if fmt == "BMP" and mode == "LA":
+      raise ImageIOError("BMP cannot store grayscale with alpha (choose --format png)")
+    img = Image.fromarray(array, mode=mode)
+  kwargs = {}
+  if icc_profile and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
+    kwargs["icc_profile"] = icc_profile
+  if exif and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
+    kwargs["exif"] = exif
+  if fmt == "JPEG":
+    kwargs["quality"] = int(quality or 95)
+    kwargs["subsampling"] = 0 if kwargs["quality"] >= 90 else 2
+  elif fmt == "WEBP":
+    kwargs["quality"] = int(quality or 95)
+  elif fmt == "TIFF" and info.get("compression"):
+    kwargs["compression"] = info["compression"]
+  if "dpi" in info and fmt in ("PNG", "JPEG", "TIFF", "BMP"):
+    kwargs["dpi"] = info["dpi"]
+  buf = io.BytesIO()
+  try:
+    img.save(buf, format=fmt, **kwargs)
+  except (OSError, ValueError, KeyError, TypeError) as err:
+    if "exif" in kwargs or "icc_profile" in kwargs:  # bad metadata: retry without it
+      kwargs.pop("exif", None)
+      kwargs.pop("icc_profile", None)
+      buf = io.BytesIO()
+      try:
+        img.save(buf, format=fmt, **kwargs)
+      except (OSError, ValueError, KeyError, TypeError) as err2:
+        raise ImageIOError(f"cannot encode {fmt}: {_first_line(err2)}") from None
+    else:
+      raise ImageIOError(f"cannot encode {fmt}: {_first_line(err)}") from None
+  return buf.getvalue()
+
+
+def atomic_write(path, data):
+  """Writes bytes to ``path`` via a temporary file in the same folder + ``os.replace``."""
+  path = os.fspath(path)
+  directory = os.path.dirname(os.path.abspath(path))
+  try:
+    os.makedirs(directory, exist_ok=True)
+  except OSError as err:
+    raise ImageIOError(f"cannot create folder {directory}: {err.strerror or err}") from None
+  try:
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".part")
+  except OSError as err:
+    raise ImageIOError(f"cannot write in {directory}: {err.strerror or err}") from None
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.chmod(tmp, 0o666 & ~_UMASK)
+    os.replace(tmp, path)
+  except BaseException as err:
+    try:
+      os.unlink(tmp)
+    except OSError:
+      pass
+    if isinstance(err, OSError):
+      raise ImageIOError(f"cannot write: {err.strerror or err}") from None
+    raise
+
+
+def write_image(path, array, fmt=None, icc_profile=None, exif=None, quality=None, info=None):
+  """Encodes and writes atomically; the format comes from ``fmt`` or the extension."""
+  fmt = format_for(path, fmt)
+  atomic_write(path, encode_image(array, fmt, icc_profile, exif, quality, info))
+  return fmt

@@ -1,0 +1,131 @@
+"""Exports a trained student (or teacher) checkpoint to a single ``.npz`` file.
+
+    python export.py --workdir runs/student --output student.npz [--verify]
+    python export.py --checkpoint runs/student/checkpoints/12000 --output student.npz
+    python export.py --workdir runs/teacher --output teacher.npz      # a teacher
+    python export.py --describe student.npz                           # check a file
+
+The file holds flat float32 arrays named by their Flax paths plus a JSON metadata
+entry (format version, architecture, exposure presets, training step and config);
+see :mod:`cudi_jax.export_format`. The file is written atomically and read back and
+compared with the checkpoint. ``--verify`` also runs the JAX student and the NumPy
+runtime on sample inputs (random images and the package's sample photo) and fails if
+K, B or the image differ by more than 1e-5 (for a teacher: the JAX teacher with the
+exported weights must reproduce the checkpoint's output exactly).
+Exit status: 0 on success, 1 on any error (one line on stderr).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from cudi_jax import export_format
+
+
+def _config_summary(config):
+  return export_format.json_safe(config)
+
+
+def export_trained(trained, output, kind=None):
+  """Writes ``trained`` (an object with .kind, .params, .config, .step) to ``output``
+  and checks the written file against it; returns the loaded Export."""
+  if kind is not None and trained.kind != kind:
+    raise export_format.ExportFormatError(f"the checkpoint holds a {trained.kind}, "
+                                          f"not a {kind}")
+  metadata = {"training": {"step": int(trained.step),
+                           "config": _config_summary(trained.config)}}
+  if trained.kind == "student":
+    export_format.export_student(trained.params, metadata, output)
+  elif trained.kind == "teacher":
+    export_format.export_teacher(trained.params, metadata, output)
+  else:
+    raise export_format.ExportFormatError(f"unknown model kind {trained.kind!r}")
+  loaded = export_format.load_export(output, kind=trained.kind)
+  from cudi_jax import student_math
+  flat = student_math.flatten_params(trained.params)
+  for name, value in flat.items():
+    if not np.array_equal(np.asarray(value, np.float32), loaded.params[name]):
+      raise export_format.ExportFormatError(f"{output}: array {name} differs from the "
+                                            f"checkpoint after writing")
+  return loaded
+
+
+def verify(export, trained=None):
+  """The --verify checks; returns printable lines, raises on failure."""
+  if export.kind == "student":
+    from cudi_jax import inference
+    rows = inference.verify_export(export)
+    return [f"  {name:28s} max|dK| {dk:.1e}  max|dB| {db:.1e}  max|d image| {do:.1e}  "
+            f"max|uint8 - 255*image| {d8:.2f}" for name, dk, db, do, d8 in rows]
+  import jax
+  import jax.numpy as jnp
+  from cudi_jax import models
+  arch = export.architecture
+  model = models.Teacher(width=arch["width"], multipliers=tuple(arch["multipliers"]),
+                         convs_per_block=arch["convs_per_block"],
+                         num_iterations=arch["num_iterations"])
+  rng = np.random.default_rng(0)
+  image = jnp.asarray(rng.uniform(0, 1, (1, 37, 29, 3)), jnp.float32)
+  emap = jnp.full((1, 37, 29, 1), 0.55, jnp.float32)
+  apply = jax.jit(model.apply)
+  got = apply({"params": jax.tree.map(jnp.asarray, export.nested_params())}, image, emap)
+  lines = [f"  teacher output on a 37x29 input: finite={bool(jnp.all(jnp.isfinite(got)))}"]
+  if trained is not None:
+    want = apply({"params": jax.tree.map(jnp.asarray, trained.params)}, image, emap)
+    diff = float(jnp.max(jnp.abs(got - want)))
+    if diff != 0.0:
+      raise AssertionError(f"teacher with exported weights differs by {diff:.2e}")
+    lines.append("  identical to the checkpoint's teacher")
+  return lines
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(prog="export.py", description=__doc__.split("\n\n")[0])
+  source = parser.add_mutually_exclusive_group()
+  source.add_argument("--workdir", help="training workdir (its latest checkpoint)")
+  source.add_argument("--checkpoint", help="a checkpoint folder (or a workdir)")
+  source.add_argument("--describe", metavar="FILE", help="validate and describe an export")
+  parser.add_argument("--output", help="the .npz to write")
+  parser.add_argument("--kind", choices=("student", "teacher"),
+                      help="fail unless the checkpoint holds this kind")
+  parser.add_argument("--verify", action="store_true",
+                      help="compare the JAX model and the NumPy runtime on sample inputs")
+  args = parser.parse_args(argv)
+  try:
+    if args.describe:
+      export = export_format.load_export(args.describe)
+      print(export_format.describe(export))
+      if args.verify:
+        print("\n".join(verify(export)))
+        print("verify: OK")
+      return 0
+    path = args.workdir or args.checkpoint
+    if not path or not args.output:
+      parser.error("give --workdir or --checkpoint, and --output")
+    try:
+      from cudi_jax.checkpoints import load_trained
+    except ImportError as err:
+      raise RuntimeError(f"cannot load checkpoints ({err}); install the [train] extra") \
+          from None
+    trained = load_trained(path)
+    export = export_trained(trained, args.output, args.kind)
+    print(f"wrote {args.output} ({os.path.getsize(args.output):,} bytes)")
+    print(export_format.describe(export))
+    if args.verify:
+      print("\n".join(verify(export, trained)))
+      print("verify: OK")
+    return 0
+  except KeyboardInterrupt:
+    print("export.py: interrupted", file=sys.stderr)
+    return 130
+  except Exception as err:  # pylint: disable=broad-except - one line, never a traceback
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    print(f"export.py: error: {type(err).__name__}: {text}" if not isinstance(
+        err, export_format.ExportFormatError) else f"export.py: error: {text}",
+          file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+  sys.exit(main())

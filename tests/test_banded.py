@@ -1,0 +1,153 @@
+"""The banded, threaded NumPy engine: identical to whole-image processing, equal to
+the reference math, bounded memory."""
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from cudi_jax import engine
+from cudi_jax import student_math
+
+
+@pytest.fixture(scope="module")
+def params(make_student_flat):
+  return make_student_flat(seed=7, std=0.3)
+
+
+@pytest.fixture(scope="module")
+def whole(params):
+  """One band covering the whole image, one thread."""
+  return engine.Engine(params, threads=1, band_pixels=1 << 30)
+
+
+@pytest.fixture(scope="module")
+def poisoned(params):
+  """Two threads; scratch buffers start as NaN, so a read of anything a band did not
+  compute would show up as NaN or as a difference."""
+  e = engine.Engine(params, threads=2)
+  e.poison = True
+  return e
+
+
+def _run(eng, image, exposure, band_rows=None, gray=False, kind="out"):
+  h, w = image.shape[:2]
+  if kind == "maps":
+    k = np.empty((h, w, 3), np.float32)
+    b = np.empty_like(k)
+    eng.run(engine.Job(image, exposure, maps=(k, b), gray=gray), band_rows=band_rows)
+    return k, b
+  out = np.empty_like(image)
+  eng.run(engine.Job(image, exposure, out=out, gray=gray), band_rows=band_rows)
+  return (out,)
+
+
+SIZES = [(37, 53), (64, 64), (5, 3), (1, 1), (9, 4), (4, 9), (130, 21)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("exposure_kind", ["const", "map", "luma"])
+def test_banded_equals_whole_image_exactly(size, exposure_kind, whole, poisoned):
+  rng = np.random.default_rng(size[0] * 100 + size[1])
+  h, w = size
+  image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+  exposure = {"const": ("const", 0.55),
+              "map": ("map", rng.uniform(0, 1, (h, w)).astype(np.float32)),
+              "luma": ("luma", 0.9, 0.5)}[exposure_kind]
+  as_float = image.astype(np.float32) / 255
+  ref_u8 = _run(whole, image, exposure)
+  ref_f = _run(whole, as_float, exposure)
+  ref_maps = _run(whole, as_float, exposure, kind="maps")
+  for band_rows in (1, 2, 3, 5):
+    for got, ref in ((_run(poisoned, image, exposure, band_rows), ref_u8),
+                     (_run(poisoned, as_float, exposure, band_rows), ref_f),
+                     (_run(poisoned, as_float, exposure, band_rows, kind="maps"), ref_maps)):
+      for g, r in zip(got, ref):
+        assert np.array_equal(g, r), (band_rows, float(np.nanmax(np.abs(g - r))))
+
+
+def test_banded_gray_and_uint16_equal_whole(whole, poisoned):
+  rng = np.random.default_rng(3)
+  gray = rng.integers(0, 65536, (23, 31), dtype=np.uint16)
+  ref = _run(whole, gray, ("const", 0.4), gray=True)[0]
+  for band_rows in (1, 2, 4):
+    assert np.array_equal(_run(poisoned, gray, ("const", 0.4), band_rows, gray=True)[0], ref)
+  rgb = rng.integers(0, 65536, (23, 31, 3), dtype=np.uint16)
+  ref = _run(whole, rgb, ("const", 0.7))[0]
+  for band_rows in (1, 3):
+    assert np.array_equal(_run(poisoned, rgb, ("const", 0.7), band_rows)[0], ref)
+
+
+def test_strided_rgba_view_equals_contiguous(whole):
+  rng = np.random.default_rng(4)
+  rgba = rng.integers(0, 256, (19, 26, 4), dtype=np.uint8)
+  out = np.zeros_like(rgba)
+  whole.run(engine.Job(rgba[..., :3], ("const", 0.5), out=out[..., :3]), band_rows=2)
+  ref = _run(whole, np.ascontiguousarray(rgba[..., :3]), ("const", 0.5))[0]
+  assert np.array_equal(out[..., :3], ref)
+  assert np.all(out[..., 3] == 0)  # the engine never touches the other channels
+
+
+@pytest.mark.parametrize("size", [(37, 53), (8, 8), (2, 7)])
+def test_engine_matches_reference_math(size, params, poisoned):
+  """Float path: K, B and the image within 1e-5 of student_math with xp=numpy."""
+  rng = np.random.default_rng(size[0])
+  h, w = size
+  image = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
+  emap = rng.uniform(0.2, 0.8, (h, w)).astype(np.float32)
+  k_ref, b_ref = student_math.student_maps(params, image, emap[..., None], np)
+  out_ref = student_math.tangent_apply(k_ref, b_ref, image, np)
+  k, b = _run(poisoned, image, ("map", emap), 2, kind="maps")
+  out = _run(poisoned, image, ("map", emap), 3)[0]
+  np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(out, out_ref, atol=1e-5, rtol=0)
+  assert np.abs(k_ref - 1).mean() > 0.1  # far from the identity: a real test
+
+
+def test_uint8_rounding_is_half_up_of_the_float_result(params, poisoned):
+  rng = np.random.default_rng(5)
+  image = rng.integers(0, 256, (41, 29, 3), dtype=np.uint8)
+  x = image.astype(np.float32) / 255
+  k, b = student_math.student_maps(params, x, np.full((41, 29, 1), 0.6, np.float32), np)
+  ref = student_math.tangent_apply(k, b, x, np) * 255
+  out = _run(poisoned, image, ("const", 0.6), 2)[0].astype(np.float64)
+  # round-half-up of the float result; float32 noise may only flip exact ties
+  assert np.max(np.abs(out - ref)) <= 0.5 + 1e-3
+  assert np.mean(out == np.floor(ref + 0.5)) > 0.999
+
+
+def test_band_planning_bounds_memory(params):
+  eng = engine.Engine(params, threads=2, band_pixels=65536)
+  for h, w in ((2500, 2500), (540, 960), (10, 30000), (30000, 10)):
+    rows = eng.band_rows(h, w)
+    assert 1 <= rows <= h
+    assert (min(rows + 2 * engine.HALO, h) + 2) * (w + 1) <= max(65536, 30 * (w + 1))
+
+
+def _peak_extra_memory(eng, image):
+  out = np.empty_like(image)
+  eng.run(engine.Job(image, ("const", 0.5), out=out))  # warm-up (imports, caches)
+  tracemalloc.start()
+  try:
+    eng.run(engine.Job(image, ("const", 0.5), out=out))
+    return tracemalloc.get_traced_memory()[1]
+  finally:
+    tracemalloc.stop()
+
+
+def test_peak_memory_does_not_grow_with_the_image(params):
+  """Working memory is set by the band, not the image: 4x the rows, same peak."""
+  eng = engine.Engine(params, threads=1, band_pixels=8192)
+  small = _peak_extra_memory(eng, np.full((1024, 256, 3), 90, np.uint8))
+  large = _peak_extra_memory(eng, np.full((4096, 256, 3), 90, np.uint8))
+  assert large < small * 1.2 + (256 << 10), (small, large)
+  assert large < 8 << 20, large       # the 4096 x 256 image is 3 MB (12 MB as float32)
+
+
+def test_progress_reports_every_row(params):
+  eng = engine.Engine(params, threads=2)
+  image = np.zeros((103, 17, 3), np.uint8)
+  seen = []
+  eng.run(engine.Job(image, ("const", 0.5), out=np.empty_like(image)), band_rows=4,
+          progress=seen.append)
+  assert sum(seen) == 103

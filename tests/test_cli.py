@@ -1,0 +1,339 @@
+"""The ``cudi`` command end to end on generated images (in-process, small images)."""
+import os
+import subprocess
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cudi_jax import cli
+from cudi_jax import export_format
+from cudi_jax import imageio as iio
+from cudi_jax import pngcodec
+from cudi_jax import runtime
+
+RNG = np.random.default_rng(1)
+
+
+@pytest.fixture(scope="module")
+def weights(make_student_flat, tmp_path_factory):
+  path = tmp_path_factory.mktemp("w") / "student.npz"
+  export_format.export_student(make_student_flat(seed=5, std=0.3), {}, path)
+  return str(path)
+
+
+@pytest.fixture(scope="module")
+def model(weights):
+  return runtime.load_student(weights)
+
+
+def run(*args):
+  return cli.main(["enhance", *map(str, args), "--no-progress"])
+
+
+def srgb_icc():
+  from PIL import ImageCms
+  return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def make_inputs(folder):
+  """One file per mode / bit depth; returns {name: (array as stored, expected layout)}."""
+  folder.mkdir(parents=True, exist_ok=True)
+  icc = srgb_icc()
+  exif = Image.Exif()
+  exif[0x0112] = 6
+  exif[0x010F] = "CuDiTest"
+  rgb = RNG.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+  files = {}
+
+  def pil(name, array, mode=None, **kw):
+    Image.fromarray(array, mode=mode).save(folder / name, **kw)
+    files[name] = array
+
+  pil("rgb.png", rgb, icc_profile=icc)
+  pil("rgba.png", RNG.integers(0, 256, (12, 16, 4), dtype=np.uint8))
+  pil("gray.png", rgb[..., 0])
+  pil("gray_alpha.png", RNG.integers(0, 256, (12, 16, 2), dtype=np.uint8), mode="LA")
+  pil("gray16.png", RNG.integers(0, 65536, (12, 16), dtype=np.uint16))
+  pil("gray16.tif", RNG.integers(0, 65536, (12, 16), dtype=np.uint16))
+  pil("rgb.tif", rgb)
+  pil("photo.jpg", rgb, quality=95, exif=exif.tobytes(), icc_profile=icc)
+  Image.fromarray(rgb).convert("P").save(folder / "palette.png")
+  files["palette.png"] = None
+  Image.fromarray(rgb).convert("CMYK").save(folder / "cmyk.jpg")
+  files["cmyk.jpg"] = None
+  for name, shape in (("rgb16.png", (12, 16, 3)), ("rgba16.png", (12, 16, 4)),
+                      ("gray_alpha16.png", (12, 16, 2))):
+    a = RNG.integers(0, 65536, shape, dtype=np.uint16)
+    (folder / name).write_bytes(pngcodec.encode(a, icc_profile=icc, exif=exif.tobytes()))
+    files[name] = a
+  rgb16 = RNG.integers(0, 65536, (12, 16, 3), dtype=np.uint16)
+  iio.write_image(folder / "rgb16.tif", rgb16, icc_profile=icc)
+  files["rgb16.tif"] = rgb16
+  return files
+
+
+def test_every_mode_and_bit_depth(tmp_path, weights, model, capsys):
+  src = tmp_path / "in"
+  files = make_inputs(src)
+  out = tmp_path / "out"
+  assert run(src, "-o", out, "--weights", weights, "--exposure", "0.6") == 0
+  err = capsys.readouterr().err
+  assert f"{len(files)} done, 0 skipped, 0 failed" in err
+  assert sorted(os.listdir(out)) == sorted(files)
+  for name in files:
+    pin = iio.read_image(src / name)
+    pout = iio.read_image(out / name)
+    assert pout.array.shape == pin.array.shape, name
+    assert pout.array.dtype == pin.array.dtype, name
+    assert pout.mode == pin.mode, name
+    assert pout.icc_profile == pin.icc_profile, name
+    expected = model.enhance(pin.array, 0.6)
+    if name.endswith(".jpg"):
+      assert np.abs(pout.array.astype(int) - expected.astype(int)).mean() < 3, name
+    else:
+      assert np.array_equal(pout.array, expected), name
+    if pin.array.ndim == 3 and pin.array.shape[-1] in (2, 4):
+      assert np.array_equal(pout.array[..., -1], pin.array[..., -1]), name  # alpha
+  with Image.open(out / "photo.jpg") as img:      # orientation applied and reset
+    assert img.size == (12, 16) and img.getexif()[0x0112] == 1
+    assert img.getexif()[0x010F] == "CuDiTest"
+  assert iio.read_image(out / "rgb16.png").mode == "RGB;16"
+  assert iio.read_image(out / "rgb16.tif").mode == "RGB;16"
+
+
+def test_single_file_output_name_format_and_suffix(tmp_path, weights):
+  src = tmp_path / "a.png"
+  Image.fromarray(RNG.integers(0, 256, (8, 9, 3), dtype=np.uint8)).save(src)
+  assert run(src, "-o", tmp_path / "result.jpg", "--weights", weights) == 0
+  assert Image.open(tmp_path / "result.jpg").format == "JPEG"
+  assert run(src, "-o", tmp_path / "o", "--weights", weights, "--suffix", "_cudi",
+             "--format", "webp", "--quality", "80") == 0
+  assert os.listdir(tmp_path / "o") == ["a_cudi.webp"]
+
+
+def test_folders_recursive_and_globs(tmp_path, weights):
+  src = tmp_path / "photos"
+  (src / "trip" / "day1").mkdir(parents=True)
+  for rel in ("x.png", "trip/y.jpg", "trip/day1/z.png"):
+    Image.fromarray(RNG.integers(0, 256, (6, 7, 3), dtype=np.uint8)).save(src / rel)
+  (src / "notes.txt").write_text("not an image, skipped when scanning")
+  (src / ".hidden.png").write_bytes(b"ignored")
+  out = tmp_path / "out"
+  assert run(src, "-o", out, "--weights", weights) == 0
+  found = sorted(os.path.relpath(os.path.join(r, f), out) for r, _, fs in os.walk(out)
+                 for f in fs)
+  assert found == ["trip/day1/z.png", "trip/y.jpg", "x.png"]
+  assert run(str(src / "**" / "*.png"), "-o", tmp_path / "g", "--weights", weights) == 0
+  assert sorted(os.listdir(tmp_path / "g")) == ["x.png", "z.png"]
+
+
+def test_output_folder_inside_input_folder_is_not_rescanned(tmp_path, weights):
+  src = tmp_path / "p"
+  src.mkdir()
+  Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(src / "a.png")
+  assert run(src, "-o", src / "enhanced", "--weights", weights) == 0
+  assert run(src, "-o", src / "enhanced", "--weights", weights, "--overwrite") == 0
+  assert os.listdir(src / "enhanced") == ["a.png"]
+
+
+def test_bad_inputs_each_fail_with_one_line_and_batch_continues(tmp_path, weights, capsys):
+  src = tmp_path / "in"
+  src.mkdir()
+  good = RNG.integers(0, 256, (20, 20, 3), dtype=np.uint8)
+  Image.fromarray(good).save(src / "good.png")
+  Image.fromarray(good).save(tmp_path / "full.jpg")
+  (src / "truncated.jpg").write_bytes((tmp_path / "full.jpg").read_bytes()[:300])
+  (src / "empty.png").write_bytes(b"")
+  (src / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(200)))
+  (src / "text.jpg").write_text("hello")
+  Image.new("LAB", (4, 4)).save(src / "lab.tif")
+  Image.fromarray(np.zeros((300, 300, 3), np.uint8)).save(src / "huge.png")
+  out = tmp_path / "out"
+  code = run(src, tmp_path / "missing.png", "-o", out, "--weights", weights,
+             "--max-pixels", 50000)
+  err = capsys.readouterr().err
+  assert code == 1
+  lines = [l for l in err.splitlines() if l.startswith("cudi: error:")]
+  reasons = {
+      "truncated.jpg": "truncated", "empty.png": "empty file", "corrupt.png": "",
+      "text.jpg": "not an image", "lab.tif": "unsupported image mode",
+      "huge.png": "too large", "missing.png": "no such file",
+  }
+  for name, reason in reasons.items():
+    matching = [l for l in lines if name in l]
+    assert len(matching) == 1, (name, err)
+    assert reason in matching[0], matching[0]
+  assert "Traceback" not in err
+  assert "1 done, 0 skipped, 7 failed" in err
+  assert os.listdir(out) == ["good.png"]  # no partial outputs
+
+
+def test_never_overwrites_inputs_and_refuses_existing_outputs(tmp_path, weights, capsys):
+  src = tmp_path / "a.png"
+  original = RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+  Image.fromarray(original).save(src)
+  before = src.read_bytes()
+  assert run(src, "-o", tmp_path, "--weights", weights, "--overwrite") == 1
+  assert run(src, "-o", src, "--weights", weights, "--overwrite") == 1
+  assert "overwrite an input" in capsys.readouterr().err
+  assert src.read_bytes() == before
+  # another input of the batch is protected too
+  other = tmp_path / "a_x.png"
+  Image.fromarray(original).save(other)
+  other_bytes = other.read_bytes()
+  (tmp_path / "b").mkdir()
+  b = tmp_path / "b" / "a.png"
+  Image.fromarray(original).save(b)
+  assert run(b, other, "-o", tmp_path, "--suffix", "_x", "--weights", weights,
+             "--overwrite") == 1
+  assert other.read_bytes() == other_bytes
+  # existing outputs are skipped unless --overwrite
+  out = tmp_path / "out"
+  assert run(src, "-o", out, "--weights", weights) == 0
+  stamp = (out / "a.png").stat().st_mtime_ns
+  assert run(src, "-o", out, "--weights", weights) == 0
+  assert "1 skipped" in capsys.readouterr().err
+  assert (out / "a.png").stat().st_mtime_ns == stamp
+  assert run(src, "-o", out, "--weights", weights, "--overwrite", "--exposure", "0.9") == 0
+  assert (out / "a.png").stat().st_mtime_ns != stamp
+
+
+def test_duplicate_output_names_are_refused(tmp_path, weights, capsys):
+  for d in ("x", "y"):
+    (tmp_path / d).mkdir()
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / d / "same.png")
+  assert run(tmp_path / "x" / "same.png", tmp_path / "y" / "same.png", "-o", tmp_path / "o",
+             "--weights", weights) == 1
+  assert "also the output of" in capsys.readouterr().err
+  assert os.listdir(tmp_path / "o") == ["same.png"]
+
+
+def test_unwritable_output(tmp_path, weights, capsys):
+  src = tmp_path / "a.png"
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(src)
+  blocker = tmp_path / "file"
+  blocker.write_text("a file where a folder is expected")
+  assert run(src, "-o", blocker / "out", "--weights", weights) == 1
+  err = capsys.readouterr().err
+  assert "cannot create folder" in err and "Traceback" not in err
+
+
+def test_atomic_output_on_a_crash(tmp_path, weights, monkeypatch):
+  src = tmp_path / "a.png"
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(src)
+
+  def crash(*args, **kwargs):
+    raise OSError(5, "Input/output error")
+
+  monkeypatch.setattr(iio.os, "replace", crash)
+  assert run(src, "-o", tmp_path / "o", "--weights", weights) == 1
+  assert os.listdir(tmp_path / "o") == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--exposure", "1.5"], "invalid --exposure"),
+    (["--exposure", "bright"], "invalid --exposure"),
+    (["--quality", "0"], "--quality"),
+    (["--format", "gif"], "unsupported output format"),
+])
+def test_bad_options_exit_2(tmp_path, weights, args, message, capsys):
+  src = tmp_path / "a.png"
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(src)
+  with pytest.raises(SystemExit) as info:
+    run(src, "-o", tmp_path / "o", "--weights", weights, *args)
+  assert info.value.code == 2
+  assert message in capsys.readouterr().err
+
+
+def test_exposure_map_option(tmp_path, weights, model, capsys):
+  src = tmp_path / "a.png"
+  image = RNG.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+  Image.fromarray(image).save(src)
+  emap = np.tile(np.linspace(0, 255, 6).astype(np.uint8), (5, 1))
+  Image.fromarray(emap).save(tmp_path / "map.png")
+  assert run(src, "-o", tmp_path / "o", "--weights", weights,
+             "--exposure-map", tmp_path / "map.png") == 0
+  expected = model.enhance(image, emap)
+  assert np.array_equal(iio.read_image(tmp_path / "o" / "a.png").array, expected)
+  (tmp_path / "bad.png").write_bytes(b"junk")
+  assert run(src, "-o", tmp_path / "o2", "--weights", weights,
+             "--exposure-map", tmp_path / "bad.png") == 1
+  assert "--exposure-map" in capsys.readouterr().err
+
+
+def test_bad_weights_one_line(tmp_path, capsys):
+  src = tmp_path / "a.png"
+  Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(src)
+  (tmp_path / "w.npz").write_bytes(b"PK\x03\x04 broken")
+  assert run(src, "-o", tmp_path / "o", "--weights", tmp_path / "w.npz") == 1
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "not a valid CuDi export" in err
+
+
+def test_demo(tmp_path, weights, capsys):
+  out = tmp_path / "demo"
+  assert run("--demo", "-o", out, "--weights", weights) == 0
+  names = sorted(os.listdir(out))
+  assert names == ["coffee_dark.jpg", "coffee_dark_adaptive.jpg", "coffee_dark_auto.jpg",
+                   "coffee_dark_exposure-0.40.jpg", "coffee_dark_exposure-0.70.jpg",
+                   "comparison.jpg"]
+  from cudi_jax import demo
+  with open(demo.sample_photo_path(), "rb") as f:
+    assert (out / "coffee_dark.jpg").read_bytes() == f.read()
+  dark = iio.read_image(out / "coffee_dark_exposure-0.40.jpg").array.mean()
+  bright = iio.read_image(out / "coffee_dark_exposure-0.70.jpg").array.mean()
+  assert bright > dark
+  assert run("--demo", "-o", out, "--weights", weights) == 0
+  assert "6 skipped" in capsys.readouterr().err
+
+
+def test_sample_photo_is_small_and_documented():
+  from cudi_jax import demo
+  assert os.path.getsize(demo.sample_photo_path()) < 150_000
+  assert demo.sample_photo().shape == (400, 600, 3)
+  readme = os.path.join(os.path.dirname(demo.sample_photo_path()), "README.md")
+  text = open(readme).read()
+  assert "CC0" in text and "coffee" in text
+
+
+def test_dispatch_and_usage(monkeypatch, capsys):
+  called = {}
+  fake = types.ModuleType("cudi_jax.report")
+  fake.main = lambda argv: called.setdefault("argv", argv) and 0
+  monkeypatch.setitem(sys.modules, "cudi_jax.report", fake)
+  assert cli.main(["report", "--x", "1"]) == 0
+  assert called["argv"] == ["--x", "1"]
+  monkeypatch.setitem(sys.modules, "cudi_jax.evaluate", None)  # import fails
+  assert cli.main(["evaluate"]) == 1
+  assert "unavailable" in capsys.readouterr().err
+  assert cli.main(["frobnicate"]) == 2
+  assert cli.main([]) == 2
+  assert cli.main(["--version"]) == 0
+  assert "cudi" in capsys.readouterr().out
+
+
+def test_enhance_works_without_jax(tmp_path, weights):
+  """``cudi enhance`` (and --demo) import neither JAX nor Flax."""
+  script = textwrap.dedent(f"""
+      import importlib.abc, sys
+      class Blocker(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+          if name.split(".")[0] in ("jax", "jaxlib", "flax", "optax"):
+            raise ImportError(name + " is blocked")
+      sys.meta_path.insert(0, Blocker())
+      from cudi_jax import cli
+      code = cli.main(["enhance", "--demo", "-o", {str(tmp_path / "demo")!r},
+                       "--weights", {weights!r}, "--quiet"])
+      assert not [m for m in sys.modules if m.split(".")[0] in ("jax", "flax")]
+      sys.exit(code)
+      """)
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+  proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                        env=env, timeout=120)
+  assert proc.returncode == 0, proc.stderr
+  assert len(os.listdir(tmp_path / "demo")) == 6

@@ -1,0 +1,301 @@
+"""Image reading/writing: bit depths, modes, orientation, metadata, the PNG and TIFF
+codecs, safety limits and atomic writes."""
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from cudi_jax import imageio as iio
+from cudi_jax import pngcodec
+from cudi_jax import tiffcodec
+
+RNG = np.random.default_rng(0)
+
+
+def srgb_icc():
+  from PIL import ImageCms
+  return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def exif_bytes(orientation=None, make="CuDiTest"):
+  exif = Image.Exif()
+  if orientation is not None:
+    exif[iio.ORIENTATION] = orientation
+  exif[0x010F] = make
+  return exif.tobytes()
+
+
+def read_exif(raw):
+  exif = Image.Exif()
+  exif.load(raw)
+  return exif
+
+
+# --------------------------------------------------------------------------- PNG codec
+
+
+@pytest.mark.parametrize("shape, dtype", [((13, 17, 3), np.uint16), ((5, 4, 4), np.uint16),
+                                          ((9, 11, 2), np.uint16), ((7, 3), np.uint16),
+                                          ((10, 12, 3), np.uint8), ((1, 1, 3), np.uint16),
+                                          ((3, 1, 4), np.uint16), ((1, 9, 2), np.uint8)])
+def test_png_codec_round_trip_all_filters(shape, dtype):
+  top = np.iinfo(dtype).max
+  a = RNG.integers(0, top + 1, shape, dtype=np.int64).astype(dtype)
+  per_row = list(RNG.integers(0, 5, shape[0]))
+  for filters in (0, 1, 2, 3, 4, per_row):
+    for interlace in (False, True):
+      data = pngcodec.encode(a, icc_profile=b"icc!", exif=b"MM\0*x", filter_type=filters,
+                             interlace=interlace)
+      b, info, icc, exif = pngcodec.decode(data)
+      assert b.dtype == dtype and np.array_equal(a, b), (filters, interlace)
+      assert icc == b"icc!" and exif == b"MM\0*x"
+      assert info.interlace == int(interlace)
+
+
+@pytest.mark.parametrize("mode, shape", [("RGB", (40, 50, 3)), ("RGBA", (33, 20, 4)),
+                                         ("L", (30, 31)), ("LA", (20, 21, 2))])
+def test_png_codec_decodes_pillow_files(mode, shape):
+  """Pillow (zlib, adaptive per-row filters incl. Paeth/Average) as an independent encoder."""
+  y, x = np.mgrid[:shape[0], :shape[1]]
+  base = ((np.sin(y / 5.0) + np.cos(x / 7.0) + 2) * 55).astype(np.int64)
+  a = (base if len(shape) == 2 else base[..., None]) + RNG.integers(0, 30, shape)
+  a = a.astype(np.uint8)
+  for interlace in (0, 1):
+    buf = io.BytesIO()
+    Image.fromarray(a, mode=mode).save(buf, "PNG", optimize=bool(interlace))
+    assert np.array_equal(pngcodec.decode(buf.getvalue())[0], a)
+  g16 = RNG.integers(0, 65536, shape[:2], dtype=np.uint16)
+  buf = io.BytesIO()
+  Image.fromarray(g16).save(buf, "PNG")
+  assert np.array_equal(pngcodec.decode(buf.getvalue())[0], g16)
+
+
+def test_png_codec_paeth_on_a_larger_image():
+  a = RNG.integers(0, 65536, (67, 250, 3), dtype=np.uint16)
+  for f in (3, 4):
+    assert np.array_equal(pngcodec.decode(pngcodec.encode(a, filter_type=f))[0], a)
+
+
+def test_png_codec_rejects_corruption():
+  data = pngcodec.encode(RNG.integers(0, 65536, (8, 8, 3), dtype=np.uint16))
+  flipped = bytearray(data)
+  flipped[60] ^= 0xFF
+  with pytest.raises(pngcodec.PNGError, match="CRC|corrupt"):
+    pngcodec.decode(bytes(flipped))
+  with pytest.raises(pngcodec.PNGError, match="truncated"):
+    pngcodec.decode(data[:len(data) - 20])
+  with pytest.raises(pngcodec.PNGError):
+    pngcodec.decode(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
+
+
+def test_png_codec_bounds_decompression():
+  """An IDAT that inflates far beyond the declared size is cut, not expanded."""
+  import struct
+  import zlib
+  header = struct.pack(">IIBBBBB", 4, 4, 16, 2, 0, 0, 0)
+  bomb = zlib.compress(b"\0" * (50 << 20))
+  data = (pngcodec.SIGNATURE + pngcodec._chunk(b"IHDR", header)
+          + pngcodec._chunk(b"IDAT", bomb) + pngcodec._chunk(b"IEND", b""))
+  array = pngcodec.decode(data)[0]
+  assert array.shape == (4, 4, 3)
+
+
+# --------------------------------------------------------------------------- TIFF codec
+
+
+@pytest.mark.parametrize("shape, dtype", [((13, 17, 3), np.uint16), ((5, 4, 4), np.uint16),
+                                          ((9, 11, 2), np.uint16), ((7, 3), np.uint16),
+                                          ((300, 40, 3), np.uint16), ((6, 5, 3), np.uint8)])
+def test_tiff_codec_round_trip(shape, dtype):
+  a = RNG.integers(0, np.iinfo(dtype).max + 1, shape, dtype=np.int64).astype(dtype)
+  b, icc = tiffcodec.decode(tiffcodec.encode(a, icc_profile=b"profile"))
+  assert b.dtype == dtype and np.array_equal(a, b) and icc == b"profile"
+
+
+def test_tiff_codec_reads_tifffile_variants():
+  tifffile = pytest.importorskip("tifffile")
+  a = RNG.integers(0, 65536, (37, 23, 3), dtype=np.uint16)
+  for compression, predictor in ((None, None), ("zlib", None), ("zlib", "horizontal")):
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, a, compression=compression, predictor=predictor, photometric="rgb",
+                     rowsperstrip=5)
+    assert np.array_equal(tiffcodec.decode(buf.getvalue())[0], a)
+  assert np.array_equal(tifffile.imread(io.BytesIO(tiffcodec.encode(a))), a)
+
+
+# --------------------------------------------------------------------------- orientation
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_matches_pillow(orientation):
+  a = RNG.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+  img = Image.fromarray(a)
+  img.getexif()[iio.ORIENTATION] = orientation
+  buf = io.BytesIO()
+  img.save(buf, "PNG", exif=img.getexif().tobytes())
+  expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue()))))
+  assert np.array_equal(iio.apply_orientation(a, orientation), expected)
+
+
+# --------------------------------------------------------------------------- read/write
+
+
+def _write_pillow(path, array, mode=None, **kw):
+  Image.fromarray(array, mode=mode).save(path, **kw)
+
+
+def test_round_trips_keep_bit_depth_mode_and_metadata(tmp_path):
+  icc = srgb_icc()
+  cases = {
+      "rgb8.png": RNG.integers(0, 256, (12, 9, 3), dtype=np.uint8),
+      "rgba8.png": RNG.integers(0, 256, (12, 9, 4), dtype=np.uint8),
+      "l8.png": RNG.integers(0, 256, (12, 9), dtype=np.uint8),
+      "la8.png": RNG.integers(0, 256, (12, 9, 2), dtype=np.uint8),
+      "l16.png": RNG.integers(0, 65536, (12, 9), dtype=np.uint16),
+      "rgb16.png": RNG.integers(0, 65536, (12, 9, 3), dtype=np.uint16),
+      "rgba16.png": RNG.integers(0, 65536, (12, 9, 4), dtype=np.uint16),
+      "la16.png": RNG.integers(0, 65536, (12, 9, 2), dtype=np.uint16),
+      "rgb8.tif": RNG.integers(0, 256, (12, 9, 3), dtype=np.uint8),
+      "l16.tif": RNG.integers(0, 65536, (12, 9), dtype=np.uint16),
+      "rgb16.tif": RNG.integers(0, 65536, (12, 9, 3), dtype=np.uint16),
+      "rgba16.tif": RNG.integers(0, 65536, (12, 9, 4), dtype=np.uint16),
+      "f32.tif": RNG.uniform(0, 1, (12, 9)).astype(np.float32),
+      "rgb8.webp": None,  # lossy: checked separately
+  }
+  for name, array in cases.items():
+    if array is None:
+      continue
+    path = tmp_path / name
+    exif = exif_bytes() if name.endswith(".png") else None
+    iio.write_image(path, array, icc_profile=icc, exif=exif)
+    pic = iio.read_image(path)
+    assert pic.array.dtype == array.dtype and np.array_equal(pic.array, array), name
+    if not name.endswith("f32.tif"):
+      assert pic.icc_profile == icc, name
+    if exif:
+      assert read_exif(pic.exif)[0x010F] == "CuDiTest", name
+  assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+
+
+def test_jpeg_orientation_applied_and_reset(tmp_path):
+  a = RNG.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+  src = tmp_path / "o.jpg"
+  _write_pillow(src, a, exif=exif_bytes(orientation=6), icc_profile=srgb_icc(), quality=95)
+  pic = iio.read_image(src)
+  assert pic.array.shape == (24, 16, 3)
+  exif = read_exif(pic.exif)
+  assert exif[iio.ORIENTATION] == 1 and exif[0x010F] == "CuDiTest"
+  out = tmp_path / "out.jpg"
+  iio.write_image(out, pic.array, icc_profile=pic.icc_profile, exif=pic.exif)
+  with Image.open(out) as img:
+    assert img.size == (16, 24) and img.getexif()[iio.ORIENTATION] == 1
+    assert img.info.get("icc_profile") == pic.icc_profile
+
+
+def test_16bit_png_orientation(tmp_path):
+  a = RNG.integers(0, 65536, (5, 8, 3), dtype=np.uint16)
+  path = tmp_path / "o16.png"
+  path.write_bytes(pngcodec.encode(a, exif=exif_bytes(orientation=8)))
+  pic = iio.read_image(path)
+  assert np.array_equal(pic.array, iio.apply_orientation(a, 8))
+  assert read_exif(pic.exif)[iio.ORIENTATION] == 1
+
+
+def test_conversions(tmp_path):
+  a = RNG.integers(0, 256, (10, 11, 3), dtype=np.uint8)
+  img = Image.fromarray(a)
+  img.convert("P").save(tmp_path / "p.png")
+  img.convert("P").save(tmp_path / "pt.png", transparency=0)
+  img.convert("CMYK").save(tmp_path / "cmyk.jpg")
+  img.convert("1").save(tmp_path / "bw.png")
+  img.save(tmp_path / "x.gif")
+  expect = {"p.png": ("RGB", 3), "pt.png": ("RGBA", 4), "cmyk.jpg": ("RGB", 3),
+            "bw.png": ("L", None), "x.gif": ("RGB", 3)}
+  for name, (mode, channels) in expect.items():
+    pic = iio.read_image(tmp_path / name)
+    assert pic.mode == mode and pic.array.dtype == np.uint8
+    assert (pic.array.ndim == 2) if channels is None else pic.array.shape[-1] == channels
+  assert iio.read_image(tmp_path / "cmyk.jpg").icc_profile is None
+
+
+@pytest.mark.parametrize("name, data, match", [
+    ("empty.png", b"", "empty file"),
+    ("text.jpg", b"this is not an image\n", "not an image"),
+    ("noise.png", bytes(RNG.integers(0, 256, 300, dtype=np.uint8)), "not an image"),
+])
+def test_bad_files(tmp_path, name, data, match):
+  path = tmp_path / name
+  path.write_bytes(data)
+  with pytest.raises(iio.ImageIOError, match=match):
+    iio.read_image(path)
+
+
+def test_truncated_files(tmp_path):
+  a = RNG.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+  for name in ("t.png", "t.jpg"):
+    full = tmp_path / ("full_" + name)
+    _write_pillow(full, a)
+    cut = tmp_path / name
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    with pytest.raises(iio.ImageIOError, match="truncated|corrupt|cannot read"):
+      iio.read_image(cut)
+  path = tmp_path / "t16.png"
+  data = pngcodec.encode(RNG.integers(0, 65536, (20, 20, 3), dtype=np.uint16))
+  path.write_bytes(data[: len(data) // 2])
+  with pytest.raises(iio.ImageIOError, match="truncated"):
+    iio.read_image(path)
+
+
+def test_unsupported_mode_and_pixel_limit(tmp_path):
+  Image.new("LAB", (4, 4)).save(tmp_path / "lab.tif")
+  with pytest.raises(iio.ImageIOError, match="unsupported image mode LAB"):
+    iio.read_image(tmp_path / "lab.tif")
+  _write_pillow(tmp_path / "big.png", np.zeros((100, 100, 3), np.uint8))
+  with pytest.raises(iio.ImageIOError, match="too large.*--max-pixels"):
+    iio.read_image(tmp_path / "big.png", max_pixels=9999)
+  assert iio.read_image(tmp_path / "big.png", max_pixels=10000).array.shape == (100, 100, 3)
+  (tmp_path / "big16.png").write_bytes(pngcodec.encode(np.zeros((100, 100, 3), np.uint16)))
+  with pytest.raises(iio.ImageIOError, match="too large"):
+    iio.read_image(tmp_path / "big16.png", max_pixels=9999)
+
+
+def test_pillow_bomb_limit_is_overridable(tmp_path):
+  from PIL import Image as PILImage
+  _write_pillow(tmp_path / "p.png", np.zeros((40, 40), np.uint8))
+  saved = PILImage.MAX_IMAGE_PIXELS
+  try:
+    PILImage.MAX_IMAGE_PIXELS = 100  # Pillow alone would refuse this image
+    assert iio.read_image(tmp_path / "p.png", max_pixels=None).array.shape == (40, 40)
+    assert PILImage.MAX_IMAGE_PIXELS == 100
+  finally:
+    PILImage.MAX_IMAGE_PIXELS = saved
+
+
+def test_write_errors_and_atomicity(tmp_path, monkeypatch):
+  a = np.zeros((4, 4, 4), np.uint8)
+  with pytest.raises(iio.ImageIOError, match="alpha"):
+    iio.write_image(tmp_path / "x.jpg", a)
+  with pytest.raises(iio.ImageIOError, match="unsupported output"):
+    iio.write_image(tmp_path / "x.xyz", a)
+  blocker = tmp_path / "file"
+  blocker.write_text("x")
+  with pytest.raises(iio.ImageIOError, match="cannot create folder"):
+    iio.write_image(blocker / "sub" / "x.png", a)
+
+  def failing_replace(src, dst):
+    raise OSError(28, "No space left on device")
+
+  monkeypatch.setattr(iio.os, "replace", failing_replace)
+  with pytest.raises(iio.ImageIOError, match="No space left"):
+    iio.write_image(tmp_path / "y.png", a)
+  assert sorted(os.listdir(tmp_path)) == ["file"]  # no partial or temporary file
+
+
+def test_16bit_to_8bit_formats_round(tmp_path):
+  a = np.array([[[0, 128, 257], [65535, 32896, 300]]], np.uint16)
+  iio.write_image(tmp_path / "x.jpg", a, quality=100)
+  iio.write_image(tmp_path / "x.bmp", a)
+  assert np.array_equal(iio.read_image(tmp_path / "x.bmp").array,
+                        np.array([[[0, 0, 1], [255, 128, 1]]], np.uint8))

@@ -1,0 +1,236 @@
+"""The public NumPy API: load_student / StudentRuntime.enhance / maps, and the jitted
+JAX enhancer sharing the same weights."""
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from cudi_jax import export_format
+from cudi_jax import exposure as exposure_lib
+from cudi_jax import runtime
+from cudi_jax import student_math
+
+
+@pytest.fixture(scope="module")
+def params(make_student_flat):
+  return make_student_flat(seed=11, std=0.3)
+
+
+@pytest.fixture(scope="module")
+def model(params):
+  return runtime.StudentRuntime(params, threads=2)
+
+
+@pytest.fixture(scope="module")
+def weights_file(params, tmp_path_factory):
+  path = tmp_path_factory.mktemp("weights") / "student.npz"
+  export_format.export_student(params, {"training": {"step": 3}}, path)
+  return path
+
+
+def _float_reference(params, x, emap):
+  k, b = student_math.student_maps(params, x, emap[..., None], np)
+  return student_math.tangent_apply(k, b, x, np), k, b
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_load_student_from_file(weights_file, params):
+  model = runtime.load_student(weights_file)
+  assert model.metadata["training"]["step"] == 3
+  for name, value in params.items():
+    assert np.array_equal(model.params[name], value)
+
+
+def test_load_student_missing_shipped_weights(monkeypatch, tmp_path):
+  monkeypatch.setattr(runtime, "shipped_weights_path", lambda: str(tmp_path / "none.npz"))
+  with pytest.raises(runtime.WeightsNotFoundError, match="no shipped student weights"):
+    runtime.load_student()
+
+
+def test_load_student_shipped_weights():
+  if not os.path.isfile(runtime.shipped_weights_path()):
+    pytest.skip("this checkout ships no weights")
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the interim placeholder warns
+    model = runtime.load_student()
+  out = model.enhance(np.full((8, 8, 3), 40, np.uint8))
+  assert out.shape == (8, 8, 3) and out.dtype == np.uint8
+
+
+def test_placeholder_weights_warn(params, tmp_path):
+  path = tmp_path / "placeholder.npz"
+  export_format.export_student(params, {"placeholder": True}, path)
+  with pytest.warns(UserWarning, match="placeholder"):
+    runtime.load_student(path)
+
+
+def test_load_student_rejects_a_teacher_and_garbage(tmp_path):
+  bad = tmp_path / "bad.npz"
+  bad.write_bytes(b"not a zip")
+  with pytest.raises(export_format.ExportFormatError, match="not a valid CuDi export"):
+    runtime.load_student(bad)
+
+
+# --------------------------------------------------------------------------- enhance
+
+
+@pytest.mark.parametrize("exposure", ["auto", "under", "over", "adaptive", 0.3, "0.45"])
+def test_enhance_float_matches_reference(model, params, exposure):
+  rng = np.random.default_rng(1)
+  x = rng.uniform(0, 1, (29, 38, 3)).astype(np.float32)
+  emap = exposure_lib.inference_map(exposure if exposure != "0.45" else 0.45, x)
+  ref, k_ref, b_ref = _float_reference(params, x, emap)
+  out, k, b = model.enhance(x, exposure, return_maps=True)
+  assert out.dtype == np.float32 and k.dtype == b.dtype == np.float32
+  np.testing.assert_allclose(out, ref, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
+  k2, b2 = model.maps(x, exposure)
+  assert np.array_equal(k2, k) and np.array_equal(b2, b)
+
+
+def test_exposure_map_resolution(model):
+  rng = np.random.default_rng(2)
+  img = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+  x = img.astype(np.float32) / 255
+  for setting in ("auto", "under", "over", 0.7):
+    np.testing.assert_allclose(model.exposure_map(img, setting),
+                               exposure_lib.inference_map(setting, x), atol=1e-6)
+  np.testing.assert_allclose(model.exposure_map(img, "adaptive"),
+                             exposure_lib.adaptive_map(x), atol=1e-5)
+  bright = np.full((10, 10, 3), 230, np.uint8)
+  assert model.exposure_map(bright, "auto")[0, 0] == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float16, np.float32, np.float64])
+def test_enhance_keeps_dtype_and_rounds_consistently(model, params, dtype):
+  rng = np.random.default_rng(3)
+  x = rng.uniform(0, 1, (21, 17, 3)).astype(np.float32)
+  if np.issubdtype(dtype, np.integer):
+    top = np.iinfo(dtype).max
+    image = np.round(x * top).astype(dtype)
+    x = image.astype(np.float32) / np.float32(top)
+  else:
+    image = x.astype(dtype)
+    x = image.astype(np.float32)
+    top = None
+  out = model.enhance(image, 0.6)
+  assert out.dtype == dtype and out.shape == image.shape
+  ref, _, _ = _float_reference(params, x, np.full((21, 17), 0.6, np.float32))
+  if top is None:
+    np.testing.assert_allclose(out.astype(np.float32), ref,
+                               atol=1e-5 if dtype != np.float16 else 1e-3)
+  else:
+    # round-half-up of clip(K*I+B, 0, 1) * max; only exact ties may differ by float noise
+    diff = np.abs(out.astype(np.float64) - ref.astype(np.float64) * top)
+    assert diff.max() <= 0.5 + 1e-6 * top
+    ref_int = runtime.reference_enhance(params, image, 0.6)
+    # float32 noise (~1e-7 relative) flips ties: rare at 8 bits, ~1% at 16 bits
+    assert np.mean(out == ref_int) > (0.999 if top == 255 else 0.98)
+    assert np.abs(out.astype(np.int64) - ref_int).max() <= 1
+
+
+def test_grayscale_is_the_mean_of_the_enhanced_rgb(model, params):
+  rng = np.random.default_rng(4)
+  gray = rng.integers(0, 256, (18, 23), dtype=np.uint8)
+  out = model.enhance(gray, "under")
+  assert out.shape == gray.shape and out.dtype == np.uint8
+  rgb = np.repeat((gray.astype(np.float32) / 255)[..., None], 3, axis=-1)
+  ref, _, _ = _float_reference(params, rgb, np.full(gray.shape, 0.55, np.float32))
+  expected = np.floor(ref.mean(axis=-1) * 255 + 0.5)
+  assert np.abs(out.astype(np.int64) - expected).max() <= 1
+  assert np.mean(out == expected) > 0.99
+  # (H, W, 1) keeps its layout and equals the 2-D result
+  out1 = model.enhance(gray[..., None], "under")
+  assert out1.shape == (18, 23, 1) and np.array_equal(out1[..., 0], out)
+
+
+def test_alpha_is_passed_through(model):
+  rng = np.random.default_rng(5)
+  rgba = rng.integers(0, 256, (16, 19, 4), dtype=np.uint8)
+  out = model.enhance(rgba, "over")
+  assert np.array_equal(out[..., 3], rgba[..., 3])
+  assert np.array_equal(out[..., :3], model.enhance(np.ascontiguousarray(rgba[..., :3]), "over"))
+  la = np.stack([rgba[..., 0], rgba[..., 3]], axis=-1)
+  out_la = model.enhance(la, 0.5)
+  assert np.array_equal(out_la[..., 1], la[..., 1])
+  assert np.array_equal(out_la[..., 0], model.enhance(la[..., 0], 0.5))
+  rgba16 = rng.integers(0, 65536, (9, 8, 4), dtype=np.uint16)
+  assert np.array_equal(model.enhance(rgba16)[..., 3], rgba16[..., 3])
+
+
+def test_exposure_maps_of_any_size_and_type(model, tmp_path):
+  from PIL import Image
+  img = np.full((24, 32, 3), 60, np.uint8)
+  small = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+  a = model.enhance(img, small)
+  b = model.enhance(img, exposure_lib.resize_map(small, 24, 32))
+  assert np.array_equal(a, b)
+  u8 = (small * 255).round().astype(np.uint8)
+  path = tmp_path / "map.png"
+  Image.fromarray(u8).save(path)
+  assert np.array_equal(model.enhance(img, path), model.enhance(img, u8))
+  bright = model.enhance(img, 0.8).astype(int).mean()
+  dark = model.enhance(img, 0.2).astype(int).mean()
+  assert bright != dark
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, float("nan"), "bright", "", True,
+                                 np.zeros((2, 3, 4)), np.full((4, 4), 2.0)])
+def test_bad_exposures_raise(model, bad):
+  with pytest.raises(exposure_lib.ExposureError):
+    model.enhance(np.zeros((8, 8, 3), np.uint8), bad)
+
+
+@pytest.mark.parametrize("bad, error", [
+    (np.zeros((4, 4, 3), np.int32), TypeError),
+    (np.zeros((4, 4, 3), bool), TypeError),
+    (np.zeros((4, 4, 5), np.uint8), ValueError),
+    (np.zeros((4,), np.uint8), ValueError),
+    (np.zeros((0, 4, 3), np.uint8), ValueError),
+])
+def test_bad_images_raise(model, bad, error):
+  with pytest.raises(error):
+    model.enhance(bad)
+
+
+def test_presets_come_from_the_metadata(params):
+  custom = runtime.StudentRuntime(params, {"exposure_presets": {"under": 0.7, "over": 0.3}})
+  img = np.full((8, 8, 3), 30, np.uint8)
+  assert custom.exposure_map(img, "under")[0, 0] == pytest.approx(0.7)
+  assert custom.exposure_map(img, "auto")[0, 0] == pytest.approx(0.7)
+  assert np.array_equal(custom.enhance(img, "under"), custom.enhance(img, 0.7))
+
+
+def test_thread_counts_agree(params):
+  rng = np.random.default_rng(6)
+  img = rng.integers(0, 256, (61, 45, 3), dtype=np.uint8)
+  one = runtime.StudentRuntime(params, threads=1).enhance(img, "adaptive")
+  two = runtime.StudentRuntime(params, threads=2).enhance(img, "adaptive")
+  assert np.array_equal(one, two)
+
+
+def test_jax_enhancer_shares_the_weights(weights_file, params):
+  pytest.importorskip("jax")
+  from cudi_jax import inference
+  rng = np.random.default_rng(8)
+  images = rng.uniform(0, 1, (2, 22, 27, 3)).astype(np.float32)
+  maps = rng.uniform(0.2, 0.8, (2, 22, 27, 1)).astype(np.float32)
+  numpy_model = runtime.load_student(weights_file)
+  for source in (weights_file, params):
+    enhance = inference.make_jax_enhancer(source, return_maps=True)
+    out, k, b = (np.asarray(a) for a in enhance(images, maps))
+    assert out.shape == (2, 22, 27, 3)
+    for i in range(2):
+      o_n, k_n, b_n = numpy_model.enhance(images[i], maps[i, ..., 0], return_maps=True)
+      np.testing.assert_allclose(out[i], o_n, atol=1e-5, rtol=0)
+      np.testing.assert_allclose(k[i], k_n, atol=1e-5, rtol=0)
+      np.testing.assert_allclose(b[i], b_n, atol=1e-5, rtol=0)
+  plain = inference.make_jax_enhancer(weights_file)
+  np.testing.assert_allclose(np.asarray(plain(images, maps[..., 0])), out, atol=1e-6)
+  u8 = np.asarray(inference.to_integer(out[0]))
+  assert np.abs(u8.astype(np.int64) - numpy_model.enhance(
+      (images[0] * 255).round().astype(np.uint8), maps[0, ..., 0]).astype(np.int64)).max() <= 2
