@@ -37,6 +37,7 @@ setting when available, else matmuls small enough that OpenBLAS does not start
 threads): nested BLAS threads on a busy machine are dramatically slower.
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -80,7 +81,8 @@ def _openblas_thread_local_setter():
       paths = {line.split()[-1] for line in maps if "openblas" in line.rsplit("/", 1)[-1]}
   except OSError:
     return None
-  for path in sorted(paths):
+  # NumPy's own copy first (wheels bundle it in numpy.libs; SciPy may load another).
+  for path in sorted(paths, key=lambda p: ("numpy" not in p, p)):
     try:
       lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
       fn = lib.openblas_set_num_threads_local
@@ -177,7 +179,7 @@ class Engine:
     #: position no band computed shows up in the results.
     self.poison = False
     #: Floats per row-step buffer of the full-resolution stage (cache blocking).
-    self.full_res_floats = 8192
+    self.full_res_floats = 24000
     #: Low-res rows per wavefront step (None: as many as one depthwise chunk).
     self.wavefront_rows = None
 
@@ -231,7 +233,6 @@ class Engine:
       return
     scratches = [_Scratch(self, job, max_window) for _ in range(threads)]
     free = list(range(threads))
-    import threading
     lock = threading.Lock()
 
     def work(band):
