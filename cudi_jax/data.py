@@ -16,8 +16,9 @@ import numpy as np
 from PIL import Image
 
 from cudi_jax import exposure as exposure_lib
+from cudi_jax import imageio
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_EXTENSIONS = tuple(sorted(imageio.INPUT_EXTENSIONS))
 #: How many following indices are tried when an image cannot be decoded.
 MAX_DECODE_RETRIES = 16
 

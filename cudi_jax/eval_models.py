@@ -21,9 +21,9 @@ import re
 import numpy as np
 
 from cudi_jax import exposure as exposure_lib
+from cudi_jax import imageio
 from cudi_jax import student_math
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 NAMED_EXPOSURES = ("under", "over", "auto", "adaptive")
 
 
@@ -40,7 +40,7 @@ def list_images(paths, recursive=False):
     if p.is_dir():
       pattern = "**/*" if recursive else "*"
       found.extend(sorted(f for f in p.glob(pattern)
-                          if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS))
+                          if f.is_file() and f.suffix.lower() in imageio.INPUT_EXTENSIONS))
     elif p.is_file():
       found.append(p)
     else:
@@ -75,18 +75,20 @@ def resize_image(image, max_size=None, size=None):
 
 
 def read_image(path):
-  """An image file -> float32 (H, W, 3) in [0, 1] (EXIF orientation applied, 16-bit greyscale kept)."""
-  from PIL import Image, ImageOps
-  with Image.open(path) as img:
-    img = ImageOps.exif_transpose(img)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-      arr = np.asarray(img, np.float64)
-      arr = (np.clip(arr, 0, 65535) / 65535.0).astype(np.float32)
-      return np.repeat(arr[..., None], 3, axis=-1)
-    if img.mode == "F":
-      arr = np.clip(np.asarray(img, np.float32), 0.0, 1.0)
-      return np.repeat(arr[..., None], 3, axis=-1)
-    return np.asarray(img.convert("RGB"), np.float32) / 255.0
+  """An image file -> float32 (H, W, 3) in [0, 1], read as ``cudi enhance`` reads it
+  (:func:`cudi_jax.imageio.read_image`: EXIF orientation applied, 16-bit kept);
+  alpha is dropped and grayscale replicated to RGB."""
+  arr = imageio.read_image(path).array
+  if arr.dtype == np.uint8 or arr.dtype == np.uint16:
+    arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
+  arr = np.clip(np.asarray(arr, np.float32), 0.0, 1.0)
+  if arr.ndim == 2:
+    arr = arr[..., None]
+  if arr.shape[-1] in (2, 4):
+    arr = arr[..., :-1]
+  if arr.shape[-1] == 1:
+    arr = np.repeat(arr, 3, axis=-1)
+  return arr
 
 
 def load_image(path, max_size=None):
