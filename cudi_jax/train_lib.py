@@ -191,6 +191,10 @@ class Trainer:
       if teacher is None:
         loaded = checkpoints.load_teacher_for_distillation(config.teacher_checkpoint)
         teacher = (loaded.teacher_config, loaded.params)
+        # Record the architecture actually distilled from (config.json, exports).
+        for key, value in loaded.teacher_config.items():
+          if key in config.teacher:
+            config.teacher[key] = tuple(value) if isinstance(value, list) else value
       self.teacher = teacher_from_config(teacher[0], dtype)
       self.teacher_params = jax.device_put(teacher[1], self.replicated)
       step = functools.partial(student_step, model=self.model, teacher=self.teacher,

@@ -86,13 +86,17 @@ def test_train_py_teacher_then_student(image_dir, tmp_path):
   assert sorted(os.listdir(teacher_dir / "checkpoints")) == ["2", "4"]
   assert json.loads((teacher_dir / "config.json").read_text())["model"] == "teacher"
 
+  # config.teacher of a student is replaced by the checkpoint's own architecture.
   run = _run_train("--config", "configs/tiny_student.py", "--workdir", str(student_dir),
-                   f"--config.data.path={image_dir}",
+                   f"--config.data.path={image_dir}", "--config.teacher.width=8",
                    f"--config.teacher_checkpoint={teacher_dir}")
   assert run.returncode == 0, run.stderr[-3000:]
   metrics = _read_metrics(student_dir)
   assert [m["step"] for m in metrics] == [1, 2, 3, 4]
   assert all(np.isfinite(m["loss/distill"]) for m in metrics)
+  # The student's config.json records the teacher it was distilled from.
+  assert json.loads((student_dir / "config.json").read_text())["teacher"] == \
+      json.loads((teacher_dir / "config.json").read_text())["teacher"]
   student = checkpoints.load_trained(student_dir)
   assert student.kind == "student" and student.step == 4
   assert student.params["conv1"]["pw_kernel"].shape == (4, 4)
