@@ -159,20 +159,6 @@ LOCAL_MAPS = ("halves", "ellipse")
 # --------------------------------------------------------------------------- student
 
 
-def _student_from_npz(path):
-  from cudi_jax.runtime import StudentRuntime
-  with np.load(path, allow_pickle=False) as data:
-    arrays = {k: np.asarray(data[k]) for k in data.files}
-  flat = {}
-  for key, value in arrays.items():
-    m = re.search(r"(conv[1-7]/(?:dw|pw)_(?:kernel|bias))$", key)
-    if m:
-      flat[m.group(1)] = value
-  if not flat:
-    raise ValueError(f"{path}: no student parameters (conv1/dw_kernel, ...) found")
-  return StudentRuntime(flat, {"source": str(path)})
-
-
 def _student_from_workdir(path):
   from cudi_jax import checkpoints
   from cudi_jax.runtime import StudentRuntime
@@ -196,20 +182,7 @@ def load_student_model(path=None):
   from cudi_jax import runtime
   if path is not None and os.path.isdir(path):
     return _student_from_workdir(path)
-  loader = getattr(runtime, "load_student", None)
-  if loader is None:
-    if path is None:
-      raise RuntimeError("no packaged student weights available here: pass --student WEIGHTS.npz")
-    return _student_from_npz(path)
-  try:
-    return loader(path) if path is not None else loader()
-  except Exception as err:  # noqa: BLE001 - fall back to a plain array file
-    if path is None:
-      raise
-    try:
-      return _student_from_npz(path)
-    except Exception:  # noqa: BLE001
-      raise err from None
+  return runtime.load_student(path) if path is not None else runtime.load_student()
 
 
 def student_function(model):
@@ -255,15 +228,6 @@ def _teacher_from_flat(flat, metadata=None):
   return module, tree
 
 
-def _teacher_npz_raw(path):
-  with np.load(path, allow_pickle=False) as data:
-    flat = {k: np.asarray(data[k]) for k in data.files
-            if re.search(r"(enc|dec)\d+/conv\d+/(kernel|bias)$|head/(kernel|bias)$", k)}
-  if not flat:
-    raise ValueError(f"{path}: no teacher parameters (enc0/conv0/kernel, ...) found")
-  return _teacher_from_flat(flat)
-
-
 def load_teacher_module(path):
   """(flax Teacher module, variables {'params': ...}) from an exported .npz or a training workdir."""
   path = os.fspath(path)
@@ -276,23 +240,9 @@ def load_teacher_module(path):
     params = trained.params
     variables = params if "params" in params else {"params": params}
     return trained.model, variables
-  try:
-    from cudi_jax import export_format
-    loader = getattr(export_format, "load_teacher", None)
-  except ImportError:
-    loader = None
-  if loader is None:
-    return _teacher_npz_raw(path)
-  try:
-    flat, metadata = loader(path)
-  except Exception as err:  # noqa: BLE001 - fall back to a plain array file
-    try:
-      return _teacher_npz_raw(path)
-    except Exception:  # noqa: BLE001
-      raise err from None
-  if any(hasattr(v, "items") for v in flat.values()):
-    flat = student_math.flatten_params(flat)
-  return _teacher_from_flat(flat, metadata)
+  from cudi_jax import export_format
+  export = export_format.load_export(path, kind="teacher")
+  return _teacher_from_flat(export.params, export.architecture)
 
 
 def tile_windows(n, tile, margin):

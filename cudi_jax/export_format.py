@@ -23,7 +23,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 
 import numpy as np
@@ -242,27 +241,12 @@ def _prepare(kind, params, metadata):
 
 def save_export(path, kind, params, metadata=None):
   """Validates and writes an export atomically; returns the metadata written."""
+  from cudi_jax import imageio  # Its atomic write serves images and exports alike.
+
   entries, meta = _prepare(kind, params, metadata)
-  path = os.fspath(path)
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                             suffix=".tmp")
-  try:
-    with os.fdopen(fd, "wb") as f:
-      np.savez(f, **entries)
-      f.flush()
-      os.fsync(f.fileno())
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600
-    os.replace(tmp, path)
-  except BaseException:
-    try:
-      os.unlink(tmp)
-    except OSError:
-      pass
-    raise
+  buffer = io.BytesIO()
+  np.savez(buffer, **entries)
+  imageio.atomic_write(path, buffer.getvalue())
   return meta
 
 

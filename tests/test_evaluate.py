@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from cudi_jax import eval_models
+from cudi_jax import export_format
 from cudi_jax import evaluate
 from cudi_jax import metrics
-from cudi_jax import student_math
 
 
 def _grey_model(image, emap):
@@ -39,7 +39,7 @@ def photos(tmp_path):
 @pytest.fixture
 def student_npz(tmp_path):
   path = tmp_path / "student.npz"
-  np.savez(path, **eval_models.random_student_params(seed=3))
+  export_format.export_student(eval_models.random_student_params(seed=3), {}, path)
   return path
 
 
@@ -48,7 +48,7 @@ def teacher_npz(tmp_path_factory):
   pytest.importorskip("flax")
   _, variables = eval_models.random_teacher(seed=1)
   path = tmp_path_factory.mktemp("teacher") / "teacher.npz"
-  np.savez(path, **{k: np.asarray(v) for k, v in student_math.flatten_params(variables).items()})
+  export_format.export_teacher(variables["params"], {}, path)
   return path
 
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from cudi_jax import eval_models
+from cudi_jax import export_format
 from cudi_jax import report
-from cudi_jax import student_math
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def setup(tmp_path):
     img = np.clip(np.stack([xx, yy, 0.5 * (xx + yy)], -1) * gain, 0, 1)
     Image.fromarray((img * 255).astype(np.uint8)).save(photos / f"shot {i}.png")
   student = tmp_path / "student.npz"
-  np.savez(student, **eval_models.random_student_params(seed=5))
+  export_format.export_student(eval_models.random_student_params(seed=5), {}, student)
   workdir = tmp_path / "teacher_run"
   workdir.mkdir()
   with open(workdir / "metrics.jsonl", "w") as f:
@@ -57,7 +57,7 @@ def test_report_with_teacher_and_workdir_curves(setup):
   tmp_path, photos, student, workdir = setup
   _, variables = eval_models.random_teacher(seed=2)
   teacher = tmp_path / "teacher.npz"
-  np.savez(teacher, **{k: np.asarray(v) for k, v in student_math.flatten_params(variables).items()})
+  export_format.export_teacher(variables["params"], {}, teacher)
   out = tmp_path / "report_t"
   rc = report.main([str(photos / "shot 1.png"), "-o", str(out), "--student", str(student),
                     "--teacher", str(teacher), "--teacher-workdir", str(workdir), "--local", "halves",

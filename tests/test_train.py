@@ -17,7 +17,6 @@ pytest.importorskip("grain")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from configs import tiny_student  # noqa: E402
 from configs import tiny_teacher  # noqa: E402
 from cudi_jax import checkpoints  # noqa: E402
 from cudi_jax import data as data_lib  # noqa: E402
