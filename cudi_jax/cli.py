@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from cudi_jax import __version__
+from cudi_jax import exposure as exposure_lib
 
 PROG = "cudi"
 USAGE = f"""usage: {PROG} <command> [options]
@@ -120,16 +121,12 @@ def _parser():
 
 def _parse_exposure(text):
   """'auto' | 'under' | 'over' | 'adaptive' | float in [0, 1]; raises ValueError."""
-  key = text.strip().lower()
-  if key in ("auto", "under", "over", "adaptive"):
-    return key
   try:
-    value = float(key)
-  except ValueError:
-    raise ValueError(f"invalid --exposure {text!r}: use a number in [0, 1], under, over, "
-                     f"auto or adaptive") from None
-  if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-    raise ValueError(f"invalid --exposure {text!r}: a number must be in [0, 1]")
+    kind, value = exposure_lib.parse_setting(text)
+  except exposure_lib.ExposureError as err:
+    raise ValueError(f"invalid --exposure {text!r}: {err}") from None
+  if kind == "file":
+    raise ValueError(f"invalid --exposure {text!r}: give a map file with --exposure-map")
   return value
 
 

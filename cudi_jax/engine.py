@@ -44,6 +44,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from cudi_jax import student_math
+from cudi_jax.exposure import LUMA
 
 NET_HALO = 7
 UP_HALO = 1
@@ -51,8 +52,6 @@ UP_HALO = 1
 HALO = NET_HALO + UP_HALO
 #: Largest M*N*K of one matmul (OpenBLAS runs single-threaded at or below this).
 BLAS_MNK = 262144
-#: BT.601 luma weights (as in :func:`cudi_jax.exposure.luminance`).
-LUMA = (0.299, 0.587, 0.114)
 #: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
 _UPSAMPLE = np.zeros((9, 12), np.float32)
 for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):

@@ -24,7 +24,6 @@ from cudi_jax import exposure as exposure_lib
 from cudi_jax import imageio
 from cudi_jax import student_math
 
-NAMED_EXPOSURES = ("under", "over", "auto", "adaptive")
 
 
 # --------------------------------------------------------------------------- images
@@ -107,17 +106,8 @@ def parse_exposure(text):
   """A CLI exposure setting: a number, under/over/auto/adaptive, or a map file path."""
   if not isinstance(text, str):
     return text
-  t = text.strip()
-  if t.lower() in NAMED_EXPOSURES:
-    return t.lower()
-  try:
-    return exposure_lib.check_value(float(t))
-  except ValueError:
-    pass
-  if os.path.exists(t):
-    return pathlib.Path(t)
-  raise exposure_lib.ExposureError(
-      f"exposure must be a number in [0, 1], one of {list(NAMED_EXPOSURES)} or a map file, got {text!r}")
+  kind, value = exposure_lib.parse_setting(text)
+  return pathlib.Path(value) if kind == "file" else value
 
 
 def exposure_label(setting):

@@ -5,6 +5,8 @@ brightness of the output. Training draws random two-valued maps; inference uses
 a constant, a preset, an automatic choice, the luminance-adaptive map, or any
 user map.
 """
+import os
+
 import numpy as np
 
 #: Presets from the paper: 0.55 for under-exposed photos, 0.25 for over-exposed ones.
@@ -13,6 +15,10 @@ PRESETS = {"under": 0.55, "over": 0.25}
 MANUAL_PRESETS = {"under": (0.55, 0.65, 0.75), "over": (0.2, 0.25, 0.3)}
 #: ``auto`` picks ``over`` when the photo's mean BT.601 luminance is at least this.
 AUTO_THRESHOLD = 0.5
+#: The named settings every front end accepts.
+NAMES = ("under", "over", "auto", "adaptive")
+#: BT.601 luma weights of R, G, B.
+LUMA = (0.299, 0.587, 0.114)
 TRAIN_RANGE = (0.2, 0.8)
 SHAPES = ("ellipse", "polygon", "blob", "half_plane", "rectangle")
 
@@ -24,7 +30,7 @@ class ExposureError(ValueError):
 def luminance(image):
   """BT.601 luma Y of an (H, W, 3) image in [0, 1] -> (H, W) float32."""
   image = np.asarray(image, np.float32)
-  return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
+  return image[..., 0] * LUMA[0] + image[..., 1] * LUMA[1] + image[..., 2] * LUMA[2]
 
 
 # --------------------------------------------------------------------------- training
@@ -199,6 +205,34 @@ def map_from_file(path, height, width):
   return map_from_array(array, height, width)
 
 
+def parse_setting(exposure):
+  """Classifies a user exposure setting without looking at any photo.
+
+  Returns ('name', one of NAMES), ('value', float in [0, 1]), ('file', path) or
+  ('array', ndarray). Strings are a name, a number, or the path of an existing
+  file; anything else raises ExposureError.
+  """
+  if isinstance(exposure, (bool, np.bool_)):
+    raise ExposureError(f"exposure must be a number, a name or a map, got {exposure!r}")
+  if isinstance(exposure, str):
+    key = exposure.strip().lower()
+    if key in NAMES:
+      return "name", key
+    try:
+      value = float(key)
+    except ValueError:
+      if os.path.isfile(exposure):
+        return "file", exposure
+      raise ExposureError(f"exposure must be a number in [0, 1], one of {', '.join(NAMES)}, "
+                          f"or a map file; got {exposure!r}") from None
+    return "value", check_value(value)
+  if hasattr(exposure, "__fspath__"):
+    return "file", exposure
+  if np.ndim(exposure) == 0:
+    return "value", check_value(exposure)
+  return "array", np.asarray(exposure)
+
+
 def inference_map(exposure, image):
   """Resolves any user exposure setting into an (H, W) float32 map for ``image``.
 
@@ -207,23 +241,15 @@ def inference_map(exposure, image):
   image: (H, W, 3) float in [0, 1].
   """
   h, w = image.shape[:2]
-  if isinstance(exposure, str):
-    key = exposure.strip().lower()
-    if key == "auto":
-      key = auto_preset(image)
-    if key in PRESETS:
-      return constant_map(PRESETS[key], h, w)
-    if key == "adaptive":
+  kind, value = parse_setting(exposure)
+  if kind == "name":
+    if value == "auto":
+      value = auto_preset(image)
+    if value == "adaptive":
       return adaptive_map(image)
-    try:
-      float(key)
-    except ValueError:
-      import os
-      if os.path.isfile(exposure):
-        return map_from_file(exposure, h, w)
-    return constant_map(exposure, h, w)
-  if hasattr(exposure, "__fspath__"):
-    return map_from_file(exposure, h, w)
-  if np.ndim(exposure) == 0:
-    return constant_map(exposure, h, w)
-  return map_from_array(exposure, h, w)
+    return constant_map(PRESETS[value], h, w)
+  if kind == "value":
+    return constant_map(value, h, w)
+  if kind == "file":
+    return map_from_file(value, h, w)
+  return map_from_array(value, h, w)

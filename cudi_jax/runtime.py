@@ -23,7 +23,6 @@ from cudi_jax import student_math
 
 #: The shipped weights (package data).
 WEIGHTS_FILE = "weights/student.npz"
-EXPOSURE_NAMES = ("under", "over", "auto", "adaptive")
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -186,29 +185,19 @@ class StudentRuntime:
   def _resolve(self, prepared, exposure):
     """Exposure setting -> ('const', v) | ('map', (H, W) float32) | ('luma', a, b)."""
     h, w = prepared.shape2
-    if isinstance(exposure, str):
-      key = exposure.strip().lower()
-      if key == "auto":
+    kind, value = exposure_lib.parse_setting(exposure)
+    if kind == "name":
+      if value == "auto":
         mean = _mean_luminance(prepared, self.engine.threads)
-        key = "over" if mean >= self.presets["auto_threshold"] else "under"
-      if key in ("under", "over"):
-        return ("const", self.presets[key])
-      if key == "adaptive":
+        value = "over" if mean >= self.presets["auto_threshold"] else "under"
+      if value == "adaptive":
         return self._adaptive(prepared)
-      try:
-        return ("const", exposure_lib.check_value(key))
-      except exposure_lib.ExposureError:
-        raise exposure_lib.ExposureError(
-            f"exposure must be a number in [0, 1] or one of {', '.join(EXPOSURE_NAMES)}; "
-            f"got {exposure!r}") from None
-    if hasattr(exposure, "__fspath__"):
-      return ("map", exposure_lib.map_from_file(exposure, h, w))
-    if isinstance(exposure, (bool, np.bool_)):
-      raise exposure_lib.ExposureError(f"exposure must be a number, a name or a map, "
-                                       f"got {exposure!r}")
-    if np.ndim(exposure) == 0:
-      return ("const", exposure_lib.check_value(exposure))
-    return ("map", exposure_lib.map_from_array(exposure, h, w))
+      return ("const", self.presets[value])
+    if kind == "value":
+      return ("const", value)
+    if kind == "file":
+      return ("map", exposure_lib.map_from_file(value, h, w))
+    return ("map", exposure_lib.map_from_array(value, h, w))
 
   def _adaptive(self, prepared):
     """E = S + A * Norm(mean(Y) - Y) = (S - A + 2A * Ymax / span) - (2A / span) * Y."""
@@ -300,7 +289,7 @@ def _mean_luminance(prepared, threads):
 
   total = np.sum(_parallel(sums, _row_bands(h, threads), threads), axis=0)
   n = float(prepared.shape2[0] * prepared.shape2[1]) * prepared.maxval
-  return float(sum(c * s for c, s in zip(engine_lib.LUMA, total)) / n)
+  return float(sum(c * s for c, s in zip(exposure_lib.LUMA, total)) / n)
 
 
 def _luminance_band(prepared, r0, r1):
@@ -315,9 +304,9 @@ def _luminance_band(prepared, r0, r1):
       v /= scale
     return v
 
-  y = channel(0) * np.float32(engine_lib.LUMA[0])
-  y += channel(1) * np.float32(engine_lib.LUMA[1])
-  y += channel(2) * np.float32(engine_lib.LUMA[2])
+  y = channel(0) * np.float32(exposure_lib.LUMA[0])
+  y += channel(1) * np.float32(exposure_lib.LUMA[1])
+  y += channel(2) * np.float32(exposure_lib.LUMA[2])
   return y
 
 

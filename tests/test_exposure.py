@@ -201,7 +201,7 @@ def test_user_map_from_png_files(tmp_path):
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("value", [1.5, -0.1, float("nan"), float("inf"), "1.2", "-0.5"])
+@pytest.mark.parametrize("value", [1.5, -0.1, float("nan"), float("inf"), "1.2", "-0.5", True])
 def test_bad_constant_values(value):
   img = gray_image(np.zeros((2, 2)))
   with pytest.raises(ExposureError):

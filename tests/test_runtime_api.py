@@ -173,6 +173,7 @@ def test_exposure_maps_of_any_size_and_type(model, tmp_path):
   path = tmp_path / "map.png"
   Image.fromarray(u8).save(path)
   assert np.array_equal(model.enhance(img, path), model.enhance(img, u8))
+  assert np.array_equal(model.enhance(img, str(path)), model.enhance(img, u8))  # str path too
   bright = model.enhance(img, 0.8).astype(int).mean()
   dark = model.enhance(img, 0.2).astype(int).mean()
   assert bright != dark
