@@ -9,20 +9,18 @@ zero padding penalises brightening along the image border).
 """
 import jax.numpy as jnp
 
+from cudi_jax import metrics
+
 DEFAULT_WEIGHTS = {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
 
 
 def cell_means(x, cell):
   """Means of (B, H, W, C) over non-overlapping cell x cell regions -> (B, ceil(H/cell), ceil(W/cell), C).
 
-  Partial cells at the bottom/right border are averaged over their valid pixels.
+  Partial cells at the bottom/right border are averaged over their valid pixels
+  (:func:`cudi_jax.metrics.cell_means`, shared with the evaluation metrics).
   """
-  b, h, w, c = x.shape
-  hc, wc = -(-h // cell), -(-w // cell)
-  pad = ((0, 0), (0, hc * cell - h), (0, wc * cell - w), (0, 0))
-  sums = jnp.pad(x, pad).reshape(b, hc, cell, wc, cell, c).sum(axis=(2, 4))
-  counts = jnp.pad(jnp.ones((1, h, w, 1), x.dtype), pad).reshape(1, hc, cell, wc, cell, 1).sum(axis=(2, 4))
-  return sums / counts
+  return metrics.cell_means(x, cell, jnp)
 
 
 def exposure_control_loss(output, exposure, cell=16, squared=False):

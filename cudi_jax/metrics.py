@@ -139,22 +139,26 @@ def pearson(a, b):
   return float(np.dot(x, y) / den)
 
 
-def cell_means(x, cell=16):
-  """Means of an (H, W) or (H, W, C) array over non-overlapping ``cell x cell`` regions.
+def cell_means(x, cell=16, xp=np):
+  """Means over non-overlapping ``cell x cell`` regions of the (H, W) axes of an
+  (H, W), (H, W, C) or (..., H, W, C) array.
 
   Partial cells at the bottom/right border are averaged over the pixels they
-  contain (the same rule as :func:`cudi_jax.losses.cell_means`).
-  Returns (ceil(H/cell), ceil(W/cell)[, C]) float64.
+  contain; this one definition serves the metrics (NumPy, float64) and the
+  training losses (``xp=jax.numpy``, the input's dtype).
+  Returns (..., ceil(H/cell), ceil(W/cell)[, C]).
   """
-  x = np.asarray(x, np.float64)
+  if xp is np:
+    x = np.asarray(x, np.float64)
   squeeze = x.ndim == 2
   if squeeze:
     x = x[..., None]
-  h, w, c = x.shape
+  *lead, h, w, c = x.shape
   hc, wc = -(-h // cell), -(-w // cell)
   pad = ((0, hc * cell - h), (0, wc * cell - w), (0, 0))
-  sums = np.pad(x, pad).reshape(hc, cell, wc, cell, c).sum(axis=(1, 3))
-  counts = np.pad(np.ones((h, w, 1)), pad).reshape(hc, cell, wc, cell, 1).sum(axis=(1, 3))
+  sums = xp.pad(x, ((0, 0),) * len(lead) + pad)
+  sums = sums.reshape(tuple(lead) + (hc, cell, wc, cell, c)).sum(axis=(-4, -2))
+  counts = xp.pad(xp.ones((h, w, 1), x.dtype), pad).reshape(hc, cell, wc, cell, 1).sum(axis=(1, 3))
   out = sums / counts
   return out[..., 0] if squeeze else out
 
