@@ -39,12 +39,13 @@ def list_images(root):
 
 
 def to_rgb_uint8(array):
-  """Any decoded image array (H, W), (H, W, 1|3|4), uint8/uint16/float -> (H, W, 3) uint8."""
+  """Any decoded image array (H, W), (H, W, 1|2|3|4), uint8/uint16/float -> (H, W, 3) uint8
+  (alpha dropped, grayscale replicated)."""
   array = np.asarray(array)
   if array.ndim == 2:
     array = array[..., None]
-  if array.shape[-1] == 4:
-    array = array[..., :3]
+  if array.shape[-1] in (2, 4):
+    array = array[..., :-1]
   if array.shape[-1] == 1:
     array = np.repeat(array, 3, axis=-1)
   if array.dtype == np.uint16:
@@ -55,12 +56,9 @@ def to_rgb_uint8(array):
 
 
 def decode_file(path):
-  """Reads an image file as (H, W, 3) uint8 (grayscale, palette, RGBA, CMYK converted)."""
-  with Image.open(path) as img:
-    img.load()
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-      return to_rgb_uint8(np.asarray(img).astype(np.uint16))
-    return np.asarray(img.convert("RGB"))
+  """Reads an image file as (H, W, 3) uint8, the way ``cudi enhance`` reads it
+  (:func:`cudi_jax.imageio.read_image`: EXIF orientation, 16-bit, palette, CMYK)."""
+  return to_rgb_uint8(imageio.read_image(path).array)
 
 
 class SkipCounter:
