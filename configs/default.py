@@ -36,6 +36,11 @@ def get_config():
   config.batch_size = 8  # global, over all devices and hosts
   config.num_steps = 100_000
   config.learning_rate = 1e-4
+  # 'constant' (the paper) or 'cosine': decay to lr_final_fraction * learning_rate over
+  # lr_decay_steps (0 = num_steps). Changing these changes a resumed run's optimizer.
+  config.lr_schedule = "constant"
+  config.lr_decay_steps = 0
+  config.lr_final_fraction = 0.0
   config.weight_decay = 1e-4  # Zero-DCE's Adam weight decay
   config.grad_clip_norm = 0.1  # Zero-DCE's gradient-norm clip; 0 disables
   config.compute_dtype = "float32"  # 'bfloat16' on GPU/TPU: params and Adam stay float32

@@ -74,8 +74,28 @@ def make_optimizer(config):
   if config.get("weight_decay"):
     parts.append(optax.add_decayed_weights(config.weight_decay))
   parts.append(optax.scale_by_adam(b1=config.get("b1", 0.9), b2=config.get("b2", 0.999)))
-  parts.append(optax.scale_by_learning_rate(config.learning_rate))
+  parts.append(optax.scale_by_learning_rate(learning_rate_schedule(config)))
   return optax.chain(*parts)
+
+
+def learning_rate_schedule(config):
+  """``config.learning_rate`` as a constant, or a cosine decay from it.
+
+  ``lr_schedule='cosine'`` decays to ``lr_final_fraction * learning_rate`` over
+  ``lr_decay_steps`` steps (default ``num_steps``; constant after that). The schedule
+  is a function of the optimizer's step count, which checkpoints keep, so a resumed
+  run continues on the same curve as long as these fields are unchanged.
+  """
+  kind = config.get("lr_schedule", "constant")
+  if kind == "constant":
+    return config.learning_rate
+  if kind == "cosine":
+    steps = int(config.get("lr_decay_steps") or config.num_steps)
+    if steps <= 0:
+      raise ValueError(f"lr_decay_steps must be positive, got {steps}")
+    return optax.cosine_decay_schedule(config.learning_rate, steps,
+                                       alpha=float(config.get("lr_final_fraction", 0.0)))
+  raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {kind!r}")
 
 
 def init_state(model, optimizer, config, image_size=32):

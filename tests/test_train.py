@@ -301,3 +301,35 @@ def test_non_finite_loss_stops_with_last_good_checkpoint(image_dir, tmp_path):
   with pytest.raises(train_lib.NonFiniteError, match="non-finite"):
     train_lib.train_and_evaluate(config, workdir, progress=False)
   assert not (workdir / "checkpoints").exists() or not os.listdir(workdir / "checkpoints")
+
+
+def _adam_step_sizes(config, steps):
+  """|update| of each step for a constant unit gradient: Adam's bias-corrected m / sqrt(v)
+  is then 1, so the update is the learning rate of that step."""
+  import jax.numpy as jnp
+  opt = train_lib.make_optimizer(config)
+  params = {"w": jnp.zeros((), jnp.float32)}
+  state = opt.init(params)
+  sizes = []
+  for _ in range(steps):
+    updates, state = opt.update({"w": jnp.ones((), jnp.float32)}, state, params)
+    sizes.append(-float(updates["w"]))
+  return np.array(sizes)
+
+
+def test_learning_rate_schedules():
+  config = tiny_teacher.get_config()
+  config.learning_rate, config.num_steps = 1e-2, 10
+  config.grad_clip_norm, config.weight_decay = 0.0, 0.0
+  assert config.lr_schedule == "constant"
+  np.testing.assert_allclose(_adam_step_sizes(config, 12), 1e-2, rtol=1e-4)
+  config.lr_schedule, config.lr_final_fraction = "cosine", 0.1
+  sizes = _adam_step_sizes(config, 13)
+  expected = [1e-2 * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(t, 10) / 10))) for t in range(13)]
+  np.testing.assert_allclose(sizes, expected, rtol=1e-4)
+  assert sizes[0] == pytest.approx(1e-2, rel=1e-4) and sizes[-1] == pytest.approx(1e-3, rel=1e-4)
+  config.lr_decay_steps = 4  # decay over 4 steps, then hold the final value
+  np.testing.assert_allclose(_adam_step_sizes(config, 6)[4:], 1e-3, rtol=1e-4)
+  config.lr_schedule = "linear"
+  with pytest.raises(ValueError, match="lr_schedule"):
+    train_lib.make_optimizer(config)
