@@ -19,6 +19,9 @@ def get_config():
   config.student = ml_collections.ConfigDict(dict(width=16, depthwise_impl="auto"))
   # Student only: a teacher workdir, its checkpoints folder or one checkpoints/<step>.
   config.teacher_checkpoint = ""
+  # Warm start: a workdir or checkpoint of the same kind whose weights a new run starts
+  # from (fresh optimizer, step 0). Ignored when the workdir already has a checkpoint.
+  config.init_from = ""
 
   config.data = ml_collections.ConfigDict(dict(
       path="",  # image folder (recursive: jpg, png, bmp, tif, webp)

@@ -229,6 +229,22 @@ class Trainer:
     state = init_state(self.model, self.optimizer, self.config)
     return jax.device_put(state, self.replicated)
 
+  def warm_start(self, state, path):
+    """``state`` with the parameters of another run of the same kind (a workdir or
+    checkpoint) and a fresh optimizer; the step count starts again from 0."""
+    loaded = checkpoints.load_trained(path)
+    if loaded.kind != self.kind:
+      raise checkpoints.CheckpointError(
+          f"init_from {path} holds a {loaded.kind}, but this run trains a {self.kind}")
+    want = jax.tree.map(lambda x: tuple(x.shape), state.params)
+    got = jax.tree.map(lambda x: tuple(np.shape(x)), loaded.params)
+    if got != want:
+      raise checkpoints.CheckpointError(
+          f"init_from {path}: its {loaded.kind} does not match this config's architecture")
+    params = jax.tree.map(lambda x: np.asarray(x, np.float32), loaded.params)
+    state = state.replace(params=params, opt_state=self.optimizer.init(params))
+    return jax.device_put(state, self.replicated)
+
   def global_batch(self, local_batch):
     """Process-local NumPy batch -> global arrays sharded over the mesh."""
     return {k: jax.make_array_from_process_local_data(self.batch_sharding, v)
@@ -277,6 +293,9 @@ def train_and_evaluate(config, workdir, progress=True):
     state, meta = checkpoints.restore(manager, state)
     start_step = int(meta["data"]["next_batch"])
     print(f"Resuming from step {start_step} in {workdir}", file=sys.stderr)
+  elif config.get("init_from"):
+    state = trainer.warm_start(state, config.init_from)
+    print(f"Starting from the weights of {config.init_from}", file=sys.stderr)
   if is_main:
     checkpoints.write_config(workdir, config)
     _truncate_metrics(os.path.join(workdir, "metrics.jsonl"), start_step)

@@ -17,7 +17,7 @@ pytest.importorskip("grain")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from configs import tiny_teacher  # noqa: E402
+from configs import tiny_student, tiny_teacher  # noqa: E402
 from cudi_jax import checkpoints  # noqa: E402
 from cudi_jax import data as data_lib  # noqa: E402
 from cudi_jax import train_lib  # noqa: E402
@@ -333,3 +333,40 @@ def test_learning_rate_schedules():
   config.lr_schedule = "linear"
   with pytest.raises(ValueError, match="lr_schedule"):
     train_lib.make_optimizer(config)
+
+
+def test_warm_start_from_another_run(image_dir, tmp_path):
+  source, target = tmp_path / "source", tmp_path / "target"
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),
+                               source, progress=False)
+  trained = checkpoints.load_trained(source)
+  config = _config(tiny_teacher, image_dir, num_steps=1, init_from=str(source))
+  trainer = train_lib.Trainer(config)
+  fresh = trainer.init_state()
+  started = trainer.warm_start(fresh, str(source))
+  assert int(started.step) == 0
+  for x, y in zip(_leaves(started.params), _leaves(trained.params)):
+    np.testing.assert_array_equal(x, y)
+  assert max(np.max(np.abs(x - y)) for x, y in zip(_leaves(fresh.params), _leaves(trained.params))) > 0
+  # A fresh optimizer: Adam's moments are zero again.
+  assert all(not np.any(np.asarray(x)) for x in jax_leaves(started.opt_state) if np.ndim(x))
+  # Through train_and_evaluate: one step from the source's weights stays next to them.
+  final = train_lib.train_and_evaluate(config, target, progress=False)
+  near = max(np.max(np.abs(x - y)) for x, y in zip(_leaves(final.params), _leaves(trained.params)))
+  far = max(np.max(np.abs(x - y)) for x, y in zip(_leaves(fresh.params), _leaves(trained.params)))
+  assert near < far
+  # Wrong kind, wrong architecture: clear errors.
+  student = _config(tiny_student, image_dir, teacher_checkpoint=str(source), init_from=str(source))
+  trainer = train_lib.Trainer(student)
+  with pytest.raises(checkpoints.CheckpointError, match="holds a teacher"):
+    trainer.warm_start(trainer.init_state(), str(source))
+  wider = _config(tiny_teacher, image_dir, init_from=str(source))
+  wider.teacher.width = tiny_teacher.get_config().teacher.width * 2
+  trainer = train_lib.Trainer(wider)
+  with pytest.raises(checkpoints.CheckpointError, match="architecture"):
+    trainer.warm_start(trainer.init_state(), str(source))
+
+
+def jax_leaves(tree):
+  import jax
+  return jax.tree.leaves(tree)
