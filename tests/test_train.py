@@ -370,3 +370,17 @@ def test_warm_start_from_another_run(image_dir, tmp_path):
 def jax_leaves(tree):
   import jax
   return jax.tree.leaves(tree)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "configs").glob("*.py")
+                                        if p.stem != "__init__"))
+def test_every_config_builds_its_model_and_optimizer(name):
+  import importlib
+  config = importlib.import_module(f"configs.{name}").get_config()
+  train_lib.make_optimizer(config)
+  assert config.batch_size > 0 and config.num_steps > 0
+  if config.model == "teacher":
+    train_lib.teacher_from_config(config.teacher)
+  else:
+    assert config.model == "student" and config.teacher_checkpoint
+    train_lib.student_from_config(config.student)
