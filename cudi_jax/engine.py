@@ -18,9 +18,9 @@ reference, and is what the JAX model runs), reorganised for speed on a CPU:
 * **Channel-first flat layout.** A band's activations live in ``(C, P)`` float32
   buffers holding rows of ``w + 1`` pixels (one zero column between rows) framed by
   zero guard rows, so a 3x3 tap is a slice at flat offset ``dy*(w+1) + dx`` and zero
-  'SAME' padding is free. The depthwise 3x3 is nine elementwise products of shifted
-  flat slices (all channels and several rows per call) with per-channel weights,
-  summed in a fixed order; the pointwise 1x1 is one matmul per row with the biases
+  'SAME' padding is free. The depthwise 3x3 is, per column offset, one batched BLAS
+  call of (1, 3) @ (3, w + 1) over the three rows (BLAS reads the strided rows
+  directly), plus two adds; the pointwise 1x1 is one matmul per row with the biases
   folded in (a row of ones). Skip concatenations are free: layer outputs are stored in
   one buffer ordered ``[l4, l3, l5, l2, l6, l1]``. Layers advance together a few rows
   at a time (a wavefront), so rows are still in cache when the next layer reads them.
@@ -139,10 +139,9 @@ class _Layer:
     bias = (np.asarray(pw_bias, np.float64)
             + np.asarray(dw_bias, np.float64) @ pw_kernel.astype(np.float64))
     self.bias = bias.astype(np.float32)
-    # The 9 taps as (cin, 1) columns, in (dy, dx) order: the kernel is (3, 3, cin)
-    # (Flax HWIO with the feature-group axis squeezed).
-    self.taps = [np.ascontiguousarray(dw_kernel[dy, dx, :, None])
-                 for dy in range(3) for dx in range(3)]
+    # Per column offset dx: the 3 vertical taps of every channel, (cin, 1, 1, 3).
+    self.dw_cols = [np.ascontiguousarray(dw_kernel[:, dx, :].T[:, None, None, :])
+                    for dx in range(3)]
     # Column 0 carries the bias (the scratch buffer's first row is all ones).
     self.w_aug = np.ascontiguousarray(
         np.concatenate([self.bias[:, None], pw_kernel.T], axis=1), np.float32)
@@ -307,33 +306,29 @@ class Engine:
   def _separable_layer(self, layer, src, dst, r_lo, r_hi, L, sc):
     """Rows [r_lo, r_hi) of one layer, a few whole (padded) rows at a time.
 
-    Depthwise: the 9 taps as elementwise products of shifted flat slices with
-    per-channel weights, accumulated in a fixed order -- each element is rounded the
-    same way wherever it lies, and long slices keep NumPy's per-call overhead small.
-    Pointwise: a matmul per row with the bias in column 0 of ``w_aug``. Every BLAS call
-    has the same shape whatever the band, so each pixel's result does not depend on
-    how the image was cut into bands (bitwise).
+    Depthwise: for each column offset dx, one batched matmul over (channel, row) of
+    the 3 vertical taps, (1, 3) @ (3, L) with rows L apart -- BLAS reads the strided
+    rows directly. Pointwise: a matmul per row with the bias in column 0 of ``w_aug``.
+    Every BLAS call has the same shape whatever the band, so each pixel's result does
+    not depend on how the image was cut into bands (bitwise).
     """
     cin, cout = layer.cin, layer.cout
     base = 1 + L
     step = max(1, self.chunk // L)
+    cs = src.strides[0]
     col_step = _blas_cols(cout, cin + 1, self._mnk, cap=L)
     for r in range(r_lo, r_hi, step):
       nr = min(step, r_hi - r)
       m = nr * L
       s = base + r * L
-      acc = sc.acc[1:cin + 1, :m]
-      tmp = sc.tmp[:cin, :m]
-      k = 0
-      for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-          o = s + dy * L + dx
-          if k == 0:
-            np.multiply(src[:, o:o + m], layer.taps[k], out=acc)
-          else:
-            np.multiply(src[:, o:o + m], layer.taps[k], out=tmp)
-            np.add(acc, tmp, out=acc)
-          k += 1
+      acc = sc.acc[1:cin + 1, :m].reshape(cin, nr, 1, L)
+      tmp = sc.tmp[:cin, :m].reshape(cin, nr, 1, L)
+      for dx, out in ((1, acc), (0, tmp), (2, tmp)):
+        view = as_strided(src[:, s - L + dx - 1:], shape=(cin, nr, 3, L),
+                          strides=(cs, 4 * L, 4 * L, 4))
+        np.matmul(layer.dw_cols[dx], view, out=out)
+        if out is tmp:
+          np.add(acc, tmp, out=acc)
       aug = sc.acc[:cin + 1, :m].reshape(cin + 1, nr, L).transpose(1, 0, 2)
       if layer.relu:
         o = sc.mm[:cout, :m]
