@@ -1,5 +1,5 @@
 """Second stage of the shipped teacher: the weights of configs/teacher_cpu.py after
-3,000 steps at a constant lr 5e-4, trained 2,500 more steps with a fresh Adam whose
+3,000 steps at a constant lr 5e-4, trained 3,000 more steps with a fresh Adam whose
 learning rate decays from 5e-4 to 0 along a cosine (new seed, so new crops and
 exposure maps).
 
@@ -17,5 +17,5 @@ def get_config():
   config.seed = 1
   config.init_from = "runs/teacher_cpu/checkpoints/3000"
   config.lr_schedule = "cosine"
-  config.num_steps = 2_500
+  config.num_steps = 3_000
   return config
