@@ -12,7 +12,7 @@ tools/make_demo_photo.py), ``astronaut`` and ``chelsea`` are darkened the same
 way, and ``rocket`` is over-exposed (``out = 1 - 0.6 * (1 - x) ** 1.8``).
 Then ``cudi report`` runs on them with the shipped student and teacher and the
 training workdirs' metrics, and the sheets are copied to docs/images as
-quality-85 JPEGs (the loss curves as PNG).
+quality-85 JPEGs at most 1,400 px wide (the loss curves as PNG).
 
     python tools/make_readme_figures.py --teacher-workdir RUNS/teacher_cpu \\
         --student-workdir RUNS/student_cpu      # needs the [train,dev] extras
@@ -33,6 +33,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 from make_demo_photo import darken  # noqa: E402
+
+#: Sheets wider than this are downscaled (README pictures stay small).
+MAX_WIDTH = 1400
 
 
 def overexpose(rgb):
@@ -88,7 +91,10 @@ def main(argv=None):
     for sheet in sorted((report / "images").glob("*.png")):
       if sheet.stem in wanted:
         dst = out / f"{sheet.stem}.jpg"
-        Image.open(sheet).convert("RGB").save(dst, quality=85, optimize=True)
+        img = Image.open(sheet).convert("RGB")
+        if img.width > MAX_WIDTH:
+          img = img.resize((MAX_WIDTH, round(img.height * MAX_WIDTH / img.width)), Image.LANCZOS)
+        img.save(dst, quality=85, optimize=True)
         print(dst, os.path.getsize(dst), "bytes")
     for curves in sorted((report / "plots").glob("*.png")):
       dst = out / curves.name
