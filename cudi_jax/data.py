@@ -41,13 +41,7 @@ def list_images(root):
 def to_rgb_uint8(array):
   """Any decoded image array (H, W), (H, W, 1|2|3|4), uint8/uint16/float -> (H, W, 3) uint8
   (alpha dropped, grayscale replicated)."""
-  array = np.asarray(array)
-  if array.ndim == 2:
-    array = array[..., None]
-  if array.shape[-1] in (2, 4):
-    array = array[..., :-1]
-  if array.shape[-1] == 1:
-    array = np.repeat(array, 3, axis=-1)
+  array = imageio.rgb_channels(array)
   if array.dtype == np.uint16:
     array = (array.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
   elif array.dtype != np.uint8:

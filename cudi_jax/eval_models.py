@@ -77,17 +77,10 @@ def read_image(path):
   """An image file -> float32 (H, W, 3) in [0, 1], read as ``cudi enhance`` reads it
   (:func:`cudi_jax.imageio.read_image`: EXIF orientation applied, 16-bit kept);
   alpha is dropped and grayscale replicated to RGB."""
-  arr = imageio.read_image(path).array
+  arr = imageio.rgb_channels(imageio.read_image(path).array)
   if arr.dtype == np.uint8 or arr.dtype == np.uint16:
     arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
-  arr = np.clip(np.asarray(arr, np.float32), 0.0, 1.0)
-  if arr.ndim == 2:
-    arr = arr[..., None]
-  if arr.shape[-1] in (2, 4):
-    arr = arr[..., :-1]
-  if arr.shape[-1] == 1:
-    arr = np.repeat(arr, 3, axis=-1)
-  return arr
+  return np.clip(np.asarray(arr, np.float32), 0.0, 1.0)
 
 
 def load_image(path, max_size=None):

@@ -313,6 +313,19 @@ def _read_tiff16(img, data, max_pixels):
   return Picture(array, "TIFF", mode, icc, exif)
 
 
+def rgb_channels(array):
+  """(H, W) or (H, W, C) -> (H, W, 3) in the same dtype: the alpha channel (last of 2
+  or 4) dropped, grayscale replicated."""
+  array = np.asarray(array)
+  if array.ndim == 2:
+    array = array[..., None]
+  if array.shape[-1] in (2, 4):
+    array = array[..., :-1]
+  if array.shape[-1] == 1:
+    array = np.repeat(array, 3, axis=-1)
+  return array
+
+
 def _to_array(img):
   """PIL image -> (array, mode, conversion note, keep the ICC profile?)."""
   mode = img.mode

@@ -299,3 +299,14 @@ def test_16bit_to_8bit_formats_round(tmp_path):
   iio.write_image(tmp_path / "x.bmp", a)
   assert np.array_equal(iio.read_image(tmp_path / "x.bmp").array,
                         np.array([[[0, 0, 1], [255, 128, 1]]], np.uint8))
+
+
+def test_rgb_channels_drops_alpha_and_replicates_gray():
+  gray = np.arange(6, dtype=np.uint16).reshape(2, 3)
+  for array in (gray, gray[..., None], np.stack([gray, gray + 100], -1)):
+    out = iio.rgb_channels(array)
+    assert out.shape == (2, 3, 3) and out.dtype == np.uint16
+    np.testing.assert_array_equal(out, np.repeat(gray[..., None], 3, -1))
+  rgba = np.random.default_rng(0).random((2, 3, 4)).astype(np.float32)
+  np.testing.assert_array_equal(iio.rgb_channels(rgba), rgba[..., :3])
+  np.testing.assert_array_equal(iio.rgb_channels(rgba[..., :3]), rgba[..., :3])
