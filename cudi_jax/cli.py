@@ -350,7 +350,8 @@ def _read_exposure_map(path):
       x = array.astype(np.float32)
       if array.dtype != np.float32:
         x /= np.float32(np.iinfo(array.dtype).max)
-      array = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+      r, g, b = exposure_lib.LUMA
+      array = x[..., 0] * r + x[..., 1] * g + x[..., 2] * b
     else:
       array = array[..., 0]
   return array

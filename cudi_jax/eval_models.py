@@ -9,8 +9,7 @@ exposure map is fed to both.
   ``.maps(image, exposure_map) -> (K, B)``; :func:`student_function` turns it
   into a model function ``clip(K * I + B, 0, 1)``.
 * Teacher: :func:`load_teacher_runner` accepts an exported teacher ``.npz``
-  (read by ``cudi_jax.export_format.load_teacher`` when that exists, else read
-  directly) or a training workdir (``cudi_jax.checkpoints.load_trained``) and
+  (read and validated by ``cudi_jax.export_format.load_teacher``) or a training workdir (``cudi_jax.checkpoints.load_trained``) and
   returns a :class:`TeacherRunner` whose ``enhance_float`` runs the jitted
   Flax teacher on overlapping tiles (JAX is imported only here).
 """

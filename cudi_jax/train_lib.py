@@ -241,8 +241,8 @@ class Trainer:
     if got != want:
       raise checkpoints.CheckpointError(
           f"init_from {path}: its {loaded.kind} does not match this config's architecture")
-    params = jax.tree.map(lambda x: np.asarray(x, np.float32), loaded.params)
-    state = state.replace(params=params, opt_state=self.optimizer.init(params))
+    # load_trained already gives float32 NumPy arrays.
+    state = state.replace(params=loaded.params, opt_state=self.optimizer.init(loaded.params))
     return jax.device_put(state, self.replicated)
 
   def global_batch(self, local_batch):
