@@ -3,6 +3,7 @@
     python benchmarks/bench_runtime.py                    # 3840x2160, exposure 'auto'
     python benchmarks/bench_runtime.py --exposure adaptive --threads 1
     python benchmarks/bench_runtime.py --megapixels 100 --skip-baseline   # bounded memory
+    python benchmarks/bench_runtime.py --skip-baseline --bandwidth  # + memory bandwidth
 
 Times ``model.enhance(image)`` on an in-memory uint8 photo (decoding excluded): median
 and min over repeated runs, wall clock and process CPU time. Beside it, in the same
@@ -21,7 +22,6 @@ import sys
 import threading
 import time
 import tracemalloc
-import warnings
 
 import numpy as np
 
@@ -143,6 +143,26 @@ def report(name, walls, cpus, traced, rss):
         f"RSS {rss / mb:7.1f} MB")
 
 
+def memory_bandwidth(threads, megabytes=64, repeats=8):
+  """GB/s of ``np.add(a, b, out=c)`` over arrays far larger than the caches, with
+  ``threads`` threads each on its own arrays (bytes read + written / wall time)."""
+  n = megabytes * 1024 * 1024 // 4
+  arrays = [[np.ones(n, np.float32) for _ in range(3)] for _ in range(threads)]
+
+  def work(a, b, c):
+    for _ in range(repeats):
+      np.add(a, b, out=c)
+
+  work(*arrays[0])  # touch the pages
+  pool = [threading.Thread(target=work, args=arrays[i]) for i in range(threads)]
+  t0 = time.perf_counter()
+  for t in pool:
+    t.start()
+  for t in pool:
+    t.join()
+  return threads * repeats * 3 * n * 4 / (time.perf_counter() - t0) / 1e9
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--weights", help="student export (default: the shipped weights)")
@@ -151,13 +171,13 @@ def main(argv=None):
   parser.add_argument("--repeats", type=int, default=9)
   parser.add_argument("--baseline-repeats", type=int, default=3)
   parser.add_argument("--skip-baseline", action="store_true")
+  parser.add_argument("--bandwidth", action="store_true",
+                      help="also measure the memory bandwidth from one thread and from all CPUs")
   parser.add_argument("--megapixels", type=float, default=None,
                       help="generate a square image of this size instead of the 4K photo")
   args = parser.parse_args(argv)
 
-  with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # placeholder weights time the same as trained ones
-    model = runtime.load_student(args.weights, threads=args.threads)
+  model = runtime.load_student(args.weights, threads=args.threads)
   image, source = test_image(args.megapixels)
   exposure = args.exposure
   try:
@@ -183,6 +203,11 @@ def main(argv=None):
     print(f"speed-up {np.median(walls_b) / np.median(walls):.1f}x (median); outputs agree: "
           f"max |diff| {int(diff.max())}, {np.mean(diff > 0) * 100:.4f}% of values differ "
           f"(float32 rounding ties)")
+  if args.bandwidth:
+    cpus_n = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                 else (os.cpu_count() or 1))
+    print(f"memory bandwidth (np.add on 64 MB arrays): 1 thread {memory_bandwidth(1):.1f} GB/s, "
+          f"{cpus_n} threads {memory_bandwidth(cpus_n):.1f} GB/s")
   print(f"after: {load_average()}")
   return 0
 

@@ -54,7 +54,7 @@ def test_load_student_shipped_weights():
   if not os.path.isfile(runtime.shipped_weights_path()):
     pytest.skip("this checkout ships no weights")
   with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # the interim placeholder warns
+    warnings.simplefilter("error")  # trained weights: no placeholder warning
     model = runtime.load_student()
   out = model.enhance(np.full((8, 8, 3), 40, np.uint8))
   assert out.shape == (8, 8, 3) and out.dtype == np.uint8
