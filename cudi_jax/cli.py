@@ -336,25 +336,11 @@ class _TaskError(Exception):
 
 
 def _read_exposure_map(path):
-  from cudi_jax import imageio
   try:
-    pic = imageio.read_image(path)
-  except imageio.ImageIOError as err:
-    _err(f"--exposure-map {path}: {err}")
+    return exposure_lib.read_map_file(path)
+  except exposure_lib.ExposureError as err:
+    _err(f"--exposure-map: {err}")
     return None
-  array = pic.array
-  if array.ndim == 3:
-    if array.shape[-1] in (2, 4):
-      array = array[..., :-1]
-    if array.shape[-1] == 3:
-      x = array.astype(np.float32)
-      if array.dtype != np.float32:
-        x /= np.float32(np.iinfo(array.dtype).max)
-      r, g, b = exposure_lib.LUMA
-      array = x[..., 0] * r + x[..., 1] * g + x[..., 2] * b
-    else:
-      array = array[..., 0]
-  return array
 
 
 def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_image_bar):

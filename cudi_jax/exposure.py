@@ -186,23 +186,34 @@ def resize_map(array, height, width):
   return np.asarray(img.resize((width, height), Image.BILINEAR), np.float32)
 
 
-def map_from_file(path, height, width):
-  """A grayscale image file as an exposure map (converted to luminance if in colour)."""
-  from PIL import Image, UnidentifiedImageError
+def read_map_file(path):
+  """An exposure-map image file -> its (H, W) array at the file's own size, read as
+  photos are read (:func:`cudi_jax.imageio.read_image`: EXIF orientation applied,
+  16-bit kept). An alpha channel is dropped; a colour map becomes its BT.601
+  luminance (float32 in [0, 1]); grayscale stays uint8 / uint16 / float32 for
+  :func:`map_from_array`. Raises ExposureError if the file cannot be read."""
+  from cudi_jax import imageio
   try:
-    with Image.open(path) as img:
-      img.load()
-      if img.mode in ("I;16", "I;16B", "I;16L"):
-        array = np.asarray(img, np.uint16)
-      elif img.mode == "I":
-        array = np.asarray(img, np.int64).clip(0, 65535).astype(np.uint16)
-      elif img.mode == "F":
-        array = np.asarray(img, np.float32)
-      else:
-        array = np.asarray(img.convert("L"), np.uint8)
-  except (OSError, UnidentifiedImageError) as err:
+    array = imageio.read_image(path).array
+  except imageio.ImageIOError as err:
     raise ExposureError(f"cannot read exposure map {path}: {err}") from None
-  return map_from_array(array, height, width)
+  if array.ndim == 3 and array.shape[-1] in (2, 4):
+    array = array[..., :-1]
+  if array.ndim == 3 and array.shape[-1] == 3:
+    x = array.astype(np.float32)
+    if array.dtype != np.float32:
+      x /= np.float32(np.iinfo(array.dtype).max)
+    r, g, b = LUMA
+    array = np.clip(x[..., 0] * r + x[..., 1] * g + x[..., 2] * b, 0.0, 1.0)
+  elif array.ndim == 3:
+    array = array[..., 0]
+  return array
+
+
+def map_from_file(path, height, width):
+  """An image file as an (height, width) exposure map: :func:`read_map_file`, then
+  :func:`map_from_array` (scaled to [0, 1], resized bilinearly if needed)."""
+  return map_from_array(read_map_file(path), height, width)
 
 
 def parse_setting(exposure):

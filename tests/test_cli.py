@@ -259,6 +259,16 @@ def test_exposure_map_option(tmp_path, weights, model, capsys):
              "--exposure-map", tmp_path / "map.png") == 0
   expected = model.enhance(image, emap)
   assert np.array_equal(iio.read_image(tmp_path / "o" / "a.png").array, expected)
+  # a map with an EXIF orientation: the command and the API apply it alike
+  exif = Image.Exif()
+  exif[0x0112] = 8
+  stored = RNG.integers(0, 256, (12, 10), dtype=np.uint8)
+  Image.fromarray(stored).save(tmp_path / "turned.png", exif=exif.tobytes())
+  assert run(src, "-o", tmp_path / "o3", "--weights", weights,
+             "--exposure-map", tmp_path / "turned.png") == 0
+  turned = model.enhance(image, str(tmp_path / "turned.png"))
+  assert np.array_equal(turned, model.enhance(image, np.rot90(stored)))
+  assert np.array_equal(iio.read_image(tmp_path / "o3" / "a.png").array, turned)
   (tmp_path / "bad.png").write_bytes(b"junk")
   assert run(src, "-o", tmp_path / "o2", "--weights", weights,
              "--exposure-map", tmp_path / "bad.png") == 1

@@ -198,6 +198,28 @@ def test_user_map_from_png_files(tmp_path):
   np.testing.assert_allclose(ex.map_from_file(prgb, 1, 2) * 255, [[76, 150]], atol=0.51)
 
 
+def test_map_files_are_read_like_photos(tmp_path):
+  # EXIF orientation 6 (rotate 90 degrees clockwise to display) is applied to a map
+  # as to a photo, so a map drawn over the displayed photo lines up with it.
+  stored = np.array([[0, 50, 100], [150, 200, 250]], np.uint8)
+  exif = Image.Exif()
+  exif[0x0112] = 6
+  path = tmp_path / "rotated.png"
+  Image.fromarray(stored).save(path, exif=exif.tobytes())
+  shown = np.rot90(stored, k=-1)
+  assert shown.shape == (3, 2) and shown[0, 0] == 150 and shown[0, 1] == 0
+  np.testing.assert_array_equal(ex.read_map_file(path), shown)
+  np.testing.assert_allclose(ex.map_from_file(path, 3, 2), shown / 255.0, atol=1e-6)
+  # an alpha channel is ignored; a colour map is its BT.601 luminance in float
+  rgba = np.zeros((1, 2, 4), np.uint8)
+  rgba[0, 0] = (255, 0, 0, 0)
+  rgba[0, 1] = (0, 0, 255, 255)
+  Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+  got = ex.read_map_file(tmp_path / "rgba.png")
+  assert got.dtype == np.float32
+  np.testing.assert_allclose(got, [[ex.LUMA[0], ex.LUMA[2]]], atol=1e-6)
+
+
 # --------------------------------------------------------------------------- errors
 
 
