@@ -10,7 +10,9 @@ Three modes (sub-commands):
   two-region maps (left/right halves at 0.3/0.7, a centred ellipse at 0.7 in 0.3),
   the error inside each region and the achieved brightness contrast.
 * ``fidelity INPUTS --teacher T`` — student vs teacher on the same exposure
-  map: PSNR, SSIM (teacher as reference), Pearson correlation, mean |difference|.
+  map: PSNR, SSIM (teacher as reference), Pearson correlation, mean |difference|;
+  with ``--tangent-fit`` also the PSNR/SSIM of the best tangent-line approximation
+  of the teacher output (the ceiling of any student of this design).
 
 Student and teacher run through :mod:`cudi_jax.eval_models` (the student with
 NumPy; the teacher with JAX, on tiles). The functions :func:`evaluate_paired`,
@@ -232,8 +234,14 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
   return {"images": rows, "summary": summary, "overall": overall}
 
 
-def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=None, progress=True):
-  """Student vs teacher on the same exposure maps: PSNR, SSIM, Pearson r, mean |difference|."""
+def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=None, progress=True,
+                      tangent_fit=False):
+  """Student vs teacher on the same exposure maps: PSNR, SSIM, Pearson r, mean |difference|.
+
+  With ``tangent_fit``, also ``fit_psnr`` / ``fit_ssim``: the teacher output against
+  its best tangent-line approximation (:func:`eval_models.tangent_line_fit`), the
+  ceiling of any student of this design for that teacher.
+  """
   rows = []
   for name, src in _progress(images, "fidelity", progress):
     image = eval_models.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
@@ -248,11 +256,16 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
                    "ssim": metrics.ssim(s, t) if min(h, w) >= 11 else float("nan"),
                    "pearson": metrics.pearson(s, t),
                    "mae": float(np.mean(np.abs(s.astype(np.float64) - t)))})
-  summary = _summarise(rows, ("exposure",), ("psnr", "ssim", "pearson", "mae"))
+      if tangent_fit:
+        f = eval_models.tangent_line_fit(image, t)
+        rows[-1].update(fit_psnr=metrics.psnr(f, t),
+                        fit_ssim=metrics.ssim(f, t) if min(h, w) >= 11 else float("nan"))
+  values = ("psnr", "ssim", "pearson", "mae") + (("fit_psnr", "fit_ssim") if tangent_fit else ())
+  summary = _summarise(rows, ("exposure",), values)
   if len(summary) > 1:
     summary.append(dict({"exposure": "all", "count": len(rows)},
                         **{v: _mean(r[v] for r in rows if r[v] is not None and math.isfinite(r[v]))
-                           for v in ("psnr", "ssim", "pearson", "mae")}))
+                           for v in values}))
   return {"images": rows, "summary": summary}
 
 
@@ -368,6 +381,10 @@ def build_parser():
   p = sub.add_parser("fidelity", help="student vs teacher PSNR/SSIM/Pearson (needs --teacher)",
                      description="Run teacher and student on the same exposure maps and compare.")
   p.add_argument("inputs", nargs="+", help="photos or folders")
+  p.add_argument("--tangent-fit", action="store_true",
+                 help="also fit the best quarter-resolution tangent line (K, B) to each teacher "
+                      "output by least squares and report its PSNR/SSIM: what any student of "
+                      "this design could reach (a few seconds per photo)")
   common(p)
   return parser
 
@@ -440,9 +457,11 @@ def main(argv=None):
       if not args.teacher:
         raise SystemExit("cudi evaluate fidelity: error: --teacher PATH is required")
       models = _load_models(args, ["student", "teacher"])
+      settings["tangent_fit"] = bool(args.tangent_fit)
       result = evaluate_fidelity(_images(args), models["student"], models["teacher"], exposures,
-                                 args.max_size, progress)
-      columns = ("exposure", "count", "psnr", "ssim", "pearson", "mae")
+                                 args.max_size, progress, tangent_fit=args.tangent_fit)
+      columns = ("exposure", "count", "psnr", "ssim", "pearson", "mae") + (
+          ("fit_psnr", "fit_ssim") if args.tangent_fit else ())
   except (FileNotFoundError, ValueError) as err:
     print(f"cudi evaluate: error: {err}", file=sys.stderr)
     return 2

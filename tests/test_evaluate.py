@@ -167,6 +167,62 @@ def test_fidelity_of_identical_models_is_perfect():
   assert res["summary"][-1]["exposure"] == "all"
 
 
+@pytest.mark.parametrize("h, w", [(16, 20), (18, 23), (5, 3)])
+def test_upsample_adjoint_is_the_transpose(h, w):
+  from cudi_jax import student_math
+  rng = np.random.default_rng(1)
+  hq, wq = -(-h // 4), -(-w // 4)
+  x = rng.standard_normal((hq, wq, 2))
+  g = rng.standard_normal((h, w, 2))
+  lhs = np.sum(student_math.upsample4(x, np, (h, w)) * g)
+  np.testing.assert_allclose(np.sum(x * eval_models._upsample4_adjoint(g, (hq, wq))), lhs, rtol=1e-10)
+  # squared: the column sums of the squared upsampling matrix, built column by column
+  expected = np.zeros((hq, wq))
+  for i in range(hq):
+    for j in range(wq):
+      e = np.zeros((hq, wq, 1))
+      e[i, j] = 1.0
+      expected[i, j] = np.sum(student_math.upsample4(e, np, (h, w)) ** 2)
+  got = eval_models._upsample4_squared_adjoint(np.ones((h, w, 1)), (hq, wq))[..., 0]
+  np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_tangent_line_fit_recovers_a_tangent_line_output():
+  from cudi_jax import student_math
+  rng = np.random.default_rng(2)
+  h, w = 37, 50
+  image = rng.uniform(0.05, 0.45, (h, w, 3)).astype(np.float32)
+  cells = (-(-h // 4), -(-w // 4), 3)
+  k = student_math.upsample4(rng.uniform(0.8, 1.6, cells), np, (h, w))
+  b = student_math.upsample4(rng.uniform(0.0, 0.2, cells), np, (h, w))
+  target = (k * image + b).astype(np.float32)
+  assert 0 <= target.min() and target.max() <= 1
+  assert metrics.psnr(eval_models.tangent_line_fit(image, target, iterations=200, tol=1e-7),
+                      target) > 60
+  # a target no tangent line at 1/4 resolution can follow: a per-pixel curve on noise
+  bent = np.sqrt(image).astype(np.float32)
+  fit = eval_models.tangent_line_fit(image, bent)
+  assert 25 < metrics.psnr(fit, bent) < 60
+  with pytest.raises(ValueError):
+    eval_models.tangent_line_fit(image, bent[:-1])
+
+
+def test_fidelity_tangent_fit_columns(tmp_path):
+  rng = np.random.default_rng(3)
+  image = rng.uniform(0.2, 0.6, (24, 30, 3)).astype(np.float32)
+  student = eval_models.student_function(
+      __import__("cudi_jax.runtime", fromlist=["StudentRuntime"]).StudentRuntime(
+          eval_models.random_student_params()))
+  teacher = lambda img, emap: np.sqrt(img)  # pylint: disable=unnecessary-lambda-assignment
+  res = evaluate.evaluate_fidelity([("x", image)], student, teacher, [0.5], progress=False,
+                                   tangent_fit=True)
+  row = res["images"][0]
+  assert row["fit_psnr"] > row["psnr"] and 0 < row["fit_ssim"] <= 1
+  assert res["summary"][0]["fit_psnr"] == pytest.approx(row["fit_psnr"])
+  plain = evaluate.evaluate_fidelity([("x", image)], student, teacher, [0.5], progress=False)
+  assert "fit_psnr" not in plain["images"][0] and "fit_psnr" not in plain["summary"][0]
+
+
 def test_tile_windows_partition():
   for n, tile, margin in [(10, 4, 2), (100, 32, 8), (33, 512, 64), (70, 24, 16)]:
     wins = eval_models.tile_windows(n, tile, margin)
@@ -190,12 +246,14 @@ def test_teacher_npz_runner_and_fidelity_cli(teacher_npz, photos, student_npz, t
   np.testing.assert_allclose(a, b, atol=1e-3)
   out_json = tmp_path / "f.json"
   rc = evaluate.main(["fidelity", str(photos[0]), "--limit", "2", "--teacher", str(teacher_npz),
-                      "--student", str(student_npz), "--tile", "0", "--json", str(out_json), "-q"])
+                      "--student", str(student_npz), "--tile", "0", "--json", str(out_json), "-q",
+                      "--tangent-fit"])
   assert rc == 0
   data = json.loads(out_json.read_text())
-  assert len(data["images"]) == 2
+  assert len(data["images"]) == 2 and data["settings"]["tangent_fit"] is True
   s = data["summary"][0]
   assert s["exposure"] == "auto" and -1 <= s["pearson"] <= 1 and s["psnr"] > 0
+  assert s["fit_psnr"] > 0 and 0 < s["fit_ssim"] <= 1
 
 
 def test_parse_exposure(tmp_path):
