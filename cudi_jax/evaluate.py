@@ -179,7 +179,7 @@ def _summarise(rows, keys, values):
 
 
 def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_models.LOCAL_MAPS,
-                      cell=16, max_size=None, progress=True):
+                      cell=16, max_size=None, progress=True, floor=False):
   """Exposure-control errors.
 
   images: [(name, path or float image)]; models: {name: fn(image, E) -> output}.
@@ -187,12 +187,19 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
   number), ``abs_error`` (|mean brightness - E|) and ``mean``; per local map one
   row per region (``cell_error`` over the 16x16 cells wholly inside the region)
   and one ``region='contrast'`` row comparing the brightness difference between
-  the two regions with the targets' difference.
+  the two regions with the targets' difference. With ``floor``, rows of the
+  pseudo-model ``floor`` hold, per constant target, the smallest cell error any tone
+  curve through 0 and 1 could reach on each photo (:func:`metrics.exposure_floor`).
   """
   rows = []
   for name, src in _progress(images, "exposure", progress):
     image = eval_models.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
     h, w = image.shape[:2]
+    if floor:
+      for e in targets:
+        rows.append({"name": name, "model": "floor", "map": "constant", "region": "all",
+                     "target": float(e), "mean": float("nan"), "abs_error": float("nan"),
+                     "cell_error": metrics.exposure_floor(image, e, cell)})
     for model_name, fn in models.items():
       for e in targets:
         emap = np.full((h, w), e, np.float32)
@@ -219,7 +226,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
                      "cell_error": float("nan")})
   summary = _summarise(rows, ("model", "map", "region", "target"), ("mean", "abs_error", "cell_error"))
   overall = []
-  for model_name in models:
+  for model_name in list(models) + (["floor"] if floor else []):
     const = [r for r in rows if r["model"] == model_name and r["map"] == "constant"]
     local = [r for r in rows if r["model"] == model_name and r["map"] != "constant"
              and r["region"] != "contrast"]
@@ -376,6 +383,9 @@ def build_parser():
                  help="two-region maps: halves (left 0.3 / right 0.7), ellipse (0.7 in a centred "
                       "ellipse, 0.3 outside); '' for none")
   p.add_argument("--cell", type=int, default=16, help="cell size of the brightness error (default 16)")
+  p.add_argument("--floor", action="store_true",
+                 help="also report, per target, the smallest cell error any tone curve through 0 "
+                      "and 1 could reach on these photos (black stays black, white stays white)")
   common(p, exposure=False)
 
   p = sub.add_parser("fidelity", help="student vs teacher PSNR/SSIM/Pearson (needs --teacher)",
@@ -449,9 +459,9 @@ def main(argv=None):
         if k not in eval_models.LOCAL_MAPS:
           raise SystemExit(f"cudi evaluate: error: unknown local map {k!r}")
       names = ["student"] + (["teacher"] if args.teacher else [])
-      settings.update(targets=targets, local_maps=local, cell=args.cell)
+      settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor))
       result = evaluate_exposure(_images(args), _load_models(args, names), targets, local,
-                                 args.cell, args.max_size, progress)
+                                 args.cell, args.max_size, progress, floor=args.floor)
       columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error")
     else:
       if not args.teacher:

@@ -178,6 +178,23 @@ def exposure_error(output, exposure_map, cell=16):
   return float(np.mean(np.abs(cell_means(y, cell) - cell_means(e, cell))))
 
 
+def exposure_floor(image, exposure_map, cell=16, tol=0.5 / 255.0):
+  """The smallest L_sec error (:func:`exposure_error`) that any per-pixel tone curve
+  through 0 and 1 can reach on ``image``: such curves (the teacher's iterated
+  quadratics among them) keep black channel values (<= ``tol``) at 0 and white ones
+  (>= 1 - ``tol``) at 1 and can move every other value anywhere in (0, 1). A cell's
+  brightness can thus reach [fraction of white values, 1 - fraction of black
+  values]; the floor is the mean distance of each cell's target from that interval.
+
+  image: (H, W, 3) input in [0, 1]; exposure_map: (H, W) or a number.
+  """
+  x = np.asarray(image, np.float64)
+  low = cell_means((x >= 1.0 - tol).mean(axis=-1), cell)
+  high = 1.0 - cell_means((x <= tol).mean(axis=-1), cell)
+  e = cell_means(np.broadcast_to(np.asarray(exposure_map, np.float64), x.shape[:2]), cell)
+  return float(np.mean(np.maximum(low - e, 0.0) + np.maximum(e - high, 0.0)))
+
+
 def region_exposure(output, exposure_map, mask, cell=16):
   """Exposure-control statistics inside one region (a boolean (H, W) mask).
 

@@ -138,13 +138,18 @@ def test_exposure_cli(photos, student_npz, tmp_path, capsys):
   out_json = tmp_path / "e.json"
   rc = evaluate.main(["exposure", str(ins / "p0.png"), str(ins / "p1.png"), "--student",
                       str(student_npz), "--targets", "0.3,0.7", "--local", "halves",
-                      "--json", str(out_json)])
+                      "--json", str(out_json), "--floor"])
   assert rc == 0
   assert "constant_cell_error" in capsys.readouterr().out
   data = json.loads(out_json.read_text())
-  assert len(data["images"]) == 2 * (2 + 3)
-  assert data["overall"][0]["model"] == "student"
+  assert len(data["images"]) == 2 * (2 + 3) + 2 * 2  # + the floor's two targets per photo
+  assert [o["model"] for o in data["overall"]] == ["student", "floor"]
   assert 0 <= data["overall"][0]["constant_cell_error"] <= 1
+  floor = [r for r in data["images"] if r["model"] == "floor"]
+  assert [r["target"] for r in floor] == [0.3, 0.7, 0.3, 0.7]
+  # these synthetic photos have no pure black or white: every target is reachable
+  assert all(r["cell_error"] == 0.0 for r in floor)
+  assert data["settings"]["floor"] is True
 
 
 def test_cli_errors(tmp_path, student_npz, capsys):

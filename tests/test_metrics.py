@@ -106,6 +106,32 @@ def test_exposure_error_zero_for_grey_output():
   assert metrics.exposure_error(grey, 0.6) == pytest.approx(0.2)
 
 
+def test_exposure_floor():
+  # a mid-grey photo: any target is reachable
+  assert metrics.exposure_floor(np.full((32, 32, 3), 0.3), 0.7) == 0.0
+  # left half black, right half white, 16x16 cells: black cells stay at 0, white at 1
+  img = np.zeros((32, 64, 3))
+  img[:, 32:] = 1.0
+  assert metrics.exposure_floor(img, 0.4) == pytest.approx(0.5 * 0.4 + 0.5 * 0.6)
+  # one black channel in every pixel of a cell caps it at 2/3; values within half a
+  # code value of 0 count as black
+  img = np.full((16, 16, 3), 0.5)
+  img[..., 2] = 0.001
+  assert metrics.exposure_floor(img, 0.8) == pytest.approx(0.8 - 2 / 3)
+  assert metrics.exposure_floor(img, 0.6) == 0.0
+  # a map: per-cell targets; a partial white cell (a quarter of its pixels) floors at 1/4
+  img = np.full((16, 32, 3), 0.5)
+  img[:8, 16:24] = 1.0
+  emap = np.zeros((16, 32))
+  emap[:, 16:] = 0.1
+  assert metrics.exposure_floor(img, emap) == pytest.approx(0.5 * (0.25 - 0.1))
+  # never above the error of leaving the photo as it is
+  rng = np.random.default_rng(0)
+  photo = rng.choice([0.0, 0.2, 1.0], size=(48, 48, 3))
+  for e in (0.2, 0.5, 0.8):
+    assert metrics.exposure_floor(photo, e) <= metrics.exposure_error(photo, e) + 1e-12
+
+
 def test_region_exposure():
   h, w = 32, 64
   emap = np.full((h, w), 0.3)
