@@ -56,7 +56,8 @@ def verify(export, trained=None):
   if export.kind == "student":
     from cudi_jax import inference
     rows = inference.verify_export(export)
-    return [f"  {name:28s} max|dK| {dk:.1e}  max|dB| {db:.1e}  max|d image| {do:.1e}  "
+    return [f"  {name:28s} max|dK|/max(1,|K|) {dk:.1e}  max|dB|/max(1,|B|) {db:.1e}  "
+            f"max|d image| {do:.1e}  "
             f"max|uint8 - 255*image| {d8:.2f}" for name, dk, db, do, d8 in rows]
   import jax
   import jax.numpy as jnp
