@@ -7,7 +7,7 @@ fresh Adam, learning rate decaying from 5e-4 to 0 along a cosine, new seed.
         --config.teacher_checkpoint=runs/teacher_cpu_stage3 \
         --config.data.path=../shared/data/sice_part1_train
 
-About 0.3 s per step on a quiet 2-core CPU.
+About 0.4 s per step on a 2-core CPU (20 minutes).
 """
 from configs import student_cpu_anneal
 

@@ -7,7 +7,10 @@ and exposure maps).
         --config.init_from=runs/teacher_cpu_anneal \
         --config.data.path=../shared/data/sice_part1_train
 
-About 1.2 s per step on a quiet 2-core CPU (the same network and crops as teacher_cpu).
+1.1-1.6 s per step on a 2-core CPU, 96 minutes (the same network and crops as
+teacher_cpu). Measured: the mean 16x16-cell exposure error on 80 held-out photos
+(E = 0.3 ... 0.7) went only from 0.123 (stage 2) to 0.121: at this width and crop
+size the teacher has stopped improving.
 """
 from configs import teacher_cpu_anneal
 

@@ -14,8 +14,8 @@ Then ``cudi report`` runs on them with the shipped student and teacher and the
 training workdirs' metrics, and the sheets are copied to docs/images as
 quality-85 JPEGs at most 1,400 px wide (the loss curves as PNG).
 
-    python tools/make_readme_figures.py --teacher-workdir RUNS/teacher_cpu \\
-        --student-workdir RUNS/student_cpu      # needs the [train,dev] extras
+    python tools/make_readme_figures.py --teacher-workdir RUNS/teacher_cpu_stage3 \\
+        --student-workdir RUNS/student_cpu_stage3      # needs the [train,dev] extras
 """
 import argparse
 import os
