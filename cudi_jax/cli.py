@@ -16,7 +16,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
 
 from cudi_jax import __version__
 from cudi_jax import exposure as exposure_lib

@@ -203,8 +203,7 @@ def read_map_file(path):
     x = array.astype(np.float32)
     if array.dtype != np.float32:
       x /= np.float32(np.iinfo(array.dtype).max)
-    r, g, b = LUMA
-    array = np.clip(x[..., 0] * r + x[..., 1] * g + x[..., 2] * b, 0.0, 1.0)
+    array = np.clip(luminance(x), 0.0, 1.0)
   elif array.ndim == 3:
     array = array[..., 0]
   return array

@@ -10,6 +10,7 @@ from cudi_jax import eval_models
 from cudi_jax import export_format
 from cudi_jax import evaluate
 from cudi_jax import metrics
+from cudi_jax import runtime
 
 
 def _grey_model(image, emap):
@@ -163,8 +164,7 @@ def test_cli_errors(tmp_path, student_npz, capsys):
 def test_fidelity_of_identical_models_is_perfect():
   image = np.random.default_rng(0).random((24, 30, 3)).astype(np.float32)
   fn = eval_models.student_function(
-      __import__("cudi_jax.runtime", fromlist=["StudentRuntime"]).StudentRuntime(
-          eval_models.random_student_params()))
+      runtime.StudentRuntime(eval_models.random_student_params()))
   res = evaluate.evaluate_fidelity([("x", image)], fn, fn, ["auto", 0.3], progress=False)
   assert len(res["images"]) == 2
   for r in res["images"]:
@@ -216,8 +216,7 @@ def test_fidelity_tangent_fit_columns(tmp_path):
   rng = np.random.default_rng(3)
   image = rng.uniform(0.2, 0.6, (24, 30, 3)).astype(np.float32)
   student = eval_models.student_function(
-      __import__("cudi_jax.runtime", fromlist=["StudentRuntime"]).StudentRuntime(
-          eval_models.random_student_params()))
+      runtime.StudentRuntime(eval_models.random_student_params()))
   teacher = lambda img, emap: np.sqrt(img)  # pylint: disable=unnecessary-lambda-assignment
   res = evaluate.evaluate_fidelity([("x", image)], student, teacher, [0.5], progress=False,
                                    tangent_fit=True)
