@@ -1,0 +1,26 @@
+"""GPU student of the shipped weights: the paper's 3,630-parameter student distilled
+from configs/teacher_gpu.py on 256x256 crops, batch 16, float32 (the frozen teacher
+too, so the targets are the teacher's exact outputs), Adam lr 5e-4 decaying to 0 along
+a cosine.
+
+    python train.py --config configs/student_gpu.py --workdir runs/student_gpu \
+        --config.teacher_checkpoint=runs/teacher_gpu \
+        --config.data.path=../shared/data/sice_part1_train --config.num_steps=N
+
+As for the teacher, ``tools/train_on_budget.py`` sizes ``num_steps`` to the time
+available.
+"""
+from configs import student
+
+
+def get_config():
+  config = student.get_config()
+  config.teacher_checkpoint = "runs/teacher_gpu"
+  config.batch_size = 16
+  config.lr_schedule = "cosine"
+  config.num_steps = 20_000
+  config.data.num_threads = 12
+  config.data.prefetch = 32
+  config.log_every = 100
+  config.checkpoint_every = 2_000
+  return config

@@ -1,0 +1,29 @@
+"""GPU teacher of the shipped weights: the paper's network (width 32, 4,701,912
+parameters) on 256x256 crops, batch 16, bfloat16 convolutions (parameters, Adam and
+the curves stay float32), Adam lr 3e-4 decaying to 0 along a cosine, weight decay
+1e-4, gradient-norm clip 0.1.
+
+    python train.py --config configs/teacher_gpu.py --workdir runs/teacher_gpu \
+        --config.data.path=../shared/data/sice_part1_train --config.num_steps=N
+
+``num_steps`` is meant to be set for the time available:
+``tools/train_on_budget.py`` measures the step rate and sizes it (with the student
+of configs/student_gpu.py) to fit a wall-clock budget. The shipped teacher's step
+count, rate and wall time are in the README's model card.
+"""
+from configs import default
+
+
+def get_config():
+  config = default.get_config()
+  config.model = "teacher"
+  config.batch_size = 16
+  config.learning_rate = 3e-4
+  config.lr_schedule = "cosine"
+  config.num_steps = 20_000
+  config.compute_dtype = "bfloat16"
+  config.data.num_threads = 12
+  config.data.prefetch = 32
+  config.log_every = 100
+  config.checkpoint_every = 2_000
+  return config
