@@ -17,10 +17,12 @@ def get_config():
   # Student: Zero-DCE++ topology, depthwise separable (3,630 params at width 16);
   # depthwise_impl 'auto' = shifted slices on CPU, grouped conv on GPU/TPU.
   config.student = ml_collections.ConfigDict(dict(width=16, depthwise_impl="auto"))
-  # Student only: a teacher workdir, its checkpoints folder or one checkpoints/<step>.
+  # Student only: a teacher workdir, its checkpoints folder, one checkpoints/<step>, or a
+  # teacher .npz made by export.py.
   config.teacher_checkpoint = ""
-  # Warm start: a workdir or checkpoint of the same kind whose weights a new run starts
-  # from (fresh optimizer, step 0). Ignored when the workdir already has a checkpoint.
+  # Warm start: a workdir, checkpoint or export.py .npz of the same kind whose weights a
+  # new run starts from (fresh optimizer, step 0). Ignored when the workdir already has
+  # a checkpoint.
   config.init_from = ""
 
   config.data = ml_collections.ConfigDict(dict(
@@ -32,8 +34,9 @@ def get_config():
       patch_size=256,
       resize_mode="crop",  # 'crop' (random crop) or 'resize' (whole image)
       flips=True,
-      num_threads=4,
+      num_threads=4,  # decoding threads (per worker process when num_workers > 0)
       prefetch=8,
+      num_workers=0,  # input worker processes; 0 = threads in the training process
   ))
 
   config.batch_size = 8  # global, over all devices and hosts

@@ -81,11 +81,41 @@ def _split_path(path):
   return path, os.path.join(path, "checkpoints"), None
 
 
+def _load_export(path):
+  """A TrainedModel from an ``export.py`` file: the architecture from its metadata,
+  the rest of the config from the training config it records (if any)."""
+  from cudi_jax import export_format
+  from cudi_jax import train_lib
+
+  try:
+    export = export_format.load_export(path)
+  except (OSError, export_format.ExportFormatError) as err:
+    raise CheckpointError(str(err)) from None
+  config = dict(export.metadata.get("training", {}).get("config") or {})
+  config["model"] = export.kind
+  arch = {k: v for k, v in export.architecture.items()
+          if k not in ("name", "in_channels", "out_channels")}
+  config[export.kind] = dict(config.get(export.kind) or {}, **arch)
+  section = _Attr(config[export.kind])
+  if export.kind == "teacher":
+    model = train_lib.teacher_from_config(section)
+  else:
+    model = train_lib.student_from_config(section)
+  params = jax.tree.map(lambda x: np.asarray(x, np.float32), export.nested_params())
+  step = int(export.metadata.get("training", {}).get("step") or 0)
+  return TrainedModel(kind=export.kind, model=model, params=params, config=config, step=step)
+
+
 def load_trained(path, step=None):
   """Loads a trained teacher or student from a workdir (latest checkpoint), its
-  ``checkpoints`` folder, or one ``checkpoints/<step>`` folder."""
+  ``checkpoints`` folder, one ``checkpoints/<step>`` folder, or a ``.npz`` made by
+  ``export.py`` (weights only: enough to distill from or to warm-start)."""
   from cudi_jax import train_lib  # Deferred: train_lib imports this module.
 
+  if str(path).lower().endswith(".npz") and os.path.isfile(os.path.expanduser(path)):
+    if step is not None:
+      raise CheckpointError(f"{path} is an export, which holds one step only")
+    return _load_export(os.path.expanduser(path))
   workdir, ckpt_dir, path_step = _split_path(path)
   config_path = os.path.join(workdir, "config.json")
   if not os.path.exists(config_path):

@@ -10,6 +10,7 @@ gives exactly the batches an uninterrupted run would have seen. Each process of
 a multi-host run reads only its own slice of every global batch.
 """
 import os
+import sys
 import threading
 
 import numpy as np
@@ -56,18 +57,37 @@ def decode_file(path):
 
 
 class SkipCounter:
-  """Counts and remembers unreadable examples (thread-safe; per process)."""
+  """Counts and remembers unreadable examples (thread-safe; per process).
+
+  A copy sent to an input worker process (``num_workers > 0``) counts that worker's
+  skips, which the training loop never sees, so it also reports each of its first
+  20 on stderr.
+  """
 
   def __init__(self):
     self._lock = threading.Lock()
     self.count = 0
     self.examples = []
+    self.report = False
+
+  def __getstate__(self):
+    state = dict(self.__dict__)
+    del state["_lock"]
+    return state
+
+  def __setstate__(self, state):
+    self.__dict__.update(state)
+    self._lock = threading.Lock()
+    self.report = True
 
   def add(self, what, reason):
     with self._lock:
       self.count += 1
       if len(self.examples) < 20:
         self.examples.append(f"{what}: {reason}")
+        if self.report:
+          print(f"skipped an unreadable image in an input worker: {what}: {reason}",
+                file=sys.stderr)
 
 
 class ImageFolderSource:
@@ -203,9 +223,21 @@ def make_dataset(data_config, local_batch_size, seed, process_index=0, process_c
   return ds, examples
 
 
-def batch_iterator(dataset, start_batch, num_threads=4, prefetch=8):
-  """Background-prefetching iterator over batches start_batch, start_batch + 1, ..."""
+def batch_iterator(dataset, start_batch, num_threads=4, prefetch=8, num_workers=0):
+  """Background-prefetching iterator over batches start_batch, start_batch + 1, ...
+
+  ``num_workers > 0`` decodes in that many worker processes (grain's ``mp_prefetch``),
+  each with ``num_threads`` threads: past a few threads, decoding and cropping in one
+  process is limited by the GIL. The batches and their order are the same either way.
+  """
   import grain
 
   options = grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch)
-  return iter(dataset[start_batch:].to_iter_dataset(options))
+  batches = dataset[start_batch:].to_iter_dataset(options)
+  if num_workers > 0:
+    from absl import flags
+    if not flags.FLAGS.is_parsed():  # grain reads its absl flags; defaults outside train.py.
+      flags.FLAGS.mark_as_parsed()
+    batches = batches.mp_prefetch(grain.MultiprocessingOptions(
+        num_workers=num_workers, per_worker_buffer_size=max(1, prefetch // num_workers)))
+  return iter(batches)

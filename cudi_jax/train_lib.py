@@ -308,7 +308,8 @@ def train_and_evaluate(config, workdir, progress=True):
   dataset, examples = data_lib.make_dataset(config.data, local_batch, config.seed,
                                             jax.process_index(), jax.process_count())
   batches = data_lib.batch_iterator(dataset, start_step, config.data.get("num_threads", 4),
-                                    config.data.get("prefetch", 8))
+                                    config.data.get("prefetch", 8),
+                                    config.data.get("num_workers", 0))
 
   def save(step, state):
     meta = {"data": {"next_batch": step, "seed": config.seed}, "kind": config.model}
@@ -364,6 +365,8 @@ def train_and_evaluate(config, workdir, progress=True):
   finally:
     if bar is not None:
       bar.close()
+    if hasattr(batches, "close"):  # Stops prefetch threads and worker processes.
+      batches.close()
     manager.wait_until_finished()
     if examples.skipped.count:
       print(f"skipped {examples.skipped.count} reads of unreadable images, e.g. "

@@ -241,6 +241,19 @@ def test_pipeline_is_deterministic_and_sharded_by_process(image_dir):
   np.testing.assert_array_equal(first["image"], a["image"])
 
 
+def test_worker_processes_give_the_same_batches(image_dir):
+  config = _config(tiny_teacher, image_dir).data
+  ds, _ = data_lib.make_dataset(config, 3, seed=1)
+  batches = data_lib.batch_iterator(ds, 4, num_threads=1, prefetch=4, num_workers=2)
+  try:
+    for index in range(4, 10):  # crosses the 8-file epoch and skips corrupt.jpg
+      got, want = next(batches), ds[index]
+      np.testing.assert_array_equal(got["image"], want["image"])
+      np.testing.assert_array_equal(got["exposure"], want["exposure"])
+  finally:
+    batches.close()
+
+
 def test_corrupt_images_are_skipped_and_counted(image_dir):
   config = _config(tiny_teacher, image_dir).data
   ds, examples = data_lib.make_dataset(config, 1, seed=0)
@@ -365,6 +378,43 @@ def test_warm_start_from_another_run(image_dir, tmp_path):
   trainer = train_lib.Trainer(wider)
   with pytest.raises(checkpoints.CheckpointError, match="architecture"):
     trainer.warm_start(trainer.init_state(), str(source))
+
+
+def test_exports_serve_as_teacher_and_warm_start(image_dir, tmp_path):
+  sys.path.insert(0, str(REPO))
+  import export as export_script
+
+  source = tmp_path / "source"
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),
+                               source, progress=False)
+  trained = checkpoints.load_trained(source)
+  exported = tmp_path / "teacher.npz"
+  export_script.export_trained(trained, str(exported))
+  loaded = checkpoints.load_trained(str(exported))
+  assert loaded.kind == "teacher" and loaded.step == 2
+  assert loaded.teacher_config["width"] == tiny_teacher.get_config().teacher.width
+  for x, y in zip(_leaves(loaded.params), _leaves(trained.params)):
+    np.testing.assert_array_equal(x, y)
+  # The exported teacher distils exactly like its checkpoint: same first student step.
+  firsts = []
+  for teacher in (source, exported):
+    config = _config(tiny_student, image_dir, num_steps=1, teacher_checkpoint=str(teacher))
+    trainer = train_lib.Trainer(config)
+    ds, _ = data_lib.make_dataset(config.data, config.batch_size, seed=0)
+    _, metrics = trainer.step(trainer.init_state(), trainer.global_batch(ds[0]))
+    firsts.append(float(metrics["loss/distill"]))
+  assert firsts[0] == firsts[1]
+  # Warm start from the export: the same weights as from the workdir.
+  config = _config(tiny_teacher, image_dir, num_steps=1)
+  trainer = train_lib.Trainer(config)
+  started = trainer.warm_start(trainer.init_state(), str(exported))
+  for x, y in zip(_leaves(started.params), _leaves(trained.params)):
+    np.testing.assert_array_equal(x, y)
+  with pytest.raises(checkpoints.CheckpointError, match="one step"):
+    checkpoints.load_trained(str(exported), step=1)
+  (tmp_path / "bad.npz").write_bytes(b"not a zip")
+  with pytest.raises(checkpoints.CheckpointError, match="not a valid"):
+    checkpoints.load_trained(str(tmp_path / "bad.npz"))
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "configs").glob("*.py")
