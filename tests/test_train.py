@@ -429,3 +429,38 @@ def test_every_config_builds_its_model_and_optimizer(name):
   else:
     assert config.model == "student" and config.teacher_checkpoint
     train_lib.student_from_config(config.student)
+
+
+@pytest.mark.slow
+def test_train_on_budget_probes_plans_trains_and_exports(image_dir, tmp_path):
+  from cudi_jax import export_format
+
+  runs = tmp_path / "runs"
+  cmd = [sys.executable, str(REPO / "tools" / "train_on_budget.py"), "--data", str(image_dir),
+         "--runs", str(runs), "--budget", "32", "--reserve", "6", "--probe-steps", "4",
+         "--teacher-config", str(REPO / "configs" / "tiny_teacher.py"),
+         "--student-config", str(REPO / "configs" / "tiny_student.py")]
+  run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+  assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+  plan = json.loads((runs / "plan.json").read_text())
+  assert plan["probe_images_per_sec"] > 0
+  # Sized from the measured rate: seconds * images/s / batch (2 for the tiny configs).
+  assert plan["teacher_steps"] == max(1, int(plan["teacher_seconds"]
+                                             * plan["probe_images_per_sec"] / 2))
+  assert plan["teacher_seconds"] + plan["student_seconds"] <= 32 - 6
+  assert _read_metrics(runs / "teacher")[-1]["step"] == plan["teacher_steps"]
+  assert _read_metrics(runs / "student")[-1]["step"] == plan["student_steps"]
+  teacher = export_format.load_export(str(runs / "exports" / "teacher.npz"), kind="teacher")
+  student = export_format.load_export(str(runs / "exports" / "student.npz"), kind="student")
+  assert teacher.metadata["training"]["step"] == plan["teacher_steps"]
+  assert student.metadata["training"]["step"] == plan["student_steps"]
+  assert "verify: OK" in run.stdout
+  # The student was distilled from this run's teacher.
+  config = json.loads((runs / "student" / "config.json").read_text())
+  assert config["teacher_checkpoint"] == str(runs / "teacher")
+  # Re-running reuses the plan and finds both runs finished.
+  again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+  assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+  assert "reusing" in again.stdout
+  assert again.stdout.count("train.py --config=") == 2  # teacher and student, no probe
+  assert json.loads((runs / "plan.json").read_text()) == plan
