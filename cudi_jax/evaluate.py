@@ -184,7 +184,8 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
 
   images: [(name, path or float image)]; models: {name: fn(image, E) -> output}.
   Rows: ``map='constant'`` per target with ``cell_error`` (L_sec, the headline
-  number), ``abs_error`` (|mean brightness - E|) and ``mean``; per local map one
+  number), ``abs_error`` (|mean brightness - E|), ``mean`` and ``black_lift`` (how
+  far the darkest 1% are lifted, :func:`metrics.black_lift`); per local map one
   row per region (``cell_error`` over the 16x16 cells wholly inside the region)
   and one ``region='contrast'`` row comparing the brightness difference between
   the two regions with the targets' difference. With ``floor``, rows of the
@@ -199,7 +200,8 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
       for e in targets:
         rows.append({"name": name, "model": "floor", "map": "constant", "region": "all",
                      "target": float(e), "mean": float("nan"), "abs_error": float("nan"),
-                     "cell_error": metrics.exposure_floor(image, e, cell)})
+                     "cell_error": metrics.exposure_floor(image, e, cell),
+                     "black_lift": float("nan")})
     for model_name, fn in models.items():
       for e in targets:
         emap = np.full((h, w), e, np.float32)
@@ -207,7 +209,8 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
         mean = float(metrics.brightness(out).mean())
         rows.append({"name": name, "model": model_name, "map": "constant", "region": "all",
                      "target": float(e), "mean": mean, "abs_error": abs(mean - e),
-                     "cell_error": metrics.exposure_error(out, emap, cell)})
+                     "cell_error": metrics.exposure_error(out, emap, cell),
+                     "black_lift": metrics.black_lift(out, image)})
       for kind in local_maps:
         emap, regions = eval_models.local_map(kind, h, w)
         out = fn(image, emap)
@@ -217,14 +220,15 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
           stats[region] = st
           rows.append({"name": name, "model": model_name, "map": kind, "region": region,
                        "target": st["target"], "mean": st["mean"], "abs_error": st["abs_error"],
-                       "cell_error": st["cell_error"]})
+                       "cell_error": st["cell_error"], "black_lift": float("nan")})
         (ra, a), (rb, b) = list(stats.items())
         target = a["target"] - b["target"]
         achieved = a["mean"] - b["mean"]
         rows.append({"name": name, "model": model_name, "map": kind, "region": "contrast",
                      "target": target, "mean": achieved, "abs_error": abs(achieved - target),
-                     "cell_error": float("nan")})
-  summary = _summarise(rows, ("model", "map", "region", "target"), ("mean", "abs_error", "cell_error"))
+                     "cell_error": float("nan"), "black_lift": float("nan")})
+  summary = _summarise(rows, ("model", "map", "region", "target"),
+                       ("mean", "abs_error", "cell_error", "black_lift"))
   overall = []
   for model_name in list(models) + (["floor"] if floor else []):
     const = [r for r in rows if r["model"] == model_name and r["map"] == "constant"]
@@ -234,6 +238,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
     overall.append({"model": model_name,
                     "constant_cell_error": _mean(r["cell_error"] for r in const),
                     "constant_abs_error": _mean(r["abs_error"] for r in const),
+                    "constant_black_lift": _mean(r["black_lift"] for r in const),
                     "local_region_abs_error": _mean(r["abs_error"] for r in local),
                     "local_region_cell_error": _mean(r["cell_error"] for r in local),
                     "local_contrast_ratio": _mean(r["mean"] / r["target"] for r in contrast
@@ -462,7 +467,8 @@ def main(argv=None):
       settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor))
       result = evaluate_exposure(_images(args), _load_models(args, names), targets, local,
                                  args.cell, args.max_size, progress, floor=args.floor)
-      columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error")
+      columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error",
+                 "black_lift")
     else:
       if not args.teacher:
         raise SystemExit("cudi evaluate fidelity: error: --teacher PATH is required")
@@ -486,7 +492,8 @@ def main(argv=None):
     if "overall" in result:
       print()
       print(format_table(result["overall"], ("model", "constant_cell_error", "constant_abs_error",
-                                             "local_region_abs_error", "local_contrast_ratio")))
+                                             "constant_black_lift", "local_region_abs_error",
+                                             "local_contrast_ratio")))
   return 0
 
 

@@ -178,6 +178,20 @@ def exposure_error(output, exposure_map, cell=16):
   return float(np.mean(np.abs(cell_means(y, cell) - cell_means(e, cell))))
 
 
+def black_lift(output, image, percentile=1.0):
+  """How far an enhancement lifts the darkest values: the ``percentile``-th percentile
+  of the output's brightness minus the input's (:func:`brightness`, mean over RGB).
+
+  A tone curve through 0 keeps it near 0 however much it brightens; a model that
+  reaches a target brightness by adding an offset (a grey haze over black regions)
+  shows it here, while the cell error (:func:`exposure_error`) rewards it.
+  output, image: (H, W, 3) in [0, 1].
+  """
+  out = np.percentile(brightness(output), percentile)
+  ref = np.percentile(brightness(image), percentile)
+  return float(out - ref)
+
+
 def exposure_floor(image, exposure_map, cell=16, tol=0.5 / 255.0):
   """The smallest L_sec error (:func:`exposure_error`) that any per-pixel tone curve
   through 0 and 1 can reach on ``image``: such curves (the teacher's iterated

@@ -76,6 +76,14 @@ def test_exposure_control_error_of_identity_model():
                                    local_maps=(), progress=False)
   errs = [r["cell_error"] for r in res["images"]]
   assert errs == pytest.approx([0.0, 0.5])
+  assert [r["black_lift"] for r in res["images"]] == [0.0, 0.0]
+  # A grey output lifts black: the darkest values of an image go from 0 to E.
+  image = np.zeros((32, 32, 3), np.float32)
+  image[:16] = 0.5
+  res = evaluate.evaluate_exposure([("x", image)], {"grey": _grey_model}, targets=(0.4,),
+                                   local_maps=(), progress=False)
+  assert res["images"][0]["black_lift"] == pytest.approx(0.4)
+  assert res["overall"][0]["constant_black_lift"] == pytest.approx(0.4)
 
 
 def test_local_maps():

@@ -106,6 +106,26 @@ def test_exposure_error_zero_for_grey_output():
   assert metrics.exposure_error(grey, 0.6) == pytest.approx(0.2)
 
 
+def test_black_lift():
+  rng = np.random.default_rng(0)
+  image = rng.random((40, 50, 3)) * 0.5
+  assert metrics.black_lift(image, image) == 0.0
+  # A curve through 0 (two Zero-DCE quadratics with a = 1, slope 4 at 0) lifts the
+  # darkest 1% by little; the same mean brightness reached by an offset lifts them by
+  # the offset.
+  curve = 2 * image - image ** 2
+  curve = 2 * curve - curve ** 2
+  offset = image + (curve.mean() - image.mean())
+  assert offset.mean() == pytest.approx(curve.mean())
+  assert metrics.black_lift(offset, image) == pytest.approx(curve.mean() - image.mean())
+  assert metrics.black_lift(curve, image) < 0.5 * metrics.black_lift(offset, image)
+  # Worked example: percentiles of the RGB mean.
+  dark = np.zeros((10, 10, 3))
+  dark[0, :] = 0.9  # 10% of the pixels bright; the 1st percentile is 0
+  assert metrics.black_lift(dark + 0.2, dark) == pytest.approx(0.2)
+  assert metrics.black_lift(dark, dark + 0.2) == pytest.approx(-0.2)
+
+
 def test_exposure_floor():
   # a mid-grey photo: any target is reachable
   assert metrics.exposure_floor(np.full((32, 32, 3), 0.3), 0.7) == 0.0
