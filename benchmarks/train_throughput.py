@@ -1,7 +1,7 @@
 """Training throughput: images/s of teacher_step and student_step on the devices
 present, and of the input pipeline alone, at the CPU and paper configs.
 
-    python benchmarks/train_throughput.py [--data DIR] [--steps 5] [--configs cpu,paper]
+    python benchmarks/train_throughput.py [--data DIR] [--steps 5] [--configs cpu,paper,gpu]
 
 The pipeline must not be the bottleneck: the last column is pipeline rate / step
 rate (> 1 means the step, not the data, limits training). Also times the student
@@ -51,12 +51,15 @@ def time_steps(trainer, batch, steps):
 
 def pipeline_rate(config, batches=20):
   ds, _ = data_lib.make_dataset(config.data, config.batch_size, seed=0)
-  it = data_lib.batch_iterator(ds, 0, config.data.num_threads, config.data.prefetch)
+  it = data_lib.batch_iterator(ds, 0, config.data.num_threads, config.data.prefetch,
+                               config.data.get("num_workers", 0))
   next(it)
   start = time.perf_counter()
   for _ in range(batches):
     next(it)
-  return batches * config.batch_size / (time.perf_counter() - start)
+  rate = batches * config.batch_size / (time.perf_counter() - start)
+  it.close()
+  return rate
 
 
 def main():
@@ -65,14 +68,15 @@ def main():
   parser.add_argument("--steps", type=int, default=5)
   parser.add_argument("--configs", default="cpu,paper")
   args = parser.parse_args()
-  from configs import student, student_cpu, teacher, teacher_cpu
+  from configs import student, student_cpu, student_gpu, teacher, teacher_cpu, teacher_gpu
 
   data_dir = args.data or generated_folder()
   print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind} "
         f"({jax.default_backend()}); data: {data_dir}")
   print(f"{'config':<14}{'step':<17}{'batch':>6}{'patch':>6}{'s/step':>9}{'img/s':>9}"
         f"{'pipe img/s':>12}{'pipe/step':>10}")
-  pairs = {"cpu": (teacher_cpu, student_cpu), "paper": (teacher, student)}
+  pairs = {"cpu": (teacher_cpu, student_cpu), "paper": (teacher, student),
+           "gpu": (teacher_gpu, student_gpu)}
   for name in args.configs.split(","):
     teacher_module, student_module = pairs[name]
     t_config = teacher_module.get_config()

@@ -8,7 +8,11 @@ a cosine.
         --config.data.path=../shared/data/sice_part1_train --config.num_steps=N
 
 As for the teacher, ``tools/train_on_budget.py`` sizes ``num_steps`` to the time
-available.
+available. Measured on one H200: ~1,600 crops/s with the input worker processes.
+Distilled for 3,306 steps from the second-stage GPU teacher, the per-batch L1 stayed
+at 0.06-0.09 from step 700 on: this teacher's steep, noise-following curves are
+beyond the 3,630-parameter student, which answers with a grey offset (README model
+card).
 """
 from configs import student
 
