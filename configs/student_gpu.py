@@ -15,17 +15,10 @@ beyond the 3,630-parameter student, which answers with a grey offset (README mod
 card).
 """
 from configs import student
+from configs import teacher_gpu
 
 
 def get_config():
-  config = student.get_config()
+  config = teacher_gpu.gpu_run(student.get_config())
   config.teacher_checkpoint = "runs/teacher_gpu"
-  config.batch_size = 16
-  config.lr_schedule = "cosine"
-  config.num_steps = 20_000
-  config.data.num_workers = 12  # input worker processes (one thread-bound process
-  config.data.num_threads = 2   # decodes only ~400 crops/s)
-  config.data.prefetch = 32
-  config.log_every = 100
-  config.checkpoint_every = 2_000
   return config

@@ -21,17 +21,22 @@ paper-sized teacher on a GPU").
 from configs import default
 
 
-def get_config():
-  config = default.get_config()
-  config.model = "teacher"
+def gpu_run(config):
+  """The settings the GPU teacher and student share (batch, schedule, input, logging)."""
   config.batch_size = 16
-  config.learning_rate = 3e-4
   config.lr_schedule = "cosine"
   config.num_steps = 20_000
-  config.compute_dtype = "bfloat16"
   config.data.num_workers = 12  # input worker processes (one thread-bound process
   config.data.num_threads = 2   # decodes only ~400 crops/s)
   config.data.prefetch = 32
   config.log_every = 100
   config.checkpoint_every = 2_000
+  return config
+
+
+def get_config():
+  config = gpu_run(default.get_config())
+  config.model = "teacher"
+  config.learning_rate = 3e-4
+  config.compute_dtype = "bfloat16"
   return config
