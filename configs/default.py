@@ -51,10 +51,13 @@ def get_config():
   config.grad_clip_norm = 0.1  # Zero-DCE's gradient-norm clip; 0 disables
   config.compute_dtype = "float32"  # 'bfloat16' on GPU/TPU: params and Adam stay float32
 
+  # slope: not in the paper (0 = off); penalises curve slopes above max_slope
+  # (losses.slope_limit_loss), i.e. noise amplification in dark regions.
   config.loss_weights = ml_collections.ConfigDict(dict(
-      exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0))
+      exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0, slope=0.0))
   config.exposure_cell = 16
   config.squared_exposure = False
+  config.max_slope = 16.0
 
   config.log_every = 50
   config.checkpoint_every = 500

@@ -120,7 +120,7 @@ def _apply_gradients(state, grads, optimizer):
 
 
 def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_cell=16,
-                 squared_exposure=False):
+                 squared_exposure=False, max_slope=16.0):
   """One teacher update on zero-reference losses -> (new state, metrics).
 
   batch: image (B, P, P, 3), exposure (B, P, P, 1). ``rng`` is unused by the
@@ -133,7 +133,7 @@ def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_
     maps = model.apply({"params": params}, image, emap)
     output = models.teacher_enhance(maps, image)
     terms = losses.teacher_losses(output, image, emap, maps, loss_weights, exposure_cell,
-                                  squared_exposure)
+                                  squared_exposure, max_slope)
     return terms["total"], terms
 
   (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -204,7 +204,8 @@ class Trainer:
       step = functools.partial(teacher_step, model=self.model, optimizer=self.optimizer,
                                loss_weights=dict(config.loss_weights),
                                exposure_cell=config.get("exposure_cell", 16),
-                               squared_exposure=config.get("squared_exposure", False))
+                               squared_exposure=config.get("squared_exposure", False),
+                               max_slope=config.get("max_slope", 16.0))
       in_shardings = (self.replicated, self.batch_sharding, self.replicated)
     elif self.kind == "student":
       self.model = student_from_config(config.student, dtype)

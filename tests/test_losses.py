@@ -278,6 +278,36 @@ def test_teacher_losses_weight_overrides_and_options():
   assert losses.DEFAULT_WEIGHTS == {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
 
 
+def test_slope_limit_loss_worked_example_and_gradient():
+  # Black pixels stay at 0, so every iteration multiplies the slope by (1 + a): with
+  # a = 0.5, 1.5^8 = 25.63; white pixels by (1 - a): 0.5^8. Half black, half white.
+  image = np.zeros((1, 4, 4, 3), np.float32)
+  image[:, :, 2:] = 1.0
+  maps = np.full((1, 4, 4, 24), 0.5, np.float32)
+  loss = jax.jit(_losses.slope_limit_loss, static_argnames=("max_slope",))
+  assert float(loss(image, maps, max_slope=16.0)) == pytest.approx(0.5 * (1.5 ** 8 - 16), rel=1e-5)
+  assert float(loss(image, maps, max_slope=30.0)) == 0.0
+  # Gradient descent lowers the curve strength where the curve is too steep (black),
+  # and leaves it alone where it is not (white).
+  grad = np.asarray(jax.grad(lambda m: _losses.slope_limit_loss(image, m, 16.0))(maps))
+  assert np.all(grad[:, :, :2] > 0) and np.all(grad[:, :, 2:] == 0)
+
+
+def test_teacher_losses_slope_term_only_when_weighted():
+  out, image, e, maps = _teacher_inputs()
+  maps = maps + 0.8  # strong curves: slopes up to 1.95^8 near black
+  image = np.clip(image - 0.15, 0, 1)
+  base = {k: float(v) for k, v in losses.teacher_losses(out, image, e, maps).items()}
+  assert "slope" not in base
+  off = losses.teacher_losses(out, image, e, maps, weights={"slope": 0.0})
+  assert "slope" not in off and float(off["total"]) == pytest.approx(base["total"], rel=1e-6)
+  on = {k: float(v) for k, v in losses.teacher_losses(out, image, e, maps,
+                                                      weights={"slope": 2.0}).items()}
+  want = float(jax.jit(_losses.slope_limit_loss)(image, maps))
+  assert on["slope"] == pytest.approx(want, rel=1e-6) and want > 0
+  assert on["total"] == pytest.approx(base["total"] + 2.0 * want, rel=1e-5)
+
+
 def test_teacher_losses_exposure_cell_option():
   # output bright in the top-left 8x8 quadrant, E bright in the bottom-right one:
   # one 16x16 cell sees equal means (0.6 vs 0.6) -> 0; 8x8 cells see two cells off by 0.4

@@ -330,6 +330,19 @@ def _adam_step_sizes(config, steps):
   return np.array(sizes)
 
 
+def test_slope_weight_adds_the_term_to_the_teacher_step(image_dir):
+  config = _config(tiny_teacher, image_dir, **{"loss_weights.slope": 0.5, "max_slope": 2.0})
+  trainer = train_lib.Trainer(config)
+  ds, _ = data_lib.make_dataset(config.data, config.batch_size, seed=0)
+  _, metrics = trainer.step(trainer.init_state(), trainer.global_batch(ds[0]))
+  values = {k: float(v) for k, v in metrics.items()}
+  assert np.isfinite(values["loss/slope"]) and values["loss/slope"] >= 0
+  rest = sum(w * values[f"loss/{k}"] for k, w in config.loss_weights.items() if k != "slope")
+  assert values["loss/total"] == pytest.approx(rest + 0.5 * values["loss/slope"], rel=1e-5)
+  assert "loss/slope" not in train_lib.Trainer(_config(tiny_teacher, image_dir)).step(
+      trainer.init_state(), trainer.global_batch(ds[0]))[1]
+
+
 def test_learning_rate_schedules():
   config = tiny_teacher.get_config()
   config.learning_rate, config.num_steps = 1e-2, 10
