@@ -227,8 +227,9 @@ def batch_iterator(dataset, start_batch, num_threads=4, prefetch=8, num_workers=
   """Background-prefetching iterator over batches start_batch, start_batch + 1, ...
 
   ``num_workers > 0`` decodes in that many worker processes (grain's ``mp_prefetch``),
-  each with ``num_threads`` threads: past a few threads, decoding and cropping in one
-  process is limited by the GIL. The batches and their order are the same either way.
+  each with ``num_threads`` threads (the threads of one process share its GIL; on 16
+  cores, 12 workers gave 3.5x the crops/s of 12 threads in one process). The batches
+  and their order are the same either way.
   """
   import grain
 
