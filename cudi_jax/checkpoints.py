@@ -81,11 +81,21 @@ def _split_path(path):
   return path, os.path.join(path, "checkpoints"), None
 
 
+def _build_model(kind, config, where):
+  """The Flax module of a ``kind`` run from its config dict (sections as dicts)."""
+  from cudi_jax import train_lib  # Deferred: train_lib imports this module.
+
+  if kind == "teacher":
+    return train_lib.teacher_from_config(_Attr(config["teacher"]))
+  if kind == "student":
+    return train_lib.student_from_config(_Attr(config["student"]))
+  raise CheckpointError(f"{where}: unknown model kind {kind!r}")
+
+
 def _load_export(path):
   """A TrainedModel from an ``export.py`` file: the architecture from its metadata,
   the rest of the config from the training config it records (if any)."""
   from cudi_jax import export_format
-  from cudi_jax import train_lib
 
   try:
     export = export_format.load_export(path)
@@ -96,11 +106,7 @@ def _load_export(path):
   arch = {k: v for k, v in export.architecture.items()
           if k not in ("name", "in_channels", "out_channels")}
   config[export.kind] = dict(config.get(export.kind) or {}, **arch)
-  section = _Attr(config[export.kind])
-  if export.kind == "teacher":
-    model = train_lib.teacher_from_config(section)
-  else:
-    model = train_lib.student_from_config(section)
+  model = _build_model(export.kind, config, path)
   params = jax.tree.map(lambda x: np.asarray(x, np.float32), export.nested_params())
   step = int(export.metadata.get("training", {}).get("step") or 0)
   return TrainedModel(kind=export.kind, model=model, params=params, config=config, step=step)
@@ -110,8 +116,6 @@ def load_trained(path, step=None):
   """Loads a trained teacher or student from a workdir (latest checkpoint), its
   ``checkpoints`` folder, one ``checkpoints/<step>`` folder, or a ``.npz`` made by
   ``export.py`` (weights only: enough to distill from or to warm-start)."""
-  from cudi_jax import train_lib  # Deferred: train_lib imports this module.
-
   if str(path).lower().endswith(".npz") and os.path.isfile(os.path.expanduser(path)):
     if step is not None:
       raise CheckpointError(f"{path} is an export, which holds one step only")
@@ -130,13 +134,7 @@ def load_trained(path, step=None):
   if step is None or step not in manager.all_steps():
     raise CheckpointError(f"no checkpoint{'' if step is None else f' for step {step}'} "
                           f"in {ckpt_dir}")
-  cfg = _Attr({k: _Attr(v) if isinstance(v, dict) else v for k, v in config.items()})
-  if kind == "teacher":
-    model = train_lib.teacher_from_config(cfg.teacher)
-  elif kind == "student":
-    model = train_lib.student_from_config(cfg.student)
-  else:
-    raise CheckpointError(f"{config_path}: unknown model kind {kind!r}")
+  model = _build_model(kind, config, config_path)
   image = np.zeros((1, 16, 16, 3), np.float32)
   emap = np.zeros((1, 16, 16, 1), np.float32)
   expected = jax.eval_shape(lambda: model.init(jax.random.key(0), image, emap)["params"])

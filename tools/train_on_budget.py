@@ -30,6 +30,7 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)  # configs/ and cudi_jax/ without an install
 
 
 def log(message):
@@ -37,11 +38,11 @@ def log(message):
 
 
 def read_metrics(workdir):
+  """A workdir's logged records, by step ([] before the first log)."""
+  from cudi_jax import report
+
   path = os.path.join(workdir, "metrics.jsonl")
-  if not os.path.exists(path):
-    return []
-  with open(path) as f:
-    return [json.loads(line) for line in f if line.strip()]
+  return report.read_metrics(path) if os.path.exists(path) else []
 
 
 def train(config, workdir, data, flags, seconds=None):
@@ -70,7 +71,6 @@ def batch_size(config_path, flags):
   for flag in flags:
     if flag.startswith("--config.batch_size="):
       return int(flag.split("=", 1)[1])
-  sys.path.insert(0, REPO)
   import importlib.util
   spec = importlib.util.spec_from_file_location("budget_config", config_path)
   module = importlib.util.module_from_spec(spec)
