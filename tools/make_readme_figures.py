@@ -83,11 +83,13 @@ def main(argv=None):
     print(" ".join(cmd))
     subprocess.run(cmd, check=True, cwd=ROOT)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*"):
-      if old.suffix in (".jpg", ".png"):
-        old.unlink()
     wanted = {"coffee_compare", "astronaut_compare", "coffee_sweep", "rocket_presets",
               "astronaut_presets", "chelsea_local"}
+    # Only this script's own pictures are replaced; others in docs/images (such as the
+    # GPU trial's sheet) are left alone.
+    for old in out.glob("*"):
+      if old.stem in wanted or old.name.endswith("_curves.png"):
+        old.unlink()
     for sheet in sorted((report / "images").glob("*.png")):
       if sheet.stem in wanted:
         dst = out / f"{sheet.stem}.jpg"
