@@ -58,6 +58,9 @@ def get_config():
   config.exposure_cell = 16
   config.squared_exposure = False
   config.max_slope = 16.0
+  # Student: 0 = the paper's plain L1 distillation; c > 0 weights each pixel's error by
+  # 1 / (c + teacher output brightness) (losses.distillation_loss), against grey haze.
+  config.distill_dark_weight = 0.0
 
   config.log_every = 50
   config.checkpoint_every = 500

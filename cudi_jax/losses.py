@@ -7,6 +7,7 @@ contain, and each such partial cell counts as one cell; neighbour differences
 are taken between existing cells only (no zero padding, unlike Zero-DCE, whose
 zero padding penalises brightening along the image border).
 """
+import jax
 import jax.numpy as jnp
 
 from cudi_jax import curves
@@ -107,6 +108,19 @@ def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16
   return terms
 
 
-def distillation_loss(student_output, teacher_output):
-  """L_dis: mean |TL(I) - R| (the student's unclipped tangent-line output)."""
-  return jnp.mean(jnp.abs(student_output - teacher_output))
+def distillation_loss(student_output, teacher_output, dark_weight=0.0):
+  """L_dis: mean |TL(I) - R| (the student's unclipped tangent-line output).
+
+  dark_weight = c > 0 (not in the paper) weights each pixel's error by
+  1 / (c + mean RGB of the teacher's output there), normalised by the batch's mean
+  weight, so an error on a dark target counts more, as it does to the eye: a
+  tangent line fitted to a concave curve over a 4x4 cell that mixes black and
+  brighter pixels lifts the black ones into a grey haze, which plain L1 tolerates.
+  The weights are constants (no gradient flows through them); 0 is the plain L1.
+  """
+  err = jnp.abs(student_output - teacher_output)
+  if not dark_weight:
+    return jnp.mean(err)
+  w = jax.lax.stop_gradient(
+      1.0 / (dark_weight + jnp.mean(teacher_output, axis=-1, keepdims=True)))
+  return jnp.mean(w * err) / jnp.mean(w)

@@ -142,10 +142,12 @@ def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_
   return _apply_gradients(state, grads, optimizer), metrics
 
 
-def student_step(state, batch, rng, teacher_params, *, model, teacher, optimizer):
+def student_step(state, batch, rng, teacher_params, *, model, teacher, optimizer,
+                 dark_weight=0.0):
   """One distillation update: the frozen teacher's output is computed in the same
   jitted step (no stored targets); L1 between the student's unclipped tangent line
-  ``K * I + B`` and the teacher's curve output -> (new state, metrics)."""
+  ``K * I + B`` and the teacher's curve output (weighted towards dark targets when
+  ``dark_weight`` > 0, see ``losses.distillation_loss``) -> (new state, metrics)."""
   del rng
   image, emap = batch["image"], batch["exposure"]
   maps = teacher.apply({"params": teacher_params}, image, emap)
@@ -154,7 +156,7 @@ def student_step(state, batch, rng, teacher_params, *, model, teacher, optimizer
   def loss_fn(params):
     k, b = model.apply({"params": params}, image, emap)
     output = curves.tangent_line(k, b, image, clip=False)
-    return losses.distillation_loss(output, target), output
+    return losses.distillation_loss(output, target, dark_weight), output
 
   (loss, output), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
   metrics = {
@@ -219,7 +221,8 @@ class Trainer:
       self.teacher = teacher_from_config(teacher[0], dtype)
       self.teacher_params = jax.device_put(teacher[1], self.replicated)
       step = functools.partial(student_step, model=self.model, teacher=self.teacher,
-                               optimizer=self.optimizer)
+                               optimizer=self.optimizer,
+                               dark_weight=config.get("distill_dark_weight", 0.0))
       in_shardings = (self.replicated, self.batch_sharding, self.replicated, self.replicated)
     else:
       raise ValueError(f"config.model must be 'teacher' or 'student', got {self.kind!r}")

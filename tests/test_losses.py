@@ -334,3 +334,39 @@ def test_distillation_loss_hand_value_and_unclipped():
   assert float(losses.distillation_loss(s, t)) == pytest.approx(0.15, abs=1e-6)
   assert float(losses.distillation_loss(t, s)) == pytest.approx(0.15, abs=1e-6)
   assert float(losses.distillation_loss(s, s)) == 0.0
+
+
+def test_distillation_loss_dark_weight_hand_value():
+  # Two pixels with the same error 0.1: a dark target (brightness 0.05) and a bright one
+  # (0.95). c = 0.05: weights 1/0.1 = 10 and 1/1.0 = 1, normalised by their mean 5.5.
+  t = np.array([[0.05, 0.05, 0.05], [0.95, 0.95, 0.95]], np.float32).reshape(1, 1, 2, 3)
+  s = t + np.float32(0.1)
+  plain = float(_losses.distillation_loss(s, t))
+  assert plain == pytest.approx(0.1, abs=1e-6)
+  weighted = jax.jit(_losses.distillation_loss, static_argnames="dark_weight")(s, t, dark_weight=0.05)
+  assert float(weighted) == pytest.approx((10 * 0.1 + 1 * 0.1) / 2 / 5.5, abs=1e-6)
+  # Only the dark pixel wrong: it counts 10/5.5 as much as under plain L1.
+  s_dark = t.copy()
+  s_dark[..., 0, :] += 0.1
+  assert float(_losses.distillation_loss(s_dark, t, 0.05)) == pytest.approx(
+      0.05 * 10 / 5.5, abs=1e-6)
+  s_bright = t.copy()
+  s_bright[..., 1, :] += 0.1
+  assert float(_losses.distillation_loss(s_bright, t, 0.05)) == pytest.approx(
+      0.05 * 1 / 5.5, abs=1e-6)
+  # Uniform brightness: every weight equal, the plain L1; 0 switches the weighting off.
+  u = np.full((1, 2, 2, 3), 0.3, np.float32)
+  v = u + np.array([0.1, -0.2, 0.3], np.float32)
+  assert float(_losses.distillation_loss(v, u, 0.05)) == pytest.approx(0.2, abs=1e-6)
+  assert float(_losses.distillation_loss(v, u, 0.0)) == float(_losses.distillation_loss(v, u))
+
+
+def test_distillation_loss_dark_weight_gradient_ignores_the_weights():
+  t = np.array([[0.02, 0.04, 0.06], [0.7, 0.8, 0.9]], np.float32).reshape(1, 1, 2, 3)
+  s = t + np.array([0.1, -0.1, 0.2], np.float32)
+  g_s, g_t = jax.grad(_losses.distillation_loss, argnums=(0, 1))(s, t, 0.05)
+  w = 1.0 / (0.05 + t.mean(-1, keepdims=True))
+  want = np.sign(s - t) * w / w.mean() / s.size
+  np.testing.assert_allclose(np.asarray(g_s), want, rtol=1e-5)
+  # The weights are constants: the teacher output gets only the L1 part's gradient.
+  np.testing.assert_allclose(np.asarray(g_t), -want, rtol=1e-5)

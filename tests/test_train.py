@@ -393,6 +393,24 @@ def test_warm_start_from_another_run(image_dir, tmp_path):
     trainer.warm_start(trainer.init_state(), str(source))
 
 
+def test_distill_dark_weight_reaches_the_student_step(image_dir, tmp_path):
+  teacher_dir = tmp_path / "teacher"
+  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=1, checkpoint_every=1),
+                               teacher_dir, progress=False)
+  got = {}
+  for weight in (0.0, 0.05):
+    config = _config(tiny_student, image_dir, num_steps=1, teacher_checkpoint=str(teacher_dir),
+                     distill_dark_weight=weight)
+    trainer = train_lib.Trainer(config)
+    ds, _ = data_lib.make_dataset(config.data, config.batch_size, seed=0)
+    _, metrics = trainer.step(trainer.init_state(), trainer.global_batch(ds[0]))
+    got[weight] = {k: float(v) for k, v in metrics.items()}
+  # Same weights, same batch: the unweighted clipped L1 agrees, the trained loss does not.
+  assert got[0.0]["loss/distill_clipped"] == pytest.approx(got[0.05]["loss/distill_clipped"],
+                                                           rel=1e-6)
+  assert got[0.0]["loss/distill"] != pytest.approx(got[0.05]["loss/distill"], rel=1e-4)
+
+
 def test_exports_serve_as_teacher_and_warm_start(image_dir, tmp_path):
   sys.path.insert(0, str(REPO))
   import export as export_script
