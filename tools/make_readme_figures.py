@@ -15,7 +15,10 @@ training workdirs' metrics, and the sheets are copied to docs/images as
 quality-85 JPEGs at most 1,400 px wide (the loss curves as PNG).
 
     python tools/make_readme_figures.py --teacher-workdir RUNS/teacher_cpu_stage3 \\
-        --student-workdir RUNS/student_cpu_stage3      # needs the [train,dev] extras
+        --student-workdir RUNS/student_cpu_stage4      # needs the [train,dev] extras
+
+A workdir left out keeps its curves picture as it is (each run's curves are
+replaced only when its workdir is given).
 """
 import argparse
 import os
@@ -65,8 +68,8 @@ def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--teacher", default=str(ROOT / "cudi_jax" / "weights" / "teacher.npz"))
   parser.add_argument("--student", default=str(ROOT / "cudi_jax" / "weights" / "student.npz"))
-  parser.add_argument("--teacher-workdir", required=True)
-  parser.add_argument("--student-workdir", required=True)
+  parser.add_argument("--teacher-workdir", help="the shipped teacher's last training run")
+  parser.add_argument("--student-workdir", help="the shipped student's last training run")
   parser.add_argument("--output", default=str(ROOT / "docs" / "images"))
   parser.add_argument("--keep", metavar="DIR", help="also keep the whole report here")
   args = parser.parse_args(argv)
@@ -78,8 +81,11 @@ def main(argv=None):
     report = pathlib.Path(args.keep) if args.keep else tmp / "report"
     cmd = [sys.executable, "-m", "cudi_jax.cli", "report", *map(str, photos), "-o", str(report),
            "--teacher", args.teacher, "--student", args.student,
-           "--teacher-workdir", args.teacher_workdir, "--student-workdir", args.student_workdir,
            "--max-size", "512", "--title", "CuDi on scikit-image sample photos", "-q"]
+    for flag, workdir in (("--teacher-workdir", args.teacher_workdir),
+                          ("--student-workdir", args.student_workdir)):
+      if workdir:
+        cmd += [flag, workdir]
     print(" ".join(cmd))
     subprocess.run(cmd, check=True, cwd=ROOT)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +94,7 @@ def main(argv=None):
     # Only this script's own pictures are replaced; others in docs/images (such as the
     # GPU trial's sheet) are left alone.
     for old in out.glob("*"):
-      if old.stem in wanted or old.name.endswith("_curves.png"):
+      if old.stem in wanted:
         old.unlink()
     for sheet in sorted((report / "images").glob("*.png")):
       if sheet.stem in wanted:
