@@ -9,8 +9,8 @@ exports both, for a machine that is only lent for a fixed time.
    included) is the measured rate.
 2. Plan: what is left of the budget after ``--reserve`` seconds (start-up, compiling,
    checkpoints, exports) is split between teacher and student (``--student-share``);
-   each run's ``num_steps`` = its seconds * rate / batch size, so each cosine learning
-   rate schedule ends when its time does. The student's rate is taken as the
+   each run's ``num_steps`` = its seconds * rate / batch size (at most
+   ``--max-steps``), so each cosine learning rate schedule ends when its time does. The student's rate is taken as the
    teacher's times ``--student-speedup``. The plan is written to ``RUNS/plan.json``.
 3. Trains the teacher (``RUNS/teacher``), then the student (``RUNS/student``), each
    with ``train.py`` and each stopped (SIGINT) if it overruns its seconds plus a
@@ -95,13 +95,18 @@ def make_plan(args, start):
   student_batch = batch_size(args.student_config, args.student_flag)
   teacher_seconds = left * (1 - args.student_share)
   student_seconds = left * args.student_share
+  teacher_steps = max(1, int(teacher_seconds * rate / teacher_batch))
+  student_steps = max(1, int(student_seconds * rate * args.student_speedup / student_batch))
+  cap = args.max_steps or None
   plan = {
       "probe_images_per_sec": rate,
       "teacher_seconds": teacher_seconds,
       "student_seconds": student_seconds,
-      "teacher_steps": max(1, int(teacher_seconds * rate / teacher_batch)),
-      "student_steps": max(1, int(student_seconds * rate * args.student_speedup
-                                  / student_batch)),
+      "teacher_steps_for_time": teacher_steps,
+      "student_steps_for_time": student_steps,
+      "max_steps": cap,
+      "teacher_steps": min(teacher_steps, cap) if cap else teacher_steps,
+      "student_steps": min(student_steps, cap) if cap else student_steps,
   }
   return plan
 
@@ -129,6 +134,9 @@ def main(argv=None):
   parser.add_argument("--student-speedup", type=float, default=1.0,
                       help="student images/s over the teacher's (1 is safe: the student "
                       "step is cheaper, but both may be limited by the input pipeline)")
+  parser.add_argument("--max-steps", type=int, default=0,
+                      help="at most this many steps per run, whatever the budget allows "
+                      "(0 = no cap); the plan also records the steps the time would allow")
   parser.add_argument("--grace", type=float, default=60.0,
                       help="seconds past its allowance before a run is stopped")
   args = parser.parse_args(argv)
