@@ -15,7 +15,7 @@ training workdirs' metrics, and the sheets are copied to docs/images as
 quality-85 JPEGs at most 1,400 px wide (the loss curves as PNG).
 
     python tools/make_readme_figures.py --teacher-workdir RUNS/teacher_cpu_stage3 \\
-        --student-workdir RUNS/student_cpu_stage4      # needs the [train,dev] extras
+        --student-workdir RUNS/student_cpu_stage5      # needs the [train,dev] extras
 
 A workdir left out keeps its curves picture as it is (each run's curves are
 replaced only when its workdir is given).

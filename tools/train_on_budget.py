@@ -10,8 +10,8 @@ exports both, for a machine that is only lent for a fixed time.
 2. Plan: what is left of the budget after ``--reserve`` seconds (start-up, compiling,
    checkpoints, exports) is split between teacher and student (``--student-share``);
    each run's ``num_steps`` = its seconds * rate / batch size (at most
-   ``--max-steps``), so each cosine learning rate schedule ends when its time does. The student's rate is taken as the
-   teacher's times ``--student-speedup``. The plan is written to ``RUNS/plan.json``.
+   ``--max-steps``), so each cosine learning rate schedule ends when its time does.
+   The student's rate is taken as the teacher's times ``--student-speedup``. The plan is written to ``RUNS/plan.json``.
 3. Trains the teacher (``RUNS/teacher``), then the student (``RUNS/student``), each
    with ``train.py`` and each stopped (SIGINT) if it overruns its seconds plus a
    grace period, keeping its latest checkpoint.
