@@ -7,7 +7,7 @@
 
 The file holds flat float32 arrays named by their Flax paths plus a JSON metadata
 entry (format version, architecture, exposure presets, training step and config);
-see :mod:`cudi_jax.export_format`. The file is written atomically and read back and
+see :mod:`cudi_jax.weights`. The file is written atomically and read back and
 compared with the checkpoint. ``--verify`` also runs the JAX student and the NumPy
 runtime on sample inputs (random images and the package's sample photo) and fails if
 K, B or the image differ by more than 1e-5 (for a teacher: the JAX teacher with the
@@ -20,33 +20,33 @@ import sys
 
 import numpy as np
 
-from cudi_jax import export_format
+from cudi_jax import weights
 
 
 def _config_summary(config):
-  return export_format.json_safe(config)
+  return weights.json_safe(config)
 
 
 def export_trained(trained, output, kind=None):
   """Writes ``trained`` (an object with .kind, .params, .config, .step) to ``output``
   and checks the written file against it; returns the loaded Export."""
   if kind is not None and trained.kind != kind:
-    raise export_format.ExportFormatError(f"the checkpoint holds a {trained.kind}, "
+    raise weights.ExportFormatError(f"the checkpoint holds a {trained.kind}, "
                                           f"not a {kind}")
   metadata = {"training": {"step": int(trained.step),
                            "config": _config_summary(trained.config)}}
   if trained.kind == "student":
-    export_format.export_student(trained.params, metadata, output)
+    weights.export_student(trained.params, metadata, output)
   elif trained.kind == "teacher":
-    export_format.export_teacher(trained.params, metadata, output)
+    weights.export_teacher(trained.params, metadata, output)
   else:
-    raise export_format.ExportFormatError(f"unknown model kind {trained.kind!r}")
-  loaded = export_format.load_export(output, kind=trained.kind)
+    raise weights.ExportFormatError(f"unknown model kind {trained.kind!r}")
+  loaded = weights.load_export(output, kind=trained.kind)
   from cudi_jax import student_math
   flat = student_math.flatten_params(trained.params)
   for name, value in flat.items():
     if not np.array_equal(np.asarray(value, np.float32), loaded.params[name]):
-      raise export_format.ExportFormatError(f"{output}: array {name} differs from the "
+      raise weights.ExportFormatError(f"{output}: array {name} differs from the "
                                             f"checkpoint after writing")
   return loaded
 
@@ -54,14 +54,14 @@ def export_trained(trained, output, kind=None):
 def verify(export, trained=None):
   """The --verify checks; returns printable lines, raises on failure."""
   if export.kind == "student":
-    from cudi_jax import inference
-    rows = inference.verify_export(export)
+    from cudi_jax.train import jax_enhance
+    rows = jax_enhance.verify_export(export)
     return [f"  {name:28s} max|dK|/max(1,|K|) {dk:.1e}  max|dB|/max(1,|B|) {db:.1e}  "
             f"max|d image| {do:.1e}  "
             f"max|uint8 - 255*image| {d8:.2f}" for name, dk, db, do, d8 in rows]
   import jax
   import jax.numpy as jnp
-  from cudi_jax import models
+  from cudi_jax.train import models
   arch = export.architecture
   model = models.Teacher(width=arch["width"], multipliers=tuple(arch["multipliers"]),
                          convs_per_block=arch["convs_per_block"],
@@ -95,8 +95,8 @@ def main(argv=None):
   args = parser.parse_args(argv)
   try:
     if args.describe:
-      export = export_format.load_export(args.describe)
-      print(export_format.describe(export))
+      export = weights.load_export(args.describe)
+      print(weights.describe(export))
       if args.verify:
         print("\n".join(verify(export)))
         print("verify: OK")
@@ -105,14 +105,14 @@ def main(argv=None):
     if not path or not args.output:
       parser.error("give --workdir or --checkpoint, and --output")
     try:
-      from cudi_jax.checkpoints import load_trained
+      from cudi_jax.train.checkpoints import load_trained
     except ImportError as err:
       raise RuntimeError(f"cannot load checkpoints ({err}); install the [train] extra") \
           from None
     trained = load_trained(path)
     export = export_trained(trained, args.output, args.kind)
     print(f"wrote {args.output} ({os.path.getsize(args.output):,} bytes)")
-    print(export_format.describe(export))
+    print(weights.describe(export))
     if args.verify:
       print("\n".join(verify(export, trained)))
       print("verify: OK")
@@ -123,7 +123,7 @@ def main(argv=None):
   except Exception as err:  # pylint: disable=broad-except - one line, never a traceback
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     print(f"export.py: error: {type(err).__name__}: {text}" if not isinstance(
-        err, export_format.ExportFormatError) else f"export.py: error: {text}",
+        err, weights.ExportFormatError) else f"export.py: error: {text}",
           file=sys.stderr)
     return 1
 

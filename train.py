@@ -33,8 +33,8 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
   if FLAGS.multihost:
     jax.distributed.initialize()
-  from cudi_jax import checkpoints
-  from cudi_jax import train_lib
+  from cudi_jax.train import checkpoints
+  from cudi_jax.train import train_lib
 
   try:
     train_lib.train_and_evaluate(FLAGS.config, FLAGS.workdir, progress=FLAGS.progress)

@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from cudi_jax import engine  # noqa: E402
-from cudi_jax import runtime  # noqa: E402
+from cudi_jax.runtime import engine  # noqa: E402
+from cudi_jax.runtime import api as runtime  # noqa: E402
 
 PHOTO_GLOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
                           "data", "test", "real", "512_*.png")

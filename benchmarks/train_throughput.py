@@ -22,8 +22,8 @@ sys.path.insert(0, REPO)
 import jax  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from cudi_jax import data as data_lib  # noqa: E402
-from cudi_jax import train_lib  # noqa: E402
+from cudi_jax.train import input_pipeline as data_lib  # noqa: E402
+from cudi_jax.train import train_lib  # noqa: E402
 
 DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data", "sice_part1_train")
 

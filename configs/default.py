@@ -58,6 +58,12 @@ def get_config():
   config.exposure_cell = 16
   config.squared_exposure = False
   config.max_slope = 16.0
+  # Not in the paper: 'regions' ties each region's mean brightness (not every 16x16
+  # cell's) to E; spatial_log_eps > 0 compares log brightness in L_sc; 'input' keeps
+  # the input's colour balance instead of L_cc's grey world (losses.teacher_losses).
+  config.exposure_mode = "cells"
+  config.spatial_log_eps = 0.0
+  config.color_mode = "grey_world"
   # Student: 0 = the paper's plain L1 distillation; c > 0 weights each pixel's error by
   # 1 / (c + teacher output brightness) (losses.distillation_loss), against grey haze.
   config.distill_dark_weight = 0.0

@@ -1,5 +1,5 @@
 """Fourth stage of the shipped student: the stage-3 student (configs/student_cpu_stage3.py,
-exported as cudi_jax/weights/student.npz before this stage) distilled again from the
+exported as cudi_jax/assets/student.npz before this stage) distilled again from the
 same stage-3 teacher for 3,000 steps, fresh Adam, learning rate decaying from 5e-4 to 0
 along a cosine, new seed, with the dark-weighted distillation loss
 (``distill_dark_weight = 0.05``: each pixel's error weighted by 1 / (0.05 + the

@@ -1,5 +1,5 @@
 """Fifth stage of the shipped student: the stage-4 student (configs/student_cpu_stage4.py,
-exported as cudi_jax/weights/student.npz before this stage) distilled again from the
+exported as cudi_jax/assets/student.npz before this stage) distilled again from the
 same stage-3 teacher with the same dark-weighted loss for 3,000 steps, fresh Adam, a
 four times larger learning rate decaying from 2e-3 to 0 along a cosine, new seed:
 

@@ -2,8 +2,8 @@
 
     cudi enhance INPUT... -o OUTPUT [options]   enhance files, folders (recursive), globs
     cudi enhance --demo -o cudi-demo            the built-in sample photo, several settings
-    cudi evaluate ...                           cudi_jax.evaluate (needs the [train] extra)
-    cudi report ...                             cudi_jax.report
+    cudi evaluate ...                           cudi_jax.eval.evaluate (needs the [train] extra)
+    cudi report ...                             cudi_jax.eval.report
 
 ``cudi enhance`` needs only NumPy, Pillow and tqdm. Every failure is one line naming the
 file and the reason; the batch goes on and the exit status is 1 if anything failed
@@ -62,7 +62,7 @@ def main(argv=None):
 def _dispatch(command, argv):
   import importlib
   try:
-    module = importlib.import_module(f"cudi_jax.{command}")
+    module = importlib.import_module(f"cudi_jax.eval.{command}")
   except ImportError as err:
     missing = getattr(err, "name", None) or str(err)
     _err(f"'{PROG} {command}' is unavailable: cannot import {missing} "
@@ -70,7 +70,7 @@ def _dispatch(command, argv):
     return 1
   entry = getattr(module, "main", None)
   if entry is None:
-    _err(f"cudi_jax.{command} has no main(argv)")
+    _err(f"cudi_jax.eval.{command} has no main(argv)")
     return 1
   result = entry(argv)
   return int(result or 0)
@@ -136,14 +136,14 @@ class _Task:
 
 
 def _output_name(source, suffix, fmt):
-  from cudi_jax import imageio
+  from cudi_jax.io import imagefile
   stem, ext = os.path.splitext(os.path.basename(source))
   if fmt:
-    new_ext = imageio.FORMAT_EXTENSIONS[imageio.format_for("x", fmt)]
-    if ext.lower() in imageio.EXTENSIONS and imageio.EXTENSIONS[ext.lower()] == \
-        imageio.format_for("x", fmt):
+    new_ext = imagefile.FORMAT_EXTENSIONS[imagefile.format_for("x", fmt)]
+    if ext.lower() in imagefile.EXTENSIONS and imagefile.EXTENSIONS[ext.lower()] == \
+        imagefile.format_for("x", fmt):
       new_ext = ext
-  elif ext.lower() in imageio.EXTENSIONS:
+  elif ext.lower() in imagefile.EXTENSIONS:
     new_ext = ext
   else:
     new_ext = ".png"  # inputs we read but do not write (GIF, PPM, ...)
@@ -151,7 +151,7 @@ def _output_name(source, suffix, fmt):
 
 
 def _scan_folder(folder, out_dir):
-  from cudi_jax import imageio
+  from cudi_jax.io import imagefile
   out_real = os.path.realpath(out_dir) if out_dir else None
   found = []
   for root, dirs, files in os.walk(folder):
@@ -160,19 +160,19 @@ def _scan_folder(folder, out_dir):
     for name in sorted(files):
       if name.startswith("."):
         continue
-      if os.path.splitext(name)[1].lower() in imageio.INPUT_EXTENSIONS:
+      if os.path.splitext(name)[1].lower() in imagefile.INPUT_EXTENSIONS:
         found.append(os.path.join(root, name))
   return found
 
 
 def _plan(args, failures):
   """Input arguments -> tasks (source, target); bad arguments go to ``failures``."""
-  from cudi_jax import imageio
+  from cudi_jax.io import imagefile
   out = args.output
   tasks = []
   single_file = (len(args.inputs) == 1 and os.path.isfile(args.inputs[0]) and
                  not os.path.isdir(out) and
-                 os.path.splitext(out)[1].lower() in imageio.EXTENSIONS)
+                 os.path.splitext(out)[1].lower() in imagefile.EXTENSIONS)
   for arg in args.inputs:
     if single_file:
       tasks.append(_Task(arg, out, arg))
@@ -220,8 +220,8 @@ def _same_file(a, b):
 
 
 def _load_model(args):
-  from cudi_jax import export_format
-  from cudi_jax import runtime
+  from cudi_jax import weights
+  from cudi_jax.runtime import api as runtime
   with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     try:
@@ -229,7 +229,7 @@ def _load_model(args):
     except runtime.WeightsNotFoundError as err:
       _err(str(err))
       return None
-    except export_format.ExportFormatError as err:
+    except weights.ExportFormatError as err:
       _err(str(err))
       return None
   if not args.quiet:
@@ -271,13 +271,13 @@ def enhance_main(argv):
     parser.error("--threads must be at least 1")
   if args.max_pixels is not None and args.max_pixels < 0:
     parser.error("--max-pixels must be >= 0 (0 = no limit)")
-  from cudi_jax import imageio
+  from cudi_jax.io import imagefile
   if args.format:
     try:
-      imageio.format_for("x", args.format)
-    except imageio.ImageIOError as err:
+      imagefile.format_for("x", args.format)
+    except imagefile.ImageIOError as err:
       parser.error(str(err))
-  max_pixels = imageio.DEFAULT_MAX_PIXELS if args.max_pixels is None else (
+  max_pixels = imagefile.DEFAULT_MAX_PIXELS if args.max_pixels is None else (
       args.max_pixels or None)
   exposure_map = None
   if args.exposure_map:
@@ -312,7 +312,7 @@ def enhance_main(argv):
       done += 1
       if not args.quiet and bar is None:
         say(f"{task.label} -> {task.target}")
-    except (_TaskError, imageio.ImageIOError, ValueError, TypeError, OSError,
+    except (_TaskError, imagefile.ImageIOError, ValueError, TypeError, OSError,
             MemoryError) as err:
       failed += 1
       reason = str(err).splitlines()[0] if str(err) else type(err).__name__
@@ -344,8 +344,8 @@ def _read_exposure_map(path):
 
 def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_image_bar):
   from cudi_jax import exposure as exposure_lib
-  from cudi_jax import imageio
-  pic = imageio.read_image(task.source, max_pixels)
+  from cudi_jax.io import imagefile
+  pic = imagefile.read_image(task.source, max_pixels)
   h, w = pic.array.shape[:2]
   setting = exposure
   if exposure_map is not None:
@@ -360,25 +360,25 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
   finally:
     if bar is not None:
       bar.close()
-  fmt = imageio.format_for(task.target, args.format)
-  imageio.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
+  fmt = imagefile.format_for(task.target, args.format)
+  imagefile.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
                       pic.info)
 
 
 def _demo(args, model):
   """Writes the sample photo and enhanced versions of it to the output folder."""
-  from cudi_jax import demo
-  from cudi_jax import imageio
+  from cudi_jax import assets, demo
+  from cudi_jax.io import imagefile
   start = time.perf_counter()
   out_dir = args.output
-  fmt = imageio.format_for("x", args.format) if args.format else "JPEG"
-  ext = imageio.FORMAT_EXTENSIONS[fmt]
+  fmt = imagefile.format_for("x", args.format) if args.format else "JPEG"
+  ext = imagefile.FORMAT_EXTENSIONS[fmt]
   try:
-    pic = imageio.read_image(demo.sample_photo_path())
-  except imageio.ImageIOError as err:
+    pic = imagefile.read_image(demo.sample_photo_path())
+  except imagefile.ImageIOError as err:
     _err(f"the built-in sample photo cannot be read: {err}")
     return 1
-  stem = os.path.splitext(demo.SAMPLE_FILE)[0]
+  stem = os.path.splitext(assets.DEMO_PHOTO)[0]
   outputs = [(os.path.join(out_dir, f"{stem}{ext}"), pic.array, "the under-exposed input")]
   results = []
   for name, setting in demo.DEMO_SETTINGS:
@@ -399,13 +399,13 @@ def _demo(args, model):
     try:
       if index == 0 and fmt == "JPEG":  # the input itself: copy the file as shipped
         with open(demo.sample_photo_path(), "rb") as f:
-          imageio.atomic_write(path, f.read())
+          imagefile.atomic_write(path, f.read())
       else:
-        imageio.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality)
+        imagefile.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality)
       done += 1
       if not args.quiet:
         print(f"{path}  ({what})", file=sys.stderr)
-    except imageio.ImageIOError as err:
+    except imagefile.ImageIOError as err:
       failed += 1
       _err(f"{path}: {err}")
   elapsed = time.perf_counter() - start

@@ -1,20 +1,19 @@
 """The built-in sample photo and ``cudi enhance --demo`` (NumPy + Pillow only).
 
 The sample is scikit-image's CC0 "coffee" photo, darkened to look under-exposed; see
-``cudi_jax/data/README.md``.
+``cudi_jax/assets/README.md``.
 """
-import os
-
 import numpy as np
 
-SAMPLE_FILE = "coffee_dark.jpg"
+from cudi_jax import assets
+
 #: (output name, exposure) of the demo's enhanced versions.
 DEMO_SETTINGS = (("exposure-0.40", 0.40), ("auto", "auto"), ("exposure-0.70", 0.70),
                  ("adaptive", "adaptive"))
 
 
 def sample_photo_path():
-  return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", SAMPLE_FILE)
+  return assets.path(assets.DEMO_PHOTO)
 
 
 def sample_photo():

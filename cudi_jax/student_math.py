@@ -1,7 +1,7 @@
 """The student's arithmetic, written once for NumPy and for JAX.
 
 Every function takes the array module ``xp`` (``numpy`` or ``jax.numpy``) so the
-training model (:mod:`cudi_jax.models`) and the NumPy runtime
+training model (:mod:`cudi_jax.train.models`) and the NumPy runtime
 (:mod:`cudi_jax.runtime`) share one definition of the resampling rules and the
 network. This module imports neither JAX nor anything beyond NumPy-compatible
 array methods.

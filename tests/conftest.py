@@ -63,7 +63,7 @@ def student_variables(student_flat):
 def student_apply():
   """jit-compiled Student().apply (the 'auto' depthwise implementation)."""
   import jax
-  from cudi_jax import models
+  from cudi_jax.train import models
   return jax.jit(models.Student().apply)
 
 

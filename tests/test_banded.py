@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from cudi_jax import engine
+from cudi_jax.runtime import engine
 from cudi_jax import student_math
 
 

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from cudi_jax import cli
-from cudi_jax import export_format
-from cudi_jax import imageio as iio
-from cudi_jax import pngcodec
-from cudi_jax import runtime
+from cudi_jax import weights as weights_lib
+from cudi_jax.io import imagefile as iio
+from cudi_jax.io import png16
+from cudi_jax.runtime import api as runtime
 
 RNG = np.random.default_rng(1)
 
@@ -21,7 +21,7 @@ RNG = np.random.default_rng(1)
 @pytest.fixture(scope="module")
 def weights(make_student_flat, tmp_path_factory):
   path = tmp_path_factory.mktemp("w") / "student.npz"
-  export_format.export_student(make_student_flat(seed=5, std=0.3), {}, path)
+  weights_lib.export_student(make_student_flat(seed=5, std=0.3), {}, path)
   return str(path)
 
 
@@ -68,7 +68,7 @@ def make_inputs(folder):
   for name, shape in (("rgb16.png", (12, 16, 3)), ("rgba16.png", (12, 16, 4)),
                       ("gray_alpha16.png", (12, 16, 2))):
     a = RNG.integers(0, 65536, shape, dtype=np.uint16)
-    (folder / name).write_bytes(pngcodec.encode(a, icc_profile=icc, exif=exif.tobytes()))
+    (folder / name).write_bytes(png16.encode(a, icc_profile=icc, exif=exif.tobytes()))
     files[name] = a
   rgb16 = RNG.integers(0, 65536, (12, 16, 3), dtype=np.uint16)
   iio.write_image(folder / "rgb16.tif", rgb16, icc_profile=icc)
@@ -312,12 +312,12 @@ def test_sample_photo_is_small_and_documented():
 
 def test_dispatch_and_usage(monkeypatch, capsys):
   called = {}
-  fake = types.ModuleType("cudi_jax.report")
+  fake = types.ModuleType("cudi_jax.eval.report")
   fake.main = lambda argv: called.setdefault("argv", argv) and 0
-  monkeypatch.setitem(sys.modules, "cudi_jax.report", fake)
+  monkeypatch.setitem(sys.modules, "cudi_jax.eval.report", fake)
   assert cli.main(["report", "--x", "1"]) == 0
   assert called["argv"] == ["--x", "1"]
-  monkeypatch.setitem(sys.modules, "cudi_jax.evaluate", None)  # import fails
+  monkeypatch.setitem(sys.modules, "cudi_jax.eval.evaluate", None)  # import fails
   assert cli.main(["evaluate"]) == 1
   assert "unavailable" in capsys.readouterr().err
   assert cli.main(["frobnicate"]) == 2

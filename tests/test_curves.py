@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cudi_jax import curves
+from cudi_jax.train import curves
 
 # jitted entry points (one compile per shape; eager op-by-op dispatch is slow on CPU)
 hoc = jax.jit(curves.high_order_curve, static_argnames="num_iterations")

@@ -1,4 +1,4 @@
-"""`cudi evaluate` (cudi_jax.evaluate) and its model adapters (cudi_jax.eval_models)."""
+"""`cudi evaluate` (cudi_jax.eval.evaluate) and its model adapters (cudi_jax.eval.common)."""
 import csv
 import json
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cudi_jax import eval_models
-from cudi_jax import export_format
-from cudi_jax import evaluate
-from cudi_jax import metrics
-from cudi_jax import runtime
+from cudi_jax.eval import common as eval_common
+from cudi_jax import weights
+from cudi_jax.eval import evaluate
+from cudi_jax.eval import metrics
+from cudi_jax.runtime import api as runtime
 
 
 def _grey_model(image, emap):
@@ -40,16 +40,16 @@ def photos(tmp_path):
 @pytest.fixture
 def student_npz(tmp_path):
   path = tmp_path / "student.npz"
-  export_format.export_student(eval_models.random_student_params(seed=3), {}, path)
+  weights.export_student(eval_common.random_student_params(seed=3), {}, path)
   return path
 
 
 @pytest.fixture(scope="module")
 def teacher_npz(tmp_path_factory):
   pytest.importorskip("flax")
-  _, variables = eval_models.random_teacher(seed=1)
+  _, variables = eval_common.random_teacher(seed=1)
   path = tmp_path_factory.mktemp("teacher") / "teacher.npz"
-  export_format.export_teacher(variables["params"], {}, path)
+  weights.export_teacher(variables["params"], {}, path)
   return path
 
 
@@ -87,13 +87,13 @@ def test_exposure_control_error_of_identity_model():
 
 
 def test_local_maps():
-  emap, regions = eval_models.local_map("halves", 10, 20)
+  emap, regions = eval_common.local_map("halves", 10, 20)
   assert emap[:, :10].max() == pytest.approx(0.3) and emap[:, 10:].min() == pytest.approx(0.7)
   assert regions["left"].sum() + regions["right"].sum() == 200
-  emap, regions = eval_models.local_map("ellipse", 40, 60)
+  emap, regions = eval_common.local_map("ellipse", 40, 60)
   assert emap[20, 30] == pytest.approx(0.7) and emap[0, 0] == pytest.approx(0.3)
   with pytest.raises(ValueError):
-    eval_models.local_map("star", 10, 10)
+    eval_common.local_map("star", 10, 10)
 
 
 def test_paired_identity_and_pairs(photos):
@@ -106,8 +106,8 @@ def test_paired_identity_and_pairs(photos):
   assert [(r["model"], r["exposure"]) for r in res["images"]] == [
       ("same", "auto"), ("input", "-"), ("same", "0.5")]
   assert res["images"][0]["psnr"] == pytest.approx(res["images"][1]["psnr"])
-  ref = eval_models.read_image(pairs[0][2])
-  inp = eval_models.read_image(pairs[0][1])
+  ref = eval_common.read_image(pairs[0][2])
+  inp = eval_common.read_image(pairs[0][1])
   assert res["images"][1]["psnr"] == pytest.approx(metrics.psnr(inp, ref))
   assert res["images"][1]["ssim"] == pytest.approx(metrics.ssim(inp, ref))
 
@@ -171,8 +171,8 @@ def test_cli_errors(tmp_path, student_npz, capsys):
 
 def test_fidelity_of_identical_models_is_perfect():
   image = np.random.default_rng(0).random((24, 30, 3)).astype(np.float32)
-  fn = eval_models.student_function(
-      runtime.StudentRuntime(eval_models.random_student_params()))
+  fn = eval_common.student_function(
+      runtime.StudentRuntime(eval_common.random_student_params()))
   res = evaluate.evaluate_fidelity([("x", image)], fn, fn, ["auto", 0.3], progress=False)
   assert len(res["images"]) == 2
   for r in res["images"]:
@@ -188,7 +188,7 @@ def test_upsample_adjoint_is_the_transpose(h, w):
   x = rng.standard_normal((hq, wq, 2))
   g = rng.standard_normal((h, w, 2))
   lhs = np.sum(student_math.upsample4(x, np, (h, w)) * g)
-  np.testing.assert_allclose(np.sum(x * eval_models._upsample4_adjoint(g, (hq, wq))), lhs, rtol=1e-10)
+  np.testing.assert_allclose(np.sum(x * eval_common._upsample4_adjoint(g, (hq, wq))), lhs, rtol=1e-10)
   # squared: the column sums of the squared upsampling matrix, built column by column
   expected = np.zeros((hq, wq))
   for i in range(hq):
@@ -196,7 +196,7 @@ def test_upsample_adjoint_is_the_transpose(h, w):
       e = np.zeros((hq, wq, 1))
       e[i, j] = 1.0
       expected[i, j] = np.sum(student_math.upsample4(e, np, (h, w)) ** 2)
-  got = eval_models._upsample4_squared_adjoint(np.ones((h, w, 1)), (hq, wq))[..., 0]
+  got = eval_common._upsample4_squared_adjoint(np.ones((h, w, 1)), (hq, wq))[..., 0]
   np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
@@ -210,21 +210,21 @@ def test_tangent_line_fit_recovers_a_tangent_line_output():
   b = student_math.upsample4(rng.uniform(0.0, 0.2, cells), np, (h, w))
   target = (k * image + b).astype(np.float32)
   assert 0 <= target.min() and target.max() <= 1
-  assert metrics.psnr(eval_models.tangent_line_fit(image, target, iterations=200, tol=1e-7),
+  assert metrics.psnr(eval_common.tangent_line_fit(image, target, iterations=200, tol=1e-7),
                       target) > 60
   # a target no tangent line at 1/4 resolution can follow: a per-pixel curve on noise
   bent = np.sqrt(image).astype(np.float32)
-  fit = eval_models.tangent_line_fit(image, bent)
+  fit = eval_common.tangent_line_fit(image, bent)
   assert 25 < metrics.psnr(fit, bent) < 60
   with pytest.raises(ValueError):
-    eval_models.tangent_line_fit(image, bent[:-1])
+    eval_common.tangent_line_fit(image, bent[:-1])
 
 
 def test_fidelity_tangent_fit_columns(tmp_path):
   rng = np.random.default_rng(3)
   image = rng.uniform(0.2, 0.6, (24, 30, 3)).astype(np.float32)
-  student = eval_models.student_function(
-      runtime.StudentRuntime(eval_models.random_student_params()))
+  student = eval_common.student_function(
+      runtime.StudentRuntime(eval_common.random_student_params()))
   teacher = lambda img, emap: np.sqrt(img)  # pylint: disable=unnecessary-lambda-assignment
   res = evaluate.evaluate_fidelity([("x", image)], student, teacher, [0.5], progress=False,
                                    tangent_fit=True)
@@ -237,7 +237,7 @@ def test_fidelity_tangent_fit_columns(tmp_path):
 
 def test_tile_windows_partition():
   for n, tile, margin in [(10, 4, 2), (100, 32, 8), (33, 512, 64), (70, 24, 16)]:
-    wins = eval_models.tile_windows(n, tile, margin)
+    wins = eval_common.tile_windows(n, tile, margin)
     assert wins[0][2] == 0 and wins[-1][3] == n
     assert len({ws_we[1] - ws_we[0] for ws_we in wins}) == 1  # one window size: one compilation
     for (ws, we, cs, ce), nxt in zip(wins, wins[1:] + [None]):
@@ -247,11 +247,11 @@ def test_tile_windows_partition():
 
 
 def test_teacher_npz_runner_and_fidelity_cli(teacher_npz, photos, student_npz, tmp_path):
-  module, _ = eval_models.load_teacher_module(teacher_npz)
+  module, _ = eval_common.load_teacher_module(teacher_npz)
   assert (module.width, tuple(module.multipliers), module.convs_per_block) == (4, (1, 2, 2, 2, 2), 1)
-  tiled = eval_models.load_teacher_runner(teacher_npz, tile=16, margin=12)
-  whole = eval_models.TeacherRunner(tiled.module, tiled.variables, tile=None)
-  image = eval_models.load_image(photos[0] / "p0.png")
+  tiled = eval_common.load_teacher_runner(teacher_npz, tile=16, margin=12)
+  whole = eval_common.TeacherRunner(tiled.module, tiled.variables, tile=None)
+  image = eval_common.load_image(photos[0] / "p0.png")
   emap = np.full(image.shape[:2], 0.6, np.float32)
   a, b = tiled(image, emap), whole(image, emap)
   assert a.shape == image.shape and a.dtype == np.float32
@@ -269,10 +269,10 @@ def test_teacher_npz_runner_and_fidelity_cli(teacher_npz, photos, student_npz, t
 
 
 def test_parse_exposure(tmp_path):
-  assert eval_models.parse_exposure("0.4") == pytest.approx(0.4)
-  assert eval_models.parse_exposure("Under") == "under"
+  assert eval_common.parse_exposure("0.4") == pytest.approx(0.4)
+  assert eval_common.parse_exposure("Under") == "under"
   with pytest.raises(ValueError):
-    eval_models.parse_exposure("bright")
+    eval_common.parse_exposure("bright")
   m = tmp_path / "map.png"
   Image.fromarray(np.full((4, 4), 128, np.uint8)).save(m)
-  assert eval_models.parse_exposure(str(m)) == m
+  assert eval_common.parse_exposure(str(m)) == m

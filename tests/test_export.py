@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cudi_jax import export_format as ef
+from cudi_jax import weights as ef
 from cudi_jax import student_math
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -108,7 +108,7 @@ def test_teacher_round_trip(tmp_path):
 
 def test_teacher_shapes_match_the_flax_model():
   jax = pytest.importorskip("jax")
-  from cudi_jax import models
+  from cudi_jax.train import models
   model = models.Teacher(width=4, multipliers=(1, 2, 2), convs_per_block=2, num_iterations=3)
   shapes = jax.eval_shape(lambda: model.init(jax.random.key(0), np.zeros((1, 8, 8, 3)),
                                              np.zeros((1, 8, 8, 1))))["params"]
@@ -284,9 +284,9 @@ def test_rejects_foreign_zip_members(student_file, tmp_path):
 
 def test_verify_export_passes_and_detects_a_mismatch(student_file, monkeypatch):
   pytest.importorskip("jax")
-  from cudi_jax import inference
-  from cudi_jax import runtime
-  rows = inference.verify_export(student_file)
+  from cudi_jax.train import jax_enhance
+  from cudi_jax.runtime import api as runtime
+  rows = jax_enhance.verify_export(student_file)
   assert len(rows) >= 4
   assert all(max(r[1:4]) <= 1e-5 for r in rows)
   original = runtime.StudentRuntime.enhance
@@ -299,8 +299,8 @@ def test_verify_export_passes_and_detects_a_mismatch(student_file, monkeypatch):
     return result
 
   monkeypatch.setattr(runtime.StudentRuntime, "enhance", broken)
-  with pytest.raises(inference.VerificationError, match="dK"):
-    inference.verify_export(student_file, samples=inference.sample_inputs()[:1])
+  with pytest.raises(jax_enhance.VerificationError, match="dK"):
+    jax_enhance.verify_export(student_file, samples=jax_enhance.sample_inputs()[:1])
 
 
 def _export_module():
@@ -320,9 +320,9 @@ class FakeTrained:
 
 
 def _fake_checkpoints(monkeypatch, trained):
-  module = types.ModuleType("cudi_jax.checkpoints")
+  module = types.ModuleType("cudi_jax.train.checkpoints")
   module.load_trained = lambda path: trained
-  monkeypatch.setitem(sys.modules, "cudi_jax.checkpoints", module)
+  monkeypatch.setitem(sys.modules, "cudi_jax.train.checkpoints", module)
   import cudi_jax
   monkeypatch.setattr(cudi_jax, "checkpoints", module, raising=False)
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from cudi_jax import imageio as iio
-from cudi_jax import pngcodec
-from cudi_jax import tiffcodec
+from cudi_jax.io import imagefile as iio
+from cudi_jax.io import png16
+from cudi_jax.io import tiffcodec
 
 RNG = np.random.default_rng(0)
 
@@ -46,9 +46,9 @@ def test_png_codec_round_trip_all_filters(shape, dtype):
   per_row = list(RNG.integers(0, 5, shape[0]))
   for filters in (0, 1, 2, 3, 4, per_row):
     for interlace in (False, True):
-      data = pngcodec.encode(a, icc_profile=b"icc!", exif=b"MM\0*x", filter_type=filters,
+      data = png16.encode(a, icc_profile=b"icc!", exif=b"MM\0*x", filter_type=filters,
                              interlace=interlace)
-      b, info, icc, exif = pngcodec.decode(data)
+      b, info, icc, exif = png16.decode(data)
       assert b.dtype == dtype and np.array_equal(a, b), (filters, interlace)
       assert icc == b"icc!" and exif == b"MM\0*x"
       assert info.interlace == int(interlace)
@@ -65,29 +65,29 @@ def test_png_codec_decodes_pillow_files(mode, shape):
   for interlace in (0, 1):
     buf = io.BytesIO()
     Image.fromarray(a, mode=mode).save(buf, "PNG", optimize=bool(interlace))
-    assert np.array_equal(pngcodec.decode(buf.getvalue())[0], a)
+    assert np.array_equal(png16.decode(buf.getvalue())[0], a)
   g16 = RNG.integers(0, 65536, shape[:2], dtype=np.uint16)
   buf = io.BytesIO()
   Image.fromarray(g16).save(buf, "PNG")
-  assert np.array_equal(pngcodec.decode(buf.getvalue())[0], g16)
+  assert np.array_equal(png16.decode(buf.getvalue())[0], g16)
 
 
 def test_png_codec_paeth_on_a_larger_image():
   a = RNG.integers(0, 65536, (67, 250, 3), dtype=np.uint16)
   for f in (3, 4):
-    assert np.array_equal(pngcodec.decode(pngcodec.encode(a, filter_type=f))[0], a)
+    assert np.array_equal(png16.decode(png16.encode(a, filter_type=f))[0], a)
 
 
 def test_png_codec_rejects_corruption():
-  data = pngcodec.encode(RNG.integers(0, 65536, (8, 8, 3), dtype=np.uint16))
+  data = png16.encode(RNG.integers(0, 65536, (8, 8, 3), dtype=np.uint16))
   flipped = bytearray(data)
   flipped[60] ^= 0xFF
-  with pytest.raises(pngcodec.PNGError, match="CRC|corrupt"):
-    pngcodec.decode(bytes(flipped))
-  with pytest.raises(pngcodec.PNGError, match="truncated"):
-    pngcodec.decode(data[:len(data) - 20])
-  with pytest.raises(pngcodec.PNGError):
-    pngcodec.decode(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
+  with pytest.raises(png16.PNGError, match="CRC|corrupt"):
+    png16.decode(bytes(flipped))
+  with pytest.raises(png16.PNGError, match="truncated"):
+    png16.decode(data[:len(data) - 20])
+  with pytest.raises(png16.PNGError):
+    png16.decode(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
 
 
 def test_png_codec_bounds_decompression():
@@ -96,9 +96,9 @@ def test_png_codec_bounds_decompression():
   import zlib
   header = struct.pack(">IIBBBBB", 4, 4, 16, 2, 0, 0, 0)
   bomb = zlib.compress(b"\0" * (50 << 20))
-  data = (pngcodec.SIGNATURE + pngcodec._chunk(b"IHDR", header)
-          + pngcodec._chunk(b"IDAT", bomb) + pngcodec._chunk(b"IEND", b""))
-  array = pngcodec.decode(data)[0]
+  data = (png16.SIGNATURE + png16._chunk(b"IHDR", header)
+          + png16._chunk(b"IDAT", bomb) + png16._chunk(b"IEND", b""))
+  array = png16.decode(data)[0]
   assert array.shape == (4, 4, 3)
 
 
@@ -197,7 +197,7 @@ def test_jpeg_orientation_applied_and_reset(tmp_path):
 def test_16bit_png_orientation(tmp_path):
   a = RNG.integers(0, 65536, (5, 8, 3), dtype=np.uint16)
   path = tmp_path / "o16.png"
-  path.write_bytes(pngcodec.encode(a, exif=exif_bytes(orientation=8)))
+  path.write_bytes(png16.encode(a, exif=exif_bytes(orientation=8)))
   pic = iio.read_image(path)
   assert np.array_equal(pic.array, iio.apply_orientation(a, 8))
   assert read_exif(pic.exif)[iio.ORIENTATION] == 1
@@ -242,7 +242,7 @@ def test_truncated_files(tmp_path):
     with pytest.raises(iio.ImageIOError, match="truncated|corrupt|cannot read"):
       iio.read_image(cut)
   path = tmp_path / "t16.png"
-  data = pngcodec.encode(RNG.integers(0, 65536, (20, 20, 3), dtype=np.uint16))
+  data = png16.encode(RNG.integers(0, 65536, (20, 20, 3), dtype=np.uint16))
   path.write_bytes(data[: len(data) // 2])
   with pytest.raises(iio.ImageIOError, match="truncated"):
     iio.read_image(path)
@@ -256,7 +256,7 @@ def test_unsupported_mode_and_pixel_limit(tmp_path):
   with pytest.raises(iio.ImageIOError, match="too large.*--max-pixels"):
     iio.read_image(tmp_path / "big.png", max_pixels=9999)
   assert iio.read_image(tmp_path / "big.png", max_pixels=10000).array.shape == (100, 100, 3)
-  (tmp_path / "big16.png").write_bytes(pngcodec.encode(np.zeros((100, 100, 3), np.uint16)))
+  (tmp_path / "big16.png").write_bytes(png16.encode(np.zeros((100, 100, 3), np.uint16)))
   with pytest.raises(iio.ImageIOError, match="too large"):
     iio.read_image(tmp_path / "big16.png", max_pixels=9999)
 

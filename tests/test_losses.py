@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cudi_jax import losses as _losses
+from cudi_jax.train import losses as _losses
 
 # Jitted wrappers: one fused compile per shape is far cheaper on CPU than eager
 # op-by-op dispatch (and it is how training calls the losses).

@@ -1,10 +1,10 @@
-"""PSNR / SSIM / Pearson / exposure-control metrics (cudi_jax.metrics)."""
+"""PSNR / SSIM / Pearson / exposure-control metrics (cudi_jax.eval.metrics)."""
 import math
 
 import numpy as np
 import pytest
 
-from cudi_jax import metrics
+from cudi_jax.eval import metrics
 
 
 def _skimage_ssim(a, b, data_range):
@@ -89,7 +89,7 @@ def test_cell_means_partial_cells():
 
 def test_exposure_error_matches_l_sec():
   jnp = pytest.importorskip("jax.numpy")
-  from cudi_jax import losses
+  from cudi_jax.train import losses
   rng = np.random.default_rng(2)
   out = rng.random((37, 45, 3)).astype(np.float32)
   emap = np.where(rng.random((37, 45)) > 0.5, 0.3, 0.7).astype(np.float32)

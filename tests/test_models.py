@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cudi_jax import curves, models, student_math
+from cudi_jax import student_math
+from cudi_jax.train import curves, models
 
 
 def count(tree):

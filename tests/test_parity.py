@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cudi_jax import curves
+from cudi_jax.train import curves
 from cudi_jax import exposure as ex
 from cudi_jax.runtime import StudentRuntime
 

@@ -1,4 +1,4 @@
-"""`cudi report` (cudi_jax.report): contact sheets, Pillow plots, HTML."""
+"""`cudi report` (cudi_jax.eval.report): contact sheets, Pillow plots, HTML."""
 import json
 import re
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cudi_jax import eval_models
-from cudi_jax import export_format
-from cudi_jax import report
+from cudi_jax.eval import common as eval_common
+from cudi_jax import weights
+from cudi_jax.eval import report
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def setup(tmp_path):
     img = np.clip(np.stack([xx, yy, 0.5 * (xx + yy)], -1) * gain, 0, 1)
     Image.fromarray((img * 255).astype(np.uint8)).save(photos / f"shot {i}.png")
   student = tmp_path / "student.npz"
-  export_format.export_student(eval_models.random_student_params(seed=5), {}, student)
+  weights.export_student(eval_common.random_student_params(seed=5), {}, student)
   workdir = tmp_path / "teacher_run"
   workdir.mkdir()
   with open(workdir / "metrics.jsonl", "w") as f:
@@ -55,9 +55,9 @@ def test_report_without_teacher(setup):
 def test_report_with_teacher_and_workdir_curves(setup):
   pytest.importorskip("flax")
   tmp_path, photos, student, workdir = setup
-  _, variables = eval_models.random_teacher(seed=2)
+  _, variables = eval_common.random_teacher(seed=2)
   teacher = tmp_path / "teacher.npz"
-  export_format.export_teacher(variables["params"], {}, teacher)
+  weights.export_teacher(variables["params"], {}, teacher)
   out = tmp_path / "report_t"
   rc = report.main([str(photos / "shot 1.png"), "-o", str(out), "--student", str(student),
                     "--teacher", str(teacher), "--teacher-workdir", str(workdir), "--local", "halves",

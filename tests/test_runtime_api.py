@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from cudi_jax import export_format
+from cudi_jax import weights
 from cudi_jax import exposure as exposure_lib
-from cudi_jax import runtime
+from cudi_jax.runtime import api as runtime
 from cudi_jax import student_math
 
 
@@ -25,7 +25,7 @@ def model(params):
 @pytest.fixture(scope="module")
 def weights_file(params, tmp_path_factory):
   path = tmp_path_factory.mktemp("weights") / "student.npz"
-  export_format.export_student(params, {"training": {"step": 3}}, path)
+  weights.export_student(params, {"training": {"step": 3}}, path)
   return path
 
 
@@ -62,7 +62,7 @@ def test_load_student_shipped_weights():
 
 def test_placeholder_weights_warn(params, tmp_path):
   path = tmp_path / "placeholder.npz"
-  export_format.export_student(params, {"placeholder": True}, path)
+  weights.export_student(params, {"placeholder": True}, path)
   with pytest.warns(UserWarning, match="placeholder"):
     runtime.load_student(path)
 
@@ -70,7 +70,7 @@ def test_placeholder_weights_warn(params, tmp_path):
 def test_load_student_rejects_a_teacher_and_garbage(tmp_path):
   bad = tmp_path / "bad.npz"
   bad.write_bytes(b"not a zip")
-  with pytest.raises(export_format.ExportFormatError, match="not a valid CuDi export"):
+  with pytest.raises(weights.ExportFormatError, match="not a valid CuDi export"):
     runtime.load_student(bad)
 
 
@@ -216,13 +216,13 @@ def test_thread_counts_agree(params):
 
 def test_jax_enhancer_shares_the_weights(weights_file, params):
   pytest.importorskip("jax")
-  from cudi_jax import inference
+  from cudi_jax.train import jax_enhance
   rng = np.random.default_rng(8)
   images = rng.uniform(0, 1, (2, 22, 27, 3)).astype(np.float32)
   maps = rng.uniform(0.2, 0.8, (2, 22, 27, 1)).astype(np.float32)
   numpy_model = runtime.load_student(weights_file)
   for source in (weights_file, params):
-    enhance = inference.make_jax_enhancer(source, return_maps=True)
+    enhance = jax_enhance.make_jax_enhancer(source, return_maps=True)
     out, k, b = (np.asarray(a) for a in enhance(images, maps))
     assert out.shape == (2, 22, 27, 3)
     for i in range(2):
@@ -230,8 +230,8 @@ def test_jax_enhancer_shares_the_weights(weights_file, params):
       np.testing.assert_allclose(out[i], o_n, atol=1e-5, rtol=0)
       np.testing.assert_allclose(k[i], k_n, atol=1e-5, rtol=0)
       np.testing.assert_allclose(b[i], b_n, atol=1e-5, rtol=0)
-  plain = inference.make_jax_enhancer(weights_file)
+  plain = jax_enhance.make_jax_enhancer(weights_file)
   np.testing.assert_allclose(np.asarray(plain(images, maps[..., 0])), out, atol=1e-6)
-  u8 = np.asarray(inference.to_integer(out[0]))
+  u8 = np.asarray(jax_enhance.to_integer(out[0]))
   assert np.abs(u8.astype(np.int64) - numpy_model.enhance(
       (images[0] * 255).round().astype(np.uint8), maps[0, ..., 0]).astype(np.int64)).max() <= 2

@@ -18,9 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from configs import tiny_student, tiny_teacher  # noqa: E402
-from cudi_jax import checkpoints  # noqa: E402
-from cudi_jax import data as data_lib  # noqa: E402
-from cudi_jax import train_lib  # noqa: E402
+from cudi_jax.train import checkpoints  # noqa: E402
+from cudi_jax.train import input_pipeline as data_lib  # noqa: E402
+from cudi_jax.train import train_lib  # noqa: E402
 
 
 def _photo_like(rng, h, w, brightness):
@@ -158,7 +158,7 @@ MULTI_DEVICE_SCRIPT = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {repo!r})
     from configs import tiny_teacher, tiny_student
-    from cudi_jax import train_lib
+    from cudi_jax.train import train_lib
     assert jax.device_count() == 4, jax.devices()
     rng = np.random.default_rng(0)
     batch = {{"image": rng.random((8, 32, 32, 3), dtype=np.float32),
@@ -276,7 +276,7 @@ def test_grayscale_and_small_images_are_cropped_to_patches(tmp_path):
 
 def test_tfds_source_from_converted_folder(image_dir, tmp_path):
   pytest.importorskip("tensorflow_datasets")
-  from cudi_jax import tfds_convert
+  from cudi_jax.train import tfds_convert
   count, skipped = tfds_convert.convert(str(image_dir), "cudi_test_photos", str(tmp_path),
                                         log=lambda *_: None)
   assert count == 7 and len(skipped) == 1 and "corrupt.jpg" in skipped[0]
@@ -462,7 +462,7 @@ def test_every_config_builds_its_model_and_optimizer(name):
 
 @pytest.mark.slow
 def test_train_on_budget_probes_plans_trains_and_exports(image_dir, tmp_path):
-  from cudi_jax import export_format
+  from cudi_jax import weights
 
   runs = tmp_path / "runs"
   cmd = [sys.executable, str(REPO / "tools" / "train_on_budget.py"), "--data", str(image_dir),
@@ -485,8 +485,8 @@ def test_train_on_budget_probes_plans_trains_and_exports(image_dir, tmp_path):
   assert plan["teacher_seconds"] + plan["student_seconds"] <= 900 - 6
   assert _read_metrics(runs / "teacher")[-1]["step"] == plan["teacher_steps"]
   assert _read_metrics(runs / "student")[-1]["step"] == plan["student_steps"]
-  teacher = export_format.load_export(str(runs / "exports" / "teacher.npz"), kind="teacher")
-  student = export_format.load_export(str(runs / "exports" / "student.npz"), kind="student")
+  teacher = weights.load_export(str(runs / "exports" / "teacher.npz"), kind="teacher")
+  student = weights.load_export(str(runs / "exports" / "student.npz"), kind="student")
   assert teacher.metadata["training"]["step"] == plan["teacher_steps"]
   assert student.metadata["training"]["step"] == plan["student_steps"]
   assert "verify: OK" in run.stdout

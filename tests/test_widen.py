@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cudi_jax import export_format
+from cudi_jax import weights
 from cudi_jax import student_math
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,9 +44,9 @@ def test_widened_student_has_the_new_shapes_and_the_same_maps(make_student_flat,
 def test_widen_command_writes_a_loadable_export(make_student_flat, tmp_path):
   tool = _tool()
   source, output = tmp_path / "s.npz", tmp_path / "wide.npz"
-  export_format.save_export(str(source), "student", make_student_flat(seed=4))
+  weights.save_export(str(source), "student", make_student_flat(seed=4))
   tool.main([str(source), str(output), "--width", "20"])
-  wide = export_format.load_export(str(output), kind="student")
+  wide = weights.load_export(str(output), kind="student")
   assert wide.metadata["architecture"]["width"] == 20
   with pytest.raises(ValueError, match="cannot narrow"):
     tool.widen(make_student_flat(seed=4), 8)

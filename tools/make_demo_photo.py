@@ -1,4 +1,4 @@
-"""Regenerates cudi_jax/data/coffee_dark.jpg, the demo's under-exposed sample photo.
+"""Regenerates cudi_jax/assets/coffee_dark.jpg, the demo's under-exposed sample photo.
 
 Source: scikit-image's ``skimage.data.coffee()`` (400 x 600), "No copyright
 restrictions. CC0 by the photographer (Rachel Michetti)", courtesy of Pikolo Espresso
@@ -13,7 +13,7 @@ import os
 import numpy as np
 from PIL import Image
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "cudi_jax", "data", "coffee_dark.jpg")
+OUT = os.path.join(os.path.dirname(__file__), "..", "cudi_jax", "assets", "coffee_dark.jpg")
 
 
 def darken(rgb):

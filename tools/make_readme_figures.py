@@ -7,7 +7,7 @@ public domain). The dataset photos under ../shared/data are never copied into th
 repository, not even as thumbnails, because of their non-commercial licences.
 
 The photos are degraded first so that there is something to correct:
-``coffee`` is the shipped demo photo (``cudi_jax/data/coffee_dark.jpg``, see
+``coffee`` is the shipped demo photo (``cudi_jax/assets/coffee_dark.jpg``, see
 tools/make_demo_photo.py), ``astronaut`` and ``chelsea`` are darkened the same
 way, and ``rocket`` is over-exposed (``out = 1 - 0.6 * (1 - x) ** 1.8``).
 Then ``cudi report`` runs on them with the shipped student and teacher and the
@@ -51,7 +51,7 @@ def overexpose(rgb):
 def sample_photos(folder):
   import skimage.data
   photos = {
-      "coffee": np.asarray(Image.open(ROOT / "cudi_jax" / "data" / "coffee_dark.jpg").convert("RGB")),
+      "coffee": np.asarray(Image.open(ROOT / "cudi_jax" / "assets" / "coffee_dark.jpg").convert("RGB")),
       "astronaut": darken(skimage.data.astronaut()),
       "chelsea": darken(skimage.data.chelsea()),
       "rocket": overexpose(skimage.data.rocket()),
@@ -66,8 +66,8 @@ def sample_photos(folder):
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--teacher", default=str(ROOT / "cudi_jax" / "weights" / "teacher.npz"))
-  parser.add_argument("--student", default=str(ROOT / "cudi_jax" / "weights" / "student.npz"))
+  parser.add_argument("--teacher", default=str(ROOT / "cudi_jax" / "assets" / "teacher.npz"))
+  parser.add_argument("--student", default=str(ROOT / "cudi_jax" / "assets" / "student.npz"))
   parser.add_argument("--teacher-workdir", help="the shipped teacher's last training run")
   parser.add_argument("--student-workdir", help="the shipped student's last training run")
   parser.add_argument("--output", default=str(ROOT / "docs" / "images"))

@@ -39,7 +39,7 @@ def log(message):
 
 def read_metrics(workdir):
   """A workdir's logged records, by step ([] before the first log)."""
-  from cudi_jax import report
+  from cudi_jax.eval import report
 
   path = os.path.join(workdir, "metrics.jsonl")
   return report.read_metrics(path) if os.path.exists(path) else []

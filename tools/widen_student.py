@@ -1,9 +1,9 @@
 """Widens a student export to more channels without changing what it computes.
 
-    python tools/widen_student.py cudi_jax/weights/student.npz student_w32.npz --width 32
+    python tools/widen_student.py cudi_jax/assets/student.npz student_w32.npz --width 32
     python train.py --config configs/student_cpu_stage4.py --workdir runs/student_w32 \\
         --config.student.width=32 --config.init_from=student_w32.npz \\
-        --config.teacher_checkpoint=cudi_jax/weights/teacher.npz \\
+        --config.teacher_checkpoint=cudi_jax/assets/teacher.npz \\
         --config.data.path=../shared/data/sice_part1_train
 
 Each layer keeps its old weights; every new channel gets small random incoming
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cudi_jax import export_format  # noqa: E402
+from cudi_jax import weights  # noqa: E402
 from cudi_jax import student_math  # noqa: E402
 
 
@@ -69,9 +69,9 @@ def main(argv=None):
   parser.add_argument("--width", type=int, required=True)
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args(argv)
-  export = export_format.load_export(args.source, kind="student")
+  export = weights.load_export(args.source, kind="student")
   params = widen(export.params, args.width, args.seed)
-  export_format.save_export(args.output, "student", params,
+  weights.save_export(args.output, "student", params,
                             {"widened_from": os.path.abspath(args.source),
                              "widened_seed": args.seed})
   count = sum(v.size for v in params.values())

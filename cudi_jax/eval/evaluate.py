@@ -14,7 +14,7 @@ Three modes (sub-commands):
   with ``--tangent-fit`` also the PSNR/SSIM of the best tangent-line approximation
   of the teacher output (the ceiling of any student of this design).
 
-Student and teacher run through :mod:`cudi_jax.eval_models` (the student with
+Student and teacher run through :mod:`cudi_jax.eval.common` (the student with
 NumPy; the teacher with JAX, on tiles). The functions :func:`evaluate_paired`,
 :func:`evaluate_exposure` and :func:`evaluate_fidelity` take plain model
 functions ``fn(image, exposure_map) -> output`` and are usable from Python.
@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-from cudi_jax import eval_models
-from cudi_jax import metrics
+from cudi_jax.eval import common as eval_common
+from cudi_jax.eval import metrics
 
 DEFAULT_TARGETS = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))  # 0.2 ... 0.8
 
@@ -93,8 +93,8 @@ def match_pairs(inputs, references, pairs_csv=None):
           raise FileNotFoundError(f"{pairs_csv}: cannot find {row[0] if a is None else row[1]}")
         out.append((a.stem, a, b))
     return out
-  ins = {p.stem: p for p in eval_models.list_images(inputs)}
-  refs = {p.stem: p for p in eval_models.list_images(references)}
+  ins = {p.stem: p for p in eval_common.list_images(inputs)}
+  refs = {p.stem: p for p in eval_common.list_images(references)}
   common = sorted(set(ins) & set(refs))
   return [(name, ins[name], refs[name]) for name in common]
 
@@ -117,25 +117,25 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
 
   pairs: [(name, input path, reference path)]; models: {name: fn(image, E) -> output}
   (the name 'input' may map to None: the unprocessed input as a baseline);
-  exposures: settings accepted by :func:`eval_models.exposure_map`.
+  exposures: settings accepted by :func:`eval_common.exposure_map`.
   Returns {'images': [rows], 'summary': [rows per (model, exposure)]}.
   """
   rows = []
   for name, in_path, ref_path in _progress(pairs, "paired", progress):
-    image = eval_models.load_image(in_path, max_size)
-    ref = eval_models.read_image(ref_path)
+    image = eval_common.load_image(in_path, max_size)
+    ref = eval_common.read_image(ref_path)
     h, w = image.shape[:2]
     rh, rw = ref.shape[:2]
     if abs(rh / rw - h / w) > 0.01 * (h / w):
       raise ValueError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different aspect ratios")
-    ref = eval_models.resize_image(ref, size=(h, w))
+    ref = eval_common.resize_image(ref, size=(h, w))
     for setting in exposures:
-      emap = eval_models.exposure_map(setting, image)
+      emap = eval_common.exposure_map(setting, image)
       for model_name, fn in models.items():
         out = image if fn is None else fn(image, emap)
         rows.append({
             "name": name, "model": model_name,
-            "exposure": eval_models.exposure_label(setting) if fn is not None else "-",
+            "exposure": eval_common.exposure_label(setting) if fn is not None else "-",
             "exposure_mean": float(emap.mean()) if fn is not None else None,
             "height": h, "width": w,
             "psnr": metrics.psnr(out, ref),
@@ -178,7 +178,7 @@ def _summarise(rows, keys, values):
   return out
 
 
-def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_models.LOCAL_MAPS,
+def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_common.LOCAL_MAPS,
                       cell=16, max_size=None, progress=True, floor=False):
   """Exposure-control errors.
 
@@ -194,7 +194,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
   """
   rows = []
   for name, src in _progress(images, "exposure", progress):
-    image = eval_models.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
+    image = eval_common.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
     h, w = image.shape[:2]
     if floor:
       for e in targets:
@@ -212,7 +212,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_m
                      "cell_error": metrics.exposure_error(out, emap, cell),
                      "black_lift": metrics.black_lift(out, image)})
       for kind in local_maps:
-        emap, regions = eval_models.local_map(kind, h, w)
+        emap, regions = eval_common.local_map(kind, h, w)
         out = fn(image, emap)
         stats = {}
         for region, mask in regions.items():
@@ -251,25 +251,25 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
   """Student vs teacher on the same exposure maps: PSNR, SSIM, Pearson r, mean |difference|.
 
   With ``tangent_fit``, also ``fit_psnr`` / ``fit_ssim``: the teacher output against
-  its best tangent-line approximation (:func:`eval_models.tangent_line_fit`), the
+  its best tangent-line approximation (:func:`eval_common.tangent_line_fit`), the
   ceiling of any student of this design for that teacher.
   """
   rows = []
   for name, src in _progress(images, "fidelity", progress):
-    image = eval_models.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
+    image = eval_common.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
     h, w = image.shape[:2]
     for setting in exposures:
-      emap = eval_models.exposure_map(setting, image)
+      emap = eval_common.exposure_map(setting, image)
       t = teacher(image, emap)
       s = student(image, emap)
-      rows.append({"name": name, "exposure": eval_models.exposure_label(setting),
+      rows.append({"name": name, "exposure": eval_common.exposure_label(setting),
                    "exposure_mean": float(emap.mean()), "height": h, "width": w,
                    "psnr": metrics.psnr(s, t),
                    "ssim": metrics.ssim(s, t) if min(h, w) >= 11 else float("nan"),
                    "pearson": metrics.pearson(s, t),
                    "mae": float(np.mean(np.abs(s.astype(np.float64) - t)))})
       if tangent_fit:
-        f = eval_models.tangent_line_fit(image, t)
+        f = eval_common.tangent_line_fit(image, t)
         rows[-1].update(fit_psnr=metrics.psnr(f, t),
                         fit_ssim=metrics.ssim(f, t) if min(h, w) >= 11 else float("nan"))
   values = ("psnr", "ssim", "pearson", "mae") + (("fit_psnr", "fit_ssim") if tangent_fit else ())
@@ -384,7 +384,7 @@ def build_parser():
   p.add_argument("inputs", nargs="+", help="photos or folders")
   p.add_argument("--targets", default=",".join(f"{t:g}" for t in DEFAULT_TARGETS), metavar="LIST",
                  help="comma-separated constant targets (default 0.2,...,0.8)")
-  p.add_argument("--local", default=",".join(eval_models.LOCAL_MAPS), metavar="LIST",
+  p.add_argument("--local", default=",".join(eval_common.LOCAL_MAPS), metavar="LIST",
                  help="two-region maps: halves (left 0.3 / right 0.7), ellipse (0.7 in a centred "
                       "ellipse, 0.3 outside); '' for none")
   p.add_argument("--cell", type=int, default=16, help="cell size of the brightness error (default 16)")
@@ -407,11 +407,11 @@ def build_parser():
 def _load_models(args, names):
   models = {}
   if "student" in names:
-    models["student"] = eval_models.student_function(eval_models.load_student_model(args.student))
+    models["student"] = eval_common.student_function(eval_common.load_student_model(args.student))
   if "teacher" in names:
     if not args.teacher:
       raise SystemExit("cudi evaluate: error: the teacher needs --teacher PATH")
-    models["teacher"] = eval_models.load_teacher_runner(
+    models["teacher"] = eval_common.load_teacher_runner(
         args.teacher, tile=args.tile or None, margin=args.tile_margin)
   if "input" in names:
     models["input"] = None
@@ -419,7 +419,7 @@ def _load_models(args, names):
 
 
 def _images(args):
-  paths = eval_models.list_images(args.inputs)
+  paths = eval_common.list_images(args.inputs)
   if args.limit:
     paths = paths[: args.limit]
   if not paths:
@@ -439,8 +439,8 @@ def main(argv=None):
               "max_size": args.max_size}
   try:
     if args.mode in ("paired", "fidelity"):
-      exposures = [eval_models.parse_exposure(e) for e in (args.exposure or ["auto"])]
-      settings["exposures"] = [eval_models.exposure_label(e) for e in exposures]
+      exposures = [eval_common.parse_exposure(e) for e in (args.exposure or ["auto"])]
+      settings["exposures"] = [eval_common.exposure_label(e) for e in exposures]
     if args.mode == "paired":
       if args.references is None and args.pairs is None:
         raise SystemExit("cudi evaluate paired: error: give a REFERENCES folder or --pairs CSV")
@@ -461,7 +461,7 @@ def main(argv=None):
       targets = [float(t) for t in args.targets.split(",") if t.strip()]
       local = [k.strip() for k in args.local.split(",") if k.strip()]
       for k in local:
-        if k not in eval_models.LOCAL_MAPS:
+        if k not in eval_common.LOCAL_MAPS:
           raise SystemExit(f"cudi evaluate: error: unknown local map {k!r}")
       names = ["student"] + (["teacher"] if args.teacher else [])
       settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor))

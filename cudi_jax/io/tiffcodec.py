@@ -5,7 +5,7 @@ Reads the first image of a baseline TIFF: 8/16-bit unsigned samples, 1 to 4 per 
 chunky (interleaved) strips, no compression or Deflate (8 / 32946), horizontal
 predictor 1 or 2, either byte order, plus the ICC profile tag. Tiled, planar, LZW,
 JPEG-compressed, float or signed files raise :class:`TIFFError` (the ``tifffile``
-package reads them; :mod:`cudi_jax.imageio` uses it when it is installed).
+package reads them; :mod:`cudi_jax.io.imagefile` uses it when it is installed).
 Writes uncompressed little-endian chunky strips with the ICC profile (no EXIF).
 """
 import struct

@@ -1,7 +1,7 @@
 """Batched JAX inference with exported (or in-memory) student weights, and the
 export check that the JAX model and the NumPy runtime agree.
 
-    from cudi_jax.inference import make_jax_enhancer
+    from cudi_jax.train.jax_enhance import make_jax_enhancer
     enhance = make_jax_enhancer("student.npz")          # or a params dict
     out = enhance(images, exposure_maps)                 # (B,H,W,3), (B,H,W,1) -> (B,H,W,3)
 
@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cudi_jax import models
+from cudi_jax.train import models
 from cudi_jax import student_math
 
 #: Tolerance of :func:`verify_export` on K, B and the float image.
@@ -27,11 +27,11 @@ class VerificationError(AssertionError):
 def load_params(npz_or_params):
   """(flat float32 NumPy params, metadata) from a path, an Export, or a params dict
   (nested Flax 'params' collection, a whole variables dict, or flat '/'-joined)."""
-  from cudi_jax import export_format
+  from cudi_jax import weights
   if isinstance(npz_or_params, (str, os.PathLike)):
-    export = export_format.load_export(npz_or_params, kind="student")
+    export = weights.load_export(npz_or_params, kind="student")
     return export.params, export.metadata
-  if isinstance(npz_or_params, export_format.Export):
+  if isinstance(npz_or_params, weights.Export):
     return npz_or_params.params, npz_or_params.metadata
   params = npz_or_params
   if len(params) == 1 and "params" in params:
@@ -117,7 +117,7 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
   than half a level (+ tolerance). Returns a list of ``(name, max |dK| / max(1, |K|),
   max |dB| / max(1, |B|), max |d image|, max |d uint8|)``."""
   from cudi_jax import exposure as exposure_lib
-  from cudi_jax import runtime
+  from cudi_jax.runtime import api as runtime
   flat, metadata = load_params(npz_or_params)
   numpy_model = runtime.StudentRuntime(flat, metadata)
   enhance = make_jax_enhancer(flat, depthwise_impl=depthwise_impl, return_maps=True)

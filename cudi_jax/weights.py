@@ -50,7 +50,7 @@ def student_param_shapes(width=16, in_channels=4, out_channels=6):
 
 def teacher_param_shapes(width=32, multipliers=(1, 2, 4, 8, 8), convs_per_block=3,
                          num_iterations=8, in_channels=4):
-  """Name -> shape of every teacher parameter (mirrors :class:`cudi_jax.models.Teacher`)."""
+  """Name -> shape of every teacher parameter (mirrors :class:`cudi_jax.train.models.Teacher`)."""
   shapes = {}
 
   def block(prefix, cin, cout):
@@ -241,12 +241,12 @@ def _prepare(kind, params, metadata):
 
 def save_export(path, kind, params, metadata=None):
   """Validates and writes an export atomically; returns the metadata written."""
-  from cudi_jax import imageio  # Its atomic write serves images and exports alike.
+  from cudi_jax.io import imagefile  # Its atomic write serves images and exports alike.
 
   entries, meta = _prepare(kind, params, metadata)
   buffer = io.BytesIO()
   np.savez(buffer, **entries)
-  imageio.atomic_write(path, buffer.getvalue())
+  imagefile.atomic_write(path, buffer.getvalue())
   return meta
 
 

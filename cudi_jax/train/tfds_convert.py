@@ -1,6 +1,6 @@
 """Converts an image folder into a tensorflow-datasets dataset in ArrayRecord format.
 
-    python -m cudi_jax.tfds_convert IMAGE_DIR --name my_photos --data-dir ~/tfds
+    python -m cudi_jax.train.tfds_convert IMAGE_DIR --name my_photos --data-dir ~/tfds
 
 Then train from it without TensorFlow (random access through ``tfds.data_source``):
 
@@ -19,7 +19,7 @@ import sys
 
 from PIL import Image
 
-from cudi_jax import data as data_lib
+from cudi_jax.train import input_pipeline as data_lib
 
 
 def _encoded_rgb(path):
@@ -86,7 +86,7 @@ def convert(image_dir, name, data_dir, version="1.0.0", split="train", log=print
 
 def main(argv=None):
   parser = argparse.ArgumentParser(
-      prog="python -m cudi_jax.tfds_convert",
+      prog="python -m cudi_jax.train.tfds_convert",
       description="Convert an image folder into a tfds ArrayRecord dataset for training.")
   parser.add_argument("image_dir", help="folder of images (searched recursively)")
   parser.add_argument("--name", required=True, help="dataset name, snake_case")

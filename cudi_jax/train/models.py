@@ -10,7 +10,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from cudi_jax import curves
+from cudi_jax.train import curves
 from cudi_jax import student_math
 
 #: Conv weights start from N(0, 0.02) as in Zero-DCE; biases from zero.

@@ -2,8 +2,8 @@
 
 * Bit depth: 8- and 16-bit PNG and TIFF stay 8/16-bit. Pillow handles 8-bit files and
   16-bit grayscale; 16-bit RGB / RGBA / grayscale+alpha PNG go through
-  :mod:`cudi_jax.pngcodec` and 16-bit colour TIFF through ``tifffile`` when installed,
-  else :mod:`cudi_jax.tiffcodec` (uncompressed/Deflate strips). Formats without 16-bit
+  :mod:`cudi_jax.io.png16` and 16-bit colour TIFF through ``tifffile`` when installed,
+  else :mod:`cudi_jax.io.tiffcodec` (uncompressed/Deflate strips). Formats without 16-bit
   samples (JPEG, WebP, BMP) get 8 bits, rounded.
 * Layout: grayscale stays grayscale (see :meth:`cudi_jax.runtime.StudentRuntime.enhance`
   for how it is processed), alpha is kept untouched; palette images become RGB(A),
@@ -23,8 +23,8 @@ import warnings
 
 import numpy as np
 
-from cudi_jax import pngcodec
-from cudi_jax import tiffcodec
+from cudi_jax.io import png16
+from cudi_jax.io import tiffcodec
 
 #: Default pixel limit (decompression-bomb guard): 200 megapixels.
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -174,10 +174,10 @@ def _too_large(width, height, max_pixels):
 def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
   """Reads an image file into a :class:`Picture`; raises :class:`ImageIOError`."""
   data = _read_bytes(path)
-  if data.startswith(pngcodec.SIGNATURE):
+  if data.startswith(png16.SIGNATURE):
     try:
-      header = pngcodec.read_header(data)
-    except pngcodec.PNGError as err:
+      header = png16.read_header(data)
+    except png16.PNGError as err:
       raise ImageIOError(str(err)) from None
     _too_large(header.width, header.height, max_pixels)
     if header.bit_depth == 16 and header.color_type in (2, 4, 6):
@@ -187,8 +187,8 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
 
 def _read_png16(data, max_pixels):
   try:
-    array, _, icc, exif_raw = pngcodec.decode(data, max_pixels)
-  except pngcodec.PNGError as err:
+    array, _, icc, exif_raw = png16.decode(data, max_pixels)
+  except png16.PNGError as err:
     raise ImageIOError(str(err)) from None
   except MemoryError:
     raise ImageIOError("out of memory while decoding") from None
@@ -398,7 +398,7 @@ def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=Non
   info = info or {}
   if array.dtype == np.uint16 and fmt in ("PNG", "TIFF") and channels > 1:
     if fmt == "PNG":
-      return pngcodec.encode(array, icc_profile=icc_profile, exif=exif)
+      return png16.encode(array, icc_profile=icc_profile, exif=exif)
     return tiffcodec.encode(array, icc_profile=icc_profile)
   if array.dtype == np.float32 and fmt == "TIFF" and channels == 1:
     img = Image.fromarray(array, mode="F")

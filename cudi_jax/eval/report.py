@@ -24,9 +24,9 @@ import sys
 
 import numpy as np
 
-from cudi_jax import eval_models
+from cudi_jax.eval import common as eval_common
 from cudi_jax import exposure as exposure_lib
-from cudi_jax import metrics
+from cudi_jax.eval import metrics
 
 DEFAULT_SWEEP = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))
 PRESET_SETTINGS = ("under", "over", "auto", "adaptive")
@@ -51,7 +51,7 @@ def _text_size(draw, text, font):
 def to_pil(array, size=None):
   """A float (H, W, 3) image or (H, W) map in [0, 1] -> RGB PIL image (fit into ``size`` px)."""
   from PIL import Image
-  a = eval_models.to_uint8(array)
+  a = eval_common.to_uint8(array)
   if a.ndim == 2:
     a = np.repeat(a[..., None], 3, axis=-1)
   img = Image.fromarray(a, "RGB")
@@ -290,13 +290,13 @@ def _setting_caption(setting, image, emap):
     return f"adaptive (E {emap.min():.2f}-{emap.max():.2f})"
   if isinstance(setting, str) and setting in exposure_lib.PRESETS:
     return f"{setting} (E={emap.mean():.2f})"
-  return f"E={eval_models.exposure_label(setting)}"
+  return f"E={eval_common.exposure_label(setting)}"
 
 
 def local_example(spec, height, width):
   """(map, regions or None, name) for --local: 'halves', 'ellipse' or a map image file."""
-  if spec in eval_models.LOCAL_MAPS:
-    emap, regions = eval_models.local_map(spec, height, width)
+  if spec in eval_common.LOCAL_MAPS:
+    emap, regions = eval_common.local_map(spec, height, width)
     return emap, regions, spec
   emap = exposure_lib.map_from_file(spec, height, width)
   return emap, None, pathlib.Path(spec).name
@@ -311,7 +311,7 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   h, w = image.shape[:2]
 
   # 1. input | teacher | student | |teacher - student|
-  emap = eval_models.exposure_map(setting, image)
+  emap = eval_common.exposure_map(setting, image)
   s_out = student(image, emap)
   caption = _setting_caption(setting, image, emap)
   stats.update(exposure=caption, student_mean=_mean_y(s_out))
@@ -349,7 +349,7 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   row = [(to_pil(image, thumb), "input")]
   adaptive = None
   for p in PRESET_SETTINGS:
-    m = eval_models.exposure_map(p, image)
+    m = eval_common.exposure_map(p, image)
     if p == "adaptive":
       adaptive = m
     out = student(image, m)
@@ -510,13 +510,13 @@ def main(argv=None):
   img_dir = out_dir / "images"
   notes = []
   try:
-    paths = eval_models.list_images(args.inputs) if args.inputs else []
-    setting = eval_models.parse_exposure(args.exposure)
+    paths = eval_common.list_images(args.inputs) if args.inputs else []
+    setting = eval_common.parse_exposure(args.exposure)
     sweep = [exposure_lib.check_value(v) for v in args.sweep.split(",") if v.strip()]
   except (FileNotFoundError, ValueError) as err:
     print(f"cudi report: error: {err}", file=sys.stderr)
     return 2
-  if args.local and args.local not in eval_models.LOCAL_MAPS and not os.path.isfile(args.local):
+  if args.local and args.local not in eval_common.LOCAL_MAPS and not os.path.isfile(args.local):
     print(f"cudi report: error: --local must be halves, ellipse or a map image, got {args.local!r}",
           file=sys.stderr)
     return 2
@@ -559,21 +559,21 @@ def main(argv=None):
   if paths:
     student_src = args.student or args.student_workdir
     try:
-      student_model = eval_models.load_student_model(student_src)
+      student_model = eval_common.load_student_model(student_src)
     except Exception as err:  # noqa: BLE001
       if args.student or not args.student_workdir:
         print(f"cudi report: error: cannot load the student: {err}", file=sys.stderr)
         return 2
       _warn(f"no student checkpoint in {args.student_workdir} ({err}); using the packaged weights")
       student_src = None
-      student_model = eval_models.load_student_model(None)
-    student = eval_models.student_function(student_model)
+      student_model = eval_common.load_student_model(None)
+    student = eval_common.student_function(student_model)
     settings["student"] = student_src or "packaged weights"
     teacher = None
     teacher_src = args.teacher or args.teacher_workdir
     if teacher_src:
       try:
-        teacher = eval_models.load_teacher_runner(teacher_src, tile=args.tile or None)
+        teacher = eval_common.load_teacher_runner(teacher_src, tile=args.tile or None)
       except Exception as err:  # noqa: BLE001
         if args.teacher:
           print(f"cudi report: error: cannot load the teacher: {err}", file=sys.stderr)
@@ -593,7 +593,7 @@ def main(argv=None):
         pass
     for name, path in iterator:
       try:
-        image = eval_models.load_image(path, args.max_size)
+        image = eval_common.load_image(path, args.max_size)
       except (OSError, ValueError) as err:
         _warn(f"skipping {path}: {err}")
         continue

@@ -23,11 +23,11 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from cudi_jax import checkpoints
-from cudi_jax import curves
-from cudi_jax import data as data_lib
-from cudi_jax import losses
-from cudi_jax import models
+from cudi_jax.train import checkpoints
+from cudi_jax.train import curves
+from cudi_jax.train import input_pipeline as data_lib
+from cudi_jax.train import losses
+from cudi_jax.train import models
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 
@@ -120,7 +120,8 @@ def _apply_gradients(state, grads, optimizer):
 
 
 def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_cell=16,
-                 squared_exposure=False, max_slope=16.0):
+                 squared_exposure=False, max_slope=16.0, exposure_mode="cells",
+                 spatial_log_eps=0.0, color_mode="grey_world"):
   """One teacher update on zero-reference losses -> (new state, metrics).
 
   batch: image (B, P, P, 3), exposure (B, P, P, 1). ``rng`` is unused by the
@@ -133,7 +134,8 @@ def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_
     maps = model.apply({"params": params}, image, emap)
     output = models.teacher_enhance(maps, image)
     terms = losses.teacher_losses(output, image, emap, maps, loss_weights, exposure_cell,
-                                  squared_exposure, max_slope)
+                                  squared_exposure, max_slope, exposure_mode,
+                                  spatial_log_eps, color_mode)
     return terms["total"], terms
 
   (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -207,7 +209,10 @@ class Trainer:
                                loss_weights=dict(config.loss_weights),
                                exposure_cell=config.get("exposure_cell", 16),
                                squared_exposure=config.get("squared_exposure", False),
-                               max_slope=config.get("max_slope", 16.0))
+                               max_slope=config.get("max_slope", 16.0),
+                               exposure_mode=config.get("exposure_mode", "cells"),
+                               spatial_log_eps=config.get("spatial_log_eps", 0.0),
+                               color_mode=config.get("color_mode", "grey_world"))
       in_shardings = (self.replicated, self.batch_sharding, self.replicated)
     elif self.kind == "student":
       self.model = student_from_config(config.student, dtype)

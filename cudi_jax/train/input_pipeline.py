@@ -17,9 +17,9 @@ import numpy as np
 from PIL import Image
 
 from cudi_jax import exposure as exposure_lib
-from cudi_jax import imageio
+from cudi_jax.io import imagefile
 
-IMAGE_EXTENSIONS = tuple(sorted(imageio.INPUT_EXTENSIONS))
+IMAGE_EXTENSIONS = tuple(sorted(imagefile.INPUT_EXTENSIONS))
 #: How many following indices are tried when an image cannot be decoded.
 MAX_DECODE_RETRIES = 16
 
@@ -42,7 +42,7 @@ def list_images(root):
 def to_rgb_uint8(array):
   """Any decoded image array (H, W), (H, W, 1|2|3|4), uint8/uint16/float -> (H, W, 3) uint8
   (alpha dropped, grayscale replicated)."""
-  array = imageio.rgb_channels(array)
+  array = imagefile.rgb_channels(array)
   if array.dtype == np.uint16:
     array = (array.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
   elif array.dtype != np.uint8:
@@ -52,8 +52,8 @@ def to_rgb_uint8(array):
 
 def decode_file(path):
   """Reads an image file as (H, W, 3) uint8, the way ``cudi enhance`` reads it
-  (:func:`cudi_jax.imageio.read_image`: EXIF orientation, 16-bit, palette, CMYK)."""
-  return to_rgb_uint8(imageio.read_image(path).array)
+  (:func:`cudi_jax.io.imagefile.read_image`: EXIF orientation, 16-bit, palette, CMYK)."""
+  return to_rgb_uint8(imagefile.read_image(path).array)
 
 
 class SkipCounter:

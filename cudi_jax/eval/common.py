@@ -9,7 +9,7 @@ exposure map is fed to both.
   ``.maps(image, exposure_map) -> (K, B)``; :func:`student_function` turns it
   into a model function ``clip(K * I + B, 0, 1)``.
 * Teacher: :func:`load_teacher_runner` accepts an exported teacher ``.npz``
-  (read and validated by ``cudi_jax.export_format.load_teacher``) or a training workdir (``cudi_jax.checkpoints.load_trained``) and
+  (read and validated by ``cudi_jax.weights.load_teacher``) or a training workdir (``cudi_jax.train.checkpoints.load_trained``) and
   returns a :class:`TeacherRunner` whose ``enhance_float`` runs the jitted
   Flax teacher on overlapping tiles (JAX is imported only here).
 """
@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from cudi_jax import exposure as exposure_lib
-from cudi_jax import imageio
+from cudi_jax.io import imagefile
 from cudi_jax import student_math
 
 
@@ -38,7 +38,7 @@ def list_images(paths, recursive=False):
     if p.is_dir():
       pattern = "**/*" if recursive else "*"
       found.extend(sorted(f for f in p.glob(pattern)
-                          if f.is_file() and f.suffix.lower() in imageio.INPUT_EXTENSIONS))
+                          if f.is_file() and f.suffix.lower() in imagefile.INPUT_EXTENSIONS))
     elif p.is_file():
       found.append(p)
     else:
@@ -74,9 +74,9 @@ def resize_image(image, max_size=None, size=None):
 
 def read_image(path):
   """An image file -> float32 (H, W, 3) in [0, 1], read as ``cudi enhance`` reads it
-  (:func:`cudi_jax.imageio.read_image`: EXIF orientation applied, 16-bit kept);
+  (:func:`cudi_jax.io.imagefile.read_image`: EXIF orientation applied, 16-bit kept);
   alpha is dropped and grayscale replicated to RGB."""
-  arr = imageio.rgb_channels(imageio.read_image(path).array)
+  arr = imagefile.rgb_channels(imagefile.read_image(path).array)
   if arr.dtype == np.uint8 or arr.dtype == np.uint16:
     arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
   return np.clip(np.asarray(arr, np.float32), 0.0, 1.0)
@@ -142,7 +142,7 @@ LOCAL_MAPS = ("halves", "ellipse")
 
 
 def _student_from_workdir(path):
-  from cudi_jax import checkpoints
+  from cudi_jax.train import checkpoints
   from cudi_jax.runtime import StudentRuntime
   trained = checkpoints.load_trained(path)
   kind = getattr(trained, "kind", "student")
@@ -161,7 +161,7 @@ def load_student_model(path=None):
   path: None (the packaged weights, via ``cudi_jax.runtime.load_student``), an
   exported ``.npz`` or a training workdir.
   """
-  from cudi_jax import runtime
+  from cudi_jax.runtime import api as runtime
   if path is not None and os.path.isdir(path):
     return _student_from_workdir(path)
   return runtime.load_student(path) if path is not None else runtime.load_student()
@@ -193,7 +193,7 @@ def teacher_architecture(flat):
 
 def _teacher_from_flat(flat, metadata=None):
   """(module, variables) from a flat '/'-joined parameter dict."""
-  from cudi_jax import models
+  from cudi_jax.train import models
   arch = teacher_architecture(flat)
   meta = dict(metadata or {})
   for key in ("width", "convs_per_block", "num_iterations"):
@@ -214,7 +214,7 @@ def load_teacher_module(path):
   """(flax Teacher module, variables {'params': ...}) from an exported .npz or a training workdir."""
   path = os.fspath(path)
   if os.path.isdir(path):
-    from cudi_jax import checkpoints
+    from cudi_jax.train import checkpoints
     trained = checkpoints.load_trained(path)
     kind = getattr(trained, "kind", "teacher")
     if kind != "teacher":
@@ -222,8 +222,8 @@ def load_teacher_module(path):
     params = trained.params
     variables = params if "params" in params else {"params": params}
     return trained.model, variables
-  from cudi_jax import export_format
-  export = export_format.load_export(path, kind="teacher")
+  from cudi_jax import weights
+  export = weights.load_export(path, kind="teacher")
   return _teacher_from_flat(export.params, export.architecture)
 
 
@@ -256,7 +256,7 @@ def _teacher_apply():
   if not _TEACHER_APPLY:
     import jax
     import jax.numpy as jnp
-    from cudi_jax import models
+    from cudi_jax.train import models
 
     def run(module, variables, image, emap):
       maps = module.apply(variables, image[None], emap[None, ..., None])
@@ -419,7 +419,7 @@ def random_teacher(width=4, multipliers=(1, 2, 2, 2, 2), convs_per_block=1, seed
   """(Teacher module, variables) with N(0, std) weights, built from the shapes only (no init pass)."""
   import jax
   import jax.numpy as jnp
-  from cudi_jax import models
+  from cudi_jax.train import models
   module = models.Teacher(width=width, multipliers=tuple(multipliers), convs_per_block=convs_per_block)
   shapes = jax.eval_shape(module.init, jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 3)),
                           jnp.zeros((1, 16, 16, 1)))

@@ -83,7 +83,7 @@ def _split_path(path):
 
 def _build_model(kind, config, where):
   """The Flax module of a ``kind`` run from its config dict (sections as dicts)."""
-  from cudi_jax import train_lib  # Deferred: train_lib imports this module.
+  from cudi_jax.train import train_lib  # Deferred: train_lib imports this module.
 
   if kind == "teacher":
     return train_lib.teacher_from_config(_Attr(config["teacher"]))
@@ -95,11 +95,11 @@ def _build_model(kind, config, where):
 def _load_export(path):
   """A TrainedModel from an ``export.py`` file: the architecture from its metadata,
   the rest of the config from the training config it records (if any)."""
-  from cudi_jax import export_format
+  from cudi_jax import weights
 
   try:
-    export = export_format.load_export(path)
-  except (OSError, export_format.ExportFormatError) as err:
+    export = weights.load_export(path)
+  except (OSError, weights.ExportFormatError) as err:
     raise CheckpointError(str(err)) from None
   config = dict(export.metadata.get("training", {}).get("config") or {})
   config["model"] = export.kind

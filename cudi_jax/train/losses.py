@@ -10,8 +10,8 @@ zero padding penalises brightening along the image border).
 import jax
 import jax.numpy as jnp
 
-from cudi_jax import curves
-from cudi_jax import metrics
+from cudi_jax.train import curves
+from cudi_jax.eval import metrics
 
 DEFAULT_WEIGHTS = {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
 
@@ -20,7 +20,7 @@ def cell_means(x, cell):
   """Means of (B, H, W, C) over non-overlapping cell x cell regions -> (B, ceil(H/cell), ceil(W/cell), C).
 
   Partial cells at the bottom/right border are averaged over their valid pixels
-  (:func:`cudi_jax.metrics.cell_means`, shared with the evaluation metrics).
+  (:func:`cudi_jax.eval.metrics.cell_means`, shared with the evaluation metrics).
   """
   return metrics.cell_means(x, cell, jnp)
 
@@ -33,15 +33,49 @@ def exposure_control_loss(output, exposure, cell=16, squared=False):
   return jnp.mean(diff * diff if squared else jnp.abs(diff))
 
 
-def spatial_consistency_loss(output, image, cell=4):
+def region_exposure_loss(output, exposure, threshold=1e-3):
+  """Exposure control over the map's regions instead of 16x16 cells (not in the paper).
+
+  The map's pixels split at the midpoint of its smallest and largest value into at
+  most two regions (one when the map is constant to ``threshold``); per image, the
+  mean over regions of |mean brightness of R in the region - mean E there|. Only the
+  regions' mean brightness is tied to E, so a constant map asks for a global
+  exposure and leaves the photo's own contrast to the other terms, where L_sec asks
+  every 16x16 cell for the same brightness (which flattens contrast).
+  output: (B, H, W, 3), exposure: (B, H, W, 1).
+  """
+  r = output.mean(axis=-1, keepdims=True)
+  lo = exposure.min(axis=(1, 2, 3), keepdims=True)
+  hi = exposure.max(axis=(1, 2, 3), keepdims=True)
+  split = (hi - lo) > threshold
+  upper = jnp.where(split, exposure >= 0.5 * (lo + hi), True).astype(r.dtype)
+  total = 0.0
+  count = 0.0
+  for mask in (upper, 1.0 - upper):
+    n = mask.sum(axis=(1, 2, 3))
+    safe = jnp.maximum(n, 1.0)
+    err = jnp.abs((mask * r).sum(axis=(1, 2, 3)) / safe - (mask * exposure).sum(axis=(1, 2, 3)) / safe)
+    present = (n > 0).astype(r.dtype)
+    total = total + present * err
+    count = count + present
+  return jnp.mean(total / count)
+
+
+def spatial_consistency_loss(output, image, cell=4, log_eps=0.0):
   """L_sc: RGB mean, 4x4 cell means, then 4-neighbour differences of output vs input.
 
   Equals mean over cells of the sum over the four directions of (D_out - D_in)^2,
   where left/right (and up/down) pairs are the same squared difference, so
   L = 2 * mean_h + 2 * mean_v over existing neighbour pairs (0 where a direction has none).
+
+  ``log_eps`` > 0 (not in the paper) compares log(cell mean + log_eps) instead, so a
+  uniform gain costs nothing where the paper's form only lets a uniform offset pass:
+  the linear form pushes brightening towards an offset (grey blacks, flat contrast).
   """
   o = cell_means(output.mean(axis=-1, keepdims=True), cell)
   i = cell_means(image.mean(axis=-1, keepdims=True), cell)
+  if log_eps:
+    o, i = jnp.log(o + log_eps), jnp.log(i + log_eps)
   d = o - i
   loss = 0.0
   if d.shape[1] > 1:
@@ -63,6 +97,18 @@ def color_constancy_loss(output):
   mr, mg, mb = m[:, 0], m[:, 1], m[:, 2]
   d = (mr - mg) ** 4 + (mr - mb) ** 4 + (mg - mb) ** 4
   return jnp.mean(_safe_sqrt(d))
+
+
+def color_preservation_loss(output, image, eps=1e-3):
+  """Sum over channels of |chromaticity of R - chromaticity of I|, averaged over the
+  batch, where chromaticity = channel mean / sum of the three channel means (not in
+  the paper). It keeps the input's colour balance where L_cc pushes every photo
+  towards grey (a cast on scenes that are not grey on average)."""
+  mo = output.mean(axis=(1, 2)) + eps
+  mi = image.mean(axis=(1, 2)) + eps
+  co = mo / mo.sum(axis=-1, keepdims=True)
+  ci = jax.lax.stop_gradient(mi / mi.sum(axis=-1, keepdims=True))
+  return jnp.mean(jnp.abs(co - ci).sum(axis=-1))
 
 
 def illumination_smoothness_loss(maps):
@@ -90,16 +136,32 @@ def slope_limit_loss(image, maps, max_slope=16.0):
 
 
 def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16,
-                   squared_exposure=False, max_slope=16.0):
+                   squared_exposure=False, max_slope=16.0, exposure_mode="cells",
+                   spatial_log_eps=0.0, color_mode="grey_world"):
   """All teacher terms and their weighted total (a dict of scalars, 'total' included).
 
   A positive ``weights['slope']`` adds :func:`slope_limit_loss` (term ``slope``).
+  exposure_mode: 'cells' (L_sec) or 'regions' (:func:`region_exposure_loss`);
+  spatial_log_eps: see :func:`spatial_consistency_loss`; color_mode: 'grey_world'
+  (L_cc) or 'input' (:func:`color_preservation_loss`).
   """
   weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
+  if exposure_mode == "regions":
+    exposure_term = region_exposure_loss(output, exposure)
+  elif exposure_mode == "cells":
+    exposure_term = exposure_control_loss(output, exposure, exposure_cell, squared_exposure)
+  else:
+    raise ValueError(f"exposure_mode must be 'cells' or 'regions', got {exposure_mode!r}")
+  if color_mode == "input":
+    color_term = color_preservation_loss(output, image)
+  elif color_mode == "grey_world":
+    color_term = color_constancy_loss(output)
+  else:
+    raise ValueError(f"color_mode must be 'grey_world' or 'input', got {color_mode!r}")
   terms = {
-      "exposure": exposure_control_loss(output, exposure, exposure_cell, squared_exposure),
-      "spatial": spatial_consistency_loss(output, image),
-      "color": color_constancy_loss(output),
+      "exposure": exposure_term,
+      "spatial": spatial_consistency_loss(output, image, log_eps=spatial_log_eps),
+      "color": color_term,
       "smoothness": illumination_smoothness_loss(maps),
   }
   if weights.get("slope", 0.0) > 0:

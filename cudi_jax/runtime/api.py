@@ -2,7 +2,7 @@
 upsampled x4 -> ``clip(K * I + B, 0, 1)``.
 
 Imports nothing but NumPy (and Pillow lazily for exposure-map files): it works where
-JAX is not installed. The arithmetic runs in :mod:`cudi_jax.engine` (banded,
+JAX is not installed. The arithmetic runs in :mod:`cudi_jax.runtime.engine` (banded,
 multi-threaded float32, bounded memory); :mod:`cudi_jax.student_math` is the readable
 reference it is tested against.
 
@@ -17,12 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from cudi_jax import engine as engine_lib
+from cudi_jax.runtime import engine as engine_lib
+from cudi_jax import assets
 from cudi_jax import exposure as exposure_lib
 from cudi_jax import student_math
 
-#: The shipped weights (package data).
-WEIGHTS_FILE = "weights/student.npz"
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -30,25 +29,25 @@ class WeightsNotFoundError(FileNotFoundError):
 
 
 def shipped_weights_path():
-  """Path of the package's ``cudi_jax/weights/student.npz`` (it may not exist)."""
-  return os.path.join(os.path.dirname(os.path.abspath(__file__)), *WEIGHTS_FILE.split("/"))
+  """Path of the package's ``cudi_jax/assets/student.npz`` (it may not exist)."""
+  return assets.path(assets.STUDENT)
 
 
 def load_student(path=None, threads=None):
   """A :class:`StudentRuntime` from an exported ``.npz`` (default: the shipped weights).
 
-  Raises :class:`cudi_jax.export_format.ExportFormatError` (a ``ValueError``) for a
+  Raises :class:`cudi_jax.weights.ExportFormatError` (a ``ValueError``) for a
   file that is not a valid student export, and :class:`WeightsNotFoundError` when no
   path is given and the installation ships no weights.
   """
-  from cudi_jax import export_format
+  from cudi_jax import weights
   if path is None:
     path = shipped_weights_path()
     if not os.path.isfile(path):
       raise WeightsNotFoundError(
           f"no shipped student weights at {path}: this installation has no trained model; "
           f"pass a file made by export.py: load_student('student.npz') or --weights FILE")
-  export = export_format.load_export(path, kind="student")
+  export = weights.load_export(path, kind="student")
   if export.metadata.get("placeholder"):
     warnings.warn(f"{os.fspath(path)} holds placeholder (untrained) student weights: "
                   f"outputs are close to the input", UserWarning, stacklevel=2)

@@ -1,0 +1,1 @@
+"""Image files (NumPy + Pillow, no JAX): reading, writing and listing photos."""
