@@ -20,7 +20,9 @@ import sys
 
 import numpy as np
 
+from cudi_jax import student_math
 from cudi_jax import weights
+from cudi_jax.errors import CudiError
 
 
 def _config_summary(config):
@@ -42,7 +44,6 @@ def export_trained(trained, output, kind=None):
   else:
     raise weights.ExportFormatError(f"unknown model kind {trained.kind!r}")
   loaded = weights.load_export(output, kind=trained.kind)
-  from cudi_jax import student_math
   flat = student_math.flatten_params(trained.params)
   for name, value in flat.items():
     if not np.array_equal(np.asarray(value, np.float32), loaded.params[name]):
@@ -62,10 +63,7 @@ def verify(export, trained=None):
   import jax
   import jax.numpy as jnp
   from cudi_jax.train import models
-  arch = export.architecture
-  model = models.Teacher(width=arch["width"], multipliers=tuple(arch["multipliers"]),
-                         convs_per_block=arch["convs_per_block"],
-                         num_iterations=arch["num_iterations"])
+  model = models.build("teacher", export.architecture)
   rng = np.random.default_rng(0)
   image = jnp.asarray(rng.uniform(0, 1, (1, 37, 29, 3)), jnp.float32)
   emap = jnp.full((1, 37, 29, 1), 0.55, jnp.float32)
@@ -76,7 +74,8 @@ def verify(export, trained=None):
     want = apply({"params": jax.tree.map(jnp.asarray, trained.params)}, image, emap)
     diff = float(jnp.max(jnp.abs(got - want)))
     if diff != 0.0:
-      raise AssertionError(f"teacher with exported weights differs by {diff:.2e}")
+      from cudi_jax.train import jax_enhance
+      raise jax_enhance.VerificationError(f"teacher with exported weights differs by {diff:.2e}")
     lines.append("  identical to the checkpoint's teacher")
   return lines
 
@@ -107,8 +106,9 @@ def main(argv=None):
     try:
       from cudi_jax.train.checkpoints import load_trained
     except ImportError as err:
-      raise RuntimeError(f"cannot load checkpoints ({err}); install the [train] extra") \
-          from None
+      print(f"export.py: error: cannot load checkpoints ({err}); install the [train] extra",
+            file=sys.stderr)
+      return 1
     trained = load_trained(path)
     export = export_trained(trained, args.output, args.kind)
     print(f"wrote {args.output} ({os.path.getsize(args.output):,} bytes)")
@@ -120,11 +120,9 @@ def main(argv=None):
   except KeyboardInterrupt:
     print("export.py: interrupted", file=sys.stderr)
     return 130
-  except Exception as err:  # pylint: disable=broad-except - one line, never a traceback
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    print(f"export.py: error: {type(err).__name__}: {text}" if not isinstance(
-        err, weights.ExportFormatError) else f"export.py: error: {text}",
-          file=sys.stderr)
+  except (CudiError, OSError) as err:  # Expected failures: one line; bugs keep their traceback.
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    print(f"export.py: error: {text}", file=sys.stderr)
     return 1
 
 

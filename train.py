@@ -33,13 +33,12 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
   if FLAGS.multihost:
     jax.distributed.initialize()
-  from cudi_jax.train import checkpoints
+  from cudi_jax.errors import CudiError
   from cudi_jax.train import train_lib
 
   try:
     train_lib.train_and_evaluate(FLAGS.config, FLAGS.workdir, progress=FLAGS.progress)
-  except (train_lib.NonFiniteError, checkpoints.CheckpointError, FileNotFoundError,
-          ValueError) as err:
+  except CudiError as err:  # Expected failures: one line. Anything else is a bug: traceback.
     print(f"error: {err}", file=sys.stderr)
     sys.exit(1)
 

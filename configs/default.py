@@ -56,7 +56,6 @@ def get_config():
   config.loss_weights = ml_collections.ConfigDict(dict(
       exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0, slope=0.0))
   config.exposure_cell = 16
-  config.squared_exposure = False
   config.max_slope = 16.0
   # Not in the paper: 'regions' ties each region's mean brightness (not every 16x16
   # cell's) to E; spatial_log_eps > 0 compares log brightness in L_sc; 'input' keeps

@@ -1,17 +1,17 @@
-"""CPU-sized student, stage 1 of the shipped weights: the paper's 3,630-parameter
-student distilled from configs/teacher_cpu.py on 128x128 crops, batch 8, Adam lr 5e-4,
-4,000 steps; stage 2 is configs/student_cpu_anneal.py. The shipped student's stage 1
-was distilled from that teacher's 2,000-step checkpoint:
+"""A student for a CPU: the paper's 3,630-parameter student distilled from a teacher
+such as configs/teacher_cpu.py on 128x128 crops, batch 8, Adam lr 5e-4, 4,000 steps.
 
     python train.py --config configs/student_cpu.py --workdir runs/student_cpu \
-        --config.teacher_checkpoint=runs/teacher_cpu/checkpoints/2000 \
-        --config.data.path=../shared/data/sice_part1_train
+        --config.teacher_checkpoint=runs/teacher_cpu \
+        --config.data.path=PHOTOS/
 
-(keep that checkpoint with --config.keep_checkpoints when training the teacher).
-Measured on a 2-core CPU: about 0.3-0.7 s per step (the frozen teacher's forward
-pass is part of every step), 20-45 minutes in all. The L1 distillation loss
-(per batch, averaged over 500 steps) falls from ~0.11 in the first 500 steps to
-~0.047 (1,000-1,500) and ~0.027 (3,500-4,000), still falling slowly.
+``teacher_checkpoint`` takes a workdir, one of its checkpoints or a teacher .npz made
+by export.py (such as cudi_jax/assets/teacher.npz). Measured on a 2-core CPU with the
+1,699 SICE Part 1 photos: about 0.3-0.7 s per step (the frozen teacher's forward pass
+is part of every step), 20-45 minutes in all. The L1 distillation loss (per batch,
+averaged over 500 steps) falls from ~0.11 in the first 500 steps to ~0.047
+(1,000-1,500) and ~0.027 (3,500-4,000), still falling slowly. The shipped student was
+trained with these settings in five stages: configs/recipes/shipped_cpu/.
 """
 from configs import student
 

@@ -1,16 +1,17 @@
-"""CPU-sized teacher, stage 1 of the shipped weights: width 12 (663,792
-parameters), 128x128 crops, batch 8, Adam lr 5e-4 (weight decay 1e-4, clip 0.1),
-3,000 steps on the 1,699 SICE Part 1 photos; stage 2 is configs/teacher_cpu_anneal.py.
+"""A teacher sized for a CPU: width 12 (663,792 parameters), 128x128 crops, batch 8,
+Adam lr 5e-4 (weight decay 1e-4, gradient-norm clip 0.1), 3,000 steps.
 
     python train.py --config configs/teacher_cpu.py --workdir runs/teacher_cpu \
-        --config.data.path=../shared/data/sice_part1_train
+        --config.data.path=PHOTOS/
 
-Measured on a 2-core CPU: 0.9-1.3 s per step on a quiet machine, ~2 s when
-it is shared (65-100 minutes in all; a stopped run resumes from its last
-checkpoint, every 250 steps). The higher learning rate than the paper's 1e-4
-compensates for the short schedule. Measured: the per-batch exposure term
-(averaged over 250 steps) falls from ~0.26 (steps 1-250) to ~0.19 (500-1,000),
-~0.14 (1,000-1,500) and ~0.11-0.12 (2,000-3,000) and is still falling slowly.
+Measured on a 2-core CPU with the 1,699 SICE Part 1 photos: 0.9-1.3 s per step on a
+quiet machine, ~2 s when it is shared (65-100 minutes in all; a stopped run resumes
+from its last checkpoint, every 250 steps). The higher learning rate than the paper's
+1e-4 compensates for the short schedule. The per-batch exposure term (averaged over
+250 steps) falls from ~0.26 (steps 1-250) to ~0.19 (500-1,000), ~0.14 (1,000-1,500)
+and ~0.11-0.12 (2,000-3,000), still falling slowly. Add ``--config.lr_schedule=cosine``
+to decay the learning rate to 0. The shipped teacher was trained with these settings
+in three stages: configs/recipes/shipped_cpu/.
 """
 from configs import default
 

@@ -3,6 +3,8 @@ crops, batch 2, 4 steps (seconds on a CPU).
 
     python train.py --config configs/tiny_student.py --workdir /tmp/cudi_tiny_student \
         --config.teacher_checkpoint=/tmp/cudi_tiny_teacher --config.data.path=SOME_IMAGE_FOLDER
+
+Any image folder works; ``cudi_jax/assets`` (the package's sample photo) is enough.
 """
 from configs import tiny_teacher
 

@@ -2,6 +2,8 @@
 
     python train.py --config configs/tiny_teacher.py --workdir /tmp/cudi_tiny_teacher \
         --config.data.path=SOME_IMAGE_FOLDER
+
+Any image folder works; ``cudi_jax/assets`` (the package's sample photo) is enough.
 """
 from configs import default
 

@@ -107,6 +107,9 @@ def _parser():
                  help="output format: png, jpeg, tiff, webp or bmp (default: the input's)")
   p.add_argument("-q", "--quality", type=int, metavar="Q",
                  help="JPEG/WebP quality 1-100 (default 95)")
+  p.add_argument("--png-compression", choices=("fast", "small"), default="fast",
+                 help="PNG output: fast (default: zlib level 1, several times faster) or "
+                      "small (the smallest files, slower); the pixels are the same")
   p.add_argument("--max-pixels", type=int, default=None, metavar="N",
                  help="refuse images above N pixels (default 200000000; 0 = no limit)")
   p.add_argument("--threads", type=int, metavar="N", help="worker threads (default: all CPUs)")
@@ -150,21 +153,6 @@ def _output_name(source, suffix, fmt):
   return stem + suffix + new_ext
 
 
-def _scan_folder(folder, out_dir):
-  from cudi_jax.io import imagefile
-  out_real = os.path.realpath(out_dir) if out_dir else None
-  found = []
-  for root, dirs, files in os.walk(folder):
-    dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                     and os.path.realpath(os.path.join(root, d)) != out_real)
-    for name in sorted(files):
-      if name.startswith("."):
-        continue
-      if os.path.splitext(name)[1].lower() in imagefile.INPUT_EXTENSIONS:
-        found.append(os.path.join(root, name))
-  return found
-
-
 def _plan(args, failures):
   """Input arguments -> tasks (source, target); bad arguments go to ``failures``."""
   from cudi_jax.io import imagefile
@@ -177,7 +165,7 @@ def _plan(args, failures):
     if single_file:
       tasks.append(_Task(arg, out, arg))
     elif os.path.isdir(arg):
-      files = _scan_folder(arg, out)
+      files = imagefile.list_images(arg, exclude=out)
       if not files:
         failures.append((arg, "no image files in this folder"))
       for path in files:
@@ -362,7 +350,7 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
       bar.close()
   fmt = imagefile.format_for(task.target, args.format)
   imagefile.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
-                      pic.info)
+                      pic.info, png_compression=args.png_compression)
 
 
 def _demo(args, model):
@@ -401,7 +389,8 @@ def _demo(args, model):
         with open(demo.sample_photo_path(), "rb") as f:
           imagefile.atomic_write(path, f.read())
       else:
-        imagefile.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality)
+        imagefile.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality,
+                              png_compression=args.png_compression)
       done += 1
       if not args.quiet:
         print(f"{path}  ({what})", file=sys.stderr)

@@ -5,16 +5,19 @@ brightness of the output. Training draws random two-valued maps; inference uses
 a constant, a preset, an automatic choice, the luminance-adaptive map, or any
 user map.
 """
+import dataclasses
 import os
 
 import numpy as np
 
+from cudi_jax.errors import CudiError
+
 #: Presets from the paper: 0.55 for under-exposed photos, 0.25 for over-exposed ones.
 PRESETS = {"under": 0.55, "over": 0.25}
-#: The paper's "manual" choices per case.
-MANUAL_PRESETS = {"under": (0.55, 0.65, 0.75), "over": (0.2, 0.25, 0.3)}
 #: ``auto`` picks ``over`` when the photo's mean BT.601 luminance is at least this.
 AUTO_THRESHOLD = 0.5
+#: Strength A of the luminance-adaptive map.
+ADAPTIVE_STRENGTH = 0.15
 #: The named settings every front end accepts.
 NAMES = ("under", "over", "auto", "adaptive")
 #: BT.601 luma weights of R, G, B.
@@ -23,12 +26,16 @@ TRAIN_RANGE = (0.2, 0.8)
 SHAPES = ("ellipse", "polygon", "blob", "half_plane", "rectangle")
 
 
-class ExposureError(ValueError):
+class ExposureError(CudiError, ValueError):
   """An exposure value or map that cannot be used."""
 
 
 def luminance(image):
-  """BT.601 luma Y of an (H, W, 3) image in [0, 1] -> (H, W) float32."""
+  """BT.601 luma Y of an (H, W, 3) image in [0, 1] -> (H, W) float32.
+
+  "Luminance" in this package always means this weighted sum; "brightness" is the
+  plain RGB mean that the exposure loss and the exposure map E refer to.
+  """
   image = np.asarray(image, np.float32)
   return image[..., 0] * LUMA[0] + image[..., 1] * LUMA[1] + image[..., 2] * LUMA[2]
 
@@ -113,21 +120,133 @@ def training_map(rng, height, width, value_range=TRAIN_RANGE, shapes=SHAPES):
 # --------------------------------------------------------------------------- inference
 
 
-def auto_preset(image):
-  """'over' when the mean BT.601 luminance is >= AUTO_THRESHOLD, else 'under'."""
-  return "over" if float(luminance(image).mean()) >= AUTO_THRESHOLD else "under"
+@dataclasses.dataclass(frozen=True)
+class Presets:
+  """What the named settings mean for one set of weights (an export records its own).
 
-
-def adaptive_map(image, strength=0.15, base=PRESETS["under"]):
-  """Luminance-adaptive map E = S + A * Norm(mean(Y) - Y), Norm min-max to [-1, 1].
-
-  Darker regions get a higher target than brighter ones. A flat image gives E = S.
+  under / over: constant targets; auto_threshold: ``auto`` picks ``over`` when the
+  photo's mean BT.601 luminance is at least this; adaptive_base / adaptive_strength:
+  S and A of the luminance-adaptive map.
   """
-  y = luminance(image)
-  d = y.mean() - y
-  span = float(d.max() - d.min())
-  norm = (2.0 * (d - d.min()) / span - 1.0) if span > 0 else np.zeros_like(d)
-  return np.clip(base + strength * norm, 0.0, 1.0).astype(np.float32)
+  under: float = PRESETS["under"]
+  over: float = PRESETS["over"]
+  auto_threshold: float = AUTO_THRESHOLD
+  adaptive_base: float = PRESETS["under"]
+  adaptive_strength: float = ADAPTIVE_STRENGTH
+
+  @classmethod
+  def from_metadata(cls, metadata):
+    """The ``exposure_presets`` of export metadata; missing or invalid entries (not a
+    number in [0, 1]) keep the defaults."""
+    p = (metadata or {}).get("exposure_presets") or {}
+    p = p if isinstance(p, dict) else {}
+    adaptive = p.get("adaptive") if isinstance(p.get("adaptive"), dict) else {}
+    default = cls()
+
+    def num(value, fallback):
+      try:
+        value = float(value)
+      except (TypeError, ValueError):
+        return fallback
+      return value if np.isfinite(value) and 0.0 <= value <= 1.0 else fallback
+
+    return cls(under=num(p.get("under"), default.under), over=num(p.get("over"), default.over),
+               auto_threshold=num(p.get("auto_threshold"), default.auto_threshold),
+               adaptive_base=num(adaptive.get("base"), default.adaptive_base),
+               adaptive_strength=num(adaptive.get("strength"), default.adaptive_strength))
+
+  def to_metadata(self):
+    """The ``exposure_presets`` entry written into exports."""
+    return {"under": self.under, "over": self.over, "auto_threshold": self.auto_threshold,
+            "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength}}
+
+
+DEFAULT_PRESETS = Presets()
+
+
+class ImageStats:
+  """Lazily computed luminance statistics of one float (H, W, 3) image; the runtime
+  supplies its own banded, multi-threaded equivalent with the same three methods."""
+
+  def __init__(self, image):
+    self.image = image
+    self._y = None
+
+  def luminance(self):
+    if self._y is None:
+      self._y = luminance(self.image)
+    return self._y
+
+  def mean_luminance(self):
+    return float(self.luminance().mean(dtype=np.float64))
+
+  def luminance_range(self):
+    y = self.luminance()
+    return float(y.min()), float(y.max())
+
+
+def resolve(exposure, height, width, stats, presets=DEFAULT_PRESETS):
+  """The one rule that turns a user exposure setting into a map description.
+
+  exposure: a number in [0, 1]; 'under', 'over', 'auto' or 'adaptive'; an (H', W')
+  array; or the path of an image file (str or ``os.PathLike``). stats: an object with
+  ``mean_luminance()``, ``luminance_range()`` and ``luminance()`` of the photo (see
+  :class:`ImageStats`), asked only for what the setting needs. presets: the
+  :class:`Presets` of the weights in use.
+
+  Returns ('const', value), ('map', (H, W) float32) or ('luma', a, b), the last
+  meaning E = a - b * Y with Y the BT.601 luminance (the adaptive map when no
+  clipping is needed: the runtime then forms it at quarter resolution).
+  """
+  kind, value = parse_setting(exposure)
+  if kind == "name":
+    if value == "auto":
+      value = "over" if stats.mean_luminance() >= presets.auto_threshold else "under"
+    if value == "adaptive":
+      return _adaptive(stats, presets.adaptive_base, presets.adaptive_strength)
+    return ("const", float(getattr(presets, value)))
+  if kind == "value":
+    return ("const", value)
+  if kind == "file":
+    return ("map", map_from_file(value, height, width))
+  return ("map", map_from_array(value, height, width))
+
+
+def _adaptive(stats, base, strength):
+  """E = S + A * Norm(mean(Y) - Y), Norm min-max to [-1, 1]
+  = (S - A + 2A * Ymax / span) - (2A / span) * Y; a flat image gives E = S."""
+  lo, hi = stats.luminance_range()
+  span = hi - lo
+  if not span > 0:
+    return ("const", float(np.clip(base, 0.0, 1.0)))
+  a, b = base - strength + 2.0 * strength * hi / span, 2.0 * strength / span
+  if base - strength >= 0.0 and base + strength <= 1.0:
+    return ("luma", a, b)
+  e = np.clip(np.float32(a) - np.float32(b) * stats.luminance(), 0.0, 1.0)
+  return ("map", e.astype(np.float32))
+
+
+def materialize(spec, height, width, stats):
+  """An (H, W) float32 map from a :func:`resolve` result."""
+  if spec[0] == "const":
+    return np.full((height, width), spec[1], np.float32)
+  if spec[0] == "map":
+    return spec[1]
+  _, a, b = spec
+  return (np.float32(a) - np.float32(b) * stats.luminance()).astype(np.float32)
+
+
+def auto_preset(image, presets=DEFAULT_PRESETS):
+  """The preset name that ``auto`` picks for a float (H, W, 3) image."""
+  return "over" if ImageStats(image).mean_luminance() >= presets.auto_threshold else "under"
+
+
+def adaptive_map(image, strength=ADAPTIVE_STRENGTH, base=PRESETS["under"]):
+  """Luminance-adaptive map E = S + A * Norm(mean(Y) - Y), Norm min-max to [-1, 1],
+  clipped to [0, 1]: darker regions get a higher target than brighter ones."""
+  h, w = image.shape[:2]
+  stats = ImageStats(image)
+  return materialize(_adaptive(stats, base, strength), h, w, stats)
 
 
 def constant_map(value, height, width):
@@ -192,7 +311,7 @@ def read_map_file(path):
   16-bit kept). An alpha channel is dropped; a colour map becomes its BT.601
   luminance (float32 in [0, 1]); grayscale stays uint8 / uint16 / float32 for
   :func:`map_from_array`. Raises ExposureError if the file cannot be read."""
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import imagefile  # Pillow, only when a map file is read.
   try:
     array = imagefile.read_image(path).array
   except imagefile.ImageIOError as err:
@@ -243,23 +362,9 @@ def parse_setting(exposure):
   return "array", np.asarray(exposure)
 
 
-def inference_map(exposure, image):
-  """Resolves any user exposure setting into an (H, W) float32 map for ``image``.
-
-  exposure: a number in [0, 1]; 'under', 'over', 'auto' or 'adaptive'; an (H, W)
-  array; or the path of a grayscale image file (str or ``os.PathLike``).
-  image: (H, W, 3) float in [0, 1].
-  """
+def inference_map(exposure, image, presets=DEFAULT_PRESETS):
+  """Any user exposure setting as an (H, W) float32 map for a float (H, W, 3) image
+  in [0, 1] (:func:`resolve`, then :func:`materialize`)."""
   h, w = image.shape[:2]
-  kind, value = parse_setting(exposure)
-  if kind == "name":
-    if value == "auto":
-      value = auto_preset(image)
-    if value == "adaptive":
-      return adaptive_map(image)
-    return constant_map(PRESETS[value], h, w)
-  if kind == "value":
-    return constant_map(value, h, w)
-  if kind == "file":
-    return map_from_file(value, h, w)
-  return map_from_array(value, h, w)
+  stats = ImageStats(image)
+  return materialize(resolve(exposure, h, w, stats, presets), h, w, stats)

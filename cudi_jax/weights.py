@@ -27,6 +27,12 @@ import zipfile
 
 import numpy as np
 
+from cudi_jax import __version__
+from cudi_jax import exposure
+from cudi_jax import student_math
+from cudi_jax.errors import CudiError
+from cudi_jax.io import imagefile
+
 FORMAT_NAME = "cudi-jax-export"
 FORMAT_VERSION = 1
 METADATA_KEY = "__metadata__"
@@ -36,7 +42,7 @@ MAX_FILE_BYTES = 1 << 30
 MAX_METADATA_BYTES = 1 << 20
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(CudiError, ValueError):
   """A file that is not a valid CuDi export (the message is one line)."""
 
 
@@ -44,7 +50,6 @@ class ExportFormatError(ValueError):
 
 
 def student_param_shapes(width=16, in_channels=4, out_channels=6):
-  from cudi_jax import student_math
   return student_math.student_param_shapes(width, in_channels, out_channels)
 
 
@@ -162,17 +167,13 @@ def json_safe(value, depth=0):
 
 
 def default_exposure_presets():
-  from cudi_jax import exposure
-  return {"under": exposure.PRESETS["under"], "over": exposure.PRESETS["over"],
-          "auto_threshold": exposure.AUTO_THRESHOLD,
-          "adaptive": {"base": exposure.PRESETS["under"], "strength": 0.15},
-          "manual": {k: list(v) for k, v in exposure.MANUAL_PRESETS.items()}}
+  """The exposure presets recorded in new exports (what the named settings mean)."""
+  return exposure.DEFAULT_PRESETS.to_metadata()
 
 
 def build_metadata(kind, architecture, flat, metadata=None):
   """Fills in the standard fields; ``metadata`` may add or override any of them
   (e.g. ``{"training": {"step": 1000, "config": {...}}, "placeholder": True}``)."""
-  from cudi_jax import __version__
   meta = {
       "format": FORMAT_NAME,
       "format_version": FORMAT_VERSION,
@@ -195,7 +196,6 @@ def build_metadata(kind, architecture, flat, metadata=None):
 
 
 def _flatten(params):
-  from cudi_jax import student_math
   if len(params) == 1 and "params" in params and hasattr(params["params"], "items"):
     params = params["params"]  # a whole Flax variables dict
   if any(hasattr(v, "items") for v in params.values()):
@@ -241,7 +241,6 @@ def _prepare(kind, params, metadata):
 
 def save_export(path, kind, params, metadata=None):
   """Validates and writes an export atomically; returns the metadata written."""
-  from cudi_jax.io import imagefile  # Its atomic write serves images and exports alike.
 
   entries, meta = _prepare(kind, params, metadata)
   buffer = io.BytesIO()
@@ -278,7 +277,6 @@ class Export:
     return self.metadata["architecture"]
 
   def nested_params(self):
-    from cudi_jax import student_math
     return student_math.unflatten_params(self.params)
 
   def __repr__(self):
@@ -388,10 +386,6 @@ def load_export(path, kind=None):
   return Export(file_kind, params, meta, shown)
 
 
-def load_student_export(path):
-  return load_export(path, kind="student")
-
-
 def describe(export):
   """A short human-readable summary (used by ``export.py`` and ``cudi``)."""
   meta = export.metadata
@@ -403,11 +397,3 @@ def describe(export):
   if meta.get("placeholder"):
     lines.append("placeholder: yes (untrained weights)")
   return "\n".join(lines)
-
-
-def to_bytes(kind, params, metadata=None):
-  """The export as bytes (for tests and in-memory use)."""
-  entries, _ = _prepare(kind, params, metadata)
-  buf = io.BytesIO()
-  np.savez(buf, **entries)
-  return buf.getvalue()

@@ -72,3 +72,25 @@ def photo():
   """A real photo as float32 (H, W, 3) in [0, 1] (skimage's astronaut, 512x512)."""
   skdata = pytest.importorskip("skimage.data")
   return np.asarray(skdata.astronaut(), np.float32) / 255.0
+
+
+def random_teacher_variables(width=4, multipliers=(1, 2, 2, 2, 2), convs_per_block=1, seed=0,
+                             std=0.02):
+  """(Teacher module, variables) of a small teacher with N(0, std) weights, built from
+  the shapes only (no init pass)."""
+  import jax
+  import jax.numpy as jnp
+  from cudi_jax.train import models
+  module = models.build("teacher", {"width": width, "multipliers": multipliers,
+                                    "convs_per_block": convs_per_block})
+  shapes = jax.eval_shape(module.init, jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 3)),
+                          jnp.zeros((1, 16, 16, 1)))
+  rng = np.random.default_rng(seed)
+  variables = jax.tree.map(lambda s: rng.normal(0.0, std, s.shape).astype(np.float32), shapes)
+  return module, variables
+
+
+@pytest.fixture(scope="session")
+def make_teacher_variables():
+  """The :func:`random_teacher_variables` factory."""
+  return random_teacher_variables

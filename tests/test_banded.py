@@ -151,3 +151,33 @@ def test_progress_reports_every_row(params):
   eng.run(engine.Job(image, ("const", 0.5), out=np.empty_like(image)), band_rows=4,
           progress=seen.append)
   assert sum(seen) == 103
+
+
+def test_blas_single_threaded_during_a_run_then_restored(params):
+  """threadpoolctl holds BLAS at one thread for the banded section (process-wide), then
+  gives the previous count back; overlapping runs share the limit."""
+  threadpoolctl = pytest.importorskip("threadpoolctl")
+
+  def blas_threads():
+    return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+            if i["user_api"] == "blas"]
+
+  if not blas_threads() or engine._blas_controller() is None:
+    pytest.skip("no BLAS library that threadpoolctl can limit, or CUDI_NO_BLAS_LOCAL set")
+  with threadpoolctl.threadpool_limits(2, user_api="blas"):
+    outside = blas_threads()
+    assert max(outside) == 2
+    eng = engine.Engine(params, threads=2)
+    image = np.zeros((67, 17, 3), np.uint8)
+    seen = []
+    eng.run(engine.Job(image, ("const", 0.5), out=np.empty_like(image)), band_rows=4,
+            progress=lambda rows: seen.append(blas_threads()))
+    assert len(seen) == 5 and all(max(s) == 1 for s in seen)  # 17 low-res rows, 4 a band
+    assert eng._mnk is None  # matmuls need no size cap while BLAS is limited
+    assert blas_threads() == outside
+    with engine.single_threaded_blas() as limited:
+      assert limited
+      with engine.single_threaded_blas():
+        pass
+      assert max(blas_threads()) == 1  # the inner run leaving does not lift the limit
+    assert blas_threads() == outside

@@ -105,6 +105,55 @@ def test_every_mode_and_bit_depth(tmp_path, weights, model, capsys):
   assert iio.read_image(out / "rgb16.tif").mode == "RGB;16"
 
 
+@pytest.mark.parametrize("variant", ["planar", "lzw", "planar_lzw_predictor"])
+def test_16bit_tiff_variants_enhanced_exactly(tmp_path, weights, model, variant):
+  """Planar and LZW 16-bit RGB TIFFs (tifffile) are read at full precision."""
+  tifffile = pytest.importorskip("tifffile")
+  options = {"planar": dict(planarconfig="separate"),
+             "lzw": dict(compression="lzw"),
+             "planar_lzw_predictor": dict(planarconfig="separate", compression="lzw",
+                                          predictor=True)}[variant]
+  if options.get("compression") == "lzw":
+    pytest.importorskip("imagecodecs")  # tifffile's LZW codec
+  a = RNG.integers(0, 65536, (14, 19, 3), dtype=np.uint16)
+  stored = np.moveaxis(a, -1, 0) if options.get("planarconfig") == "separate" else a
+  src = tmp_path / f"{variant}.tif"
+  tifffile.imwrite(src, stored, photometric="rgb", metadata=None, **options)
+  np.testing.assert_array_equal(iio.read_image(src).array, a)
+  out = tmp_path / "out"
+  assert run(src, "-o", out, "--weights", weights, "--exposure", "0.6") == 0
+  result = iio.read_image(out / src.name)
+  assert result.mode == "RGB;16" and result.array.dtype == np.uint16
+  np.testing.assert_array_equal(result.array, model.enhance(a, 0.6))
+  with tifffile.TiffFile(out / src.name) as tif:  # the input's compression is kept
+    assert tif.pages[0].compression == (5 if "lzw" in variant else 1)
+
+
+def test_png_compression_option(tmp_path, weights, capsys):
+  y, x = np.mgrid[:64, :80]
+  smooth = (np.sin(y / 7.0) + np.cos(x / 11.0) + 2) * 10000
+  sizes = {}
+  for dtype, scale in ((np.uint16, 1), (np.uint8, 1 / 257)):
+    a = np.clip(smooth[..., None] * scale * (0.8, 0.9, 1.0)
+                + RNG.normal(0, 300 * scale, (64, 80, 3)), 0, np.iinfo(dtype).max)
+    a = a.astype(dtype)
+    src = tmp_path / f"in{a.dtype.itemsize}.png"
+    iio.write_image(src, a)
+    arrays = {}
+    for preset in ("fast", "small"):
+      out = tmp_path / preset
+      assert run(src, "-o", out, "--weights", weights, "--png-compression", preset) == 0
+      data = (out / src.name).read_bytes()
+      assert data[data.index(b"IDAT") + 5] >> 6 == (0 if preset == "fast" else 3)  # zlib level
+      sizes[preset, dtype] = len(data)
+      arrays[preset] = iio.read_image(out / src.name).array
+    np.testing.assert_array_equal(arrays["fast"], arrays["small"])
+    assert sizes["small", dtype] <= sizes["fast", dtype]
+  with pytest.raises(SystemExit) as info:
+    run(src, "-o", tmp_path / "x", "--weights", weights, "--png-compression", "tiny")
+  assert info.value.code == 2 and "--png-compression" in capsys.readouterr().err
+
+
 def test_single_file_output_name_format_and_suffix(tmp_path, weights):
   src = tmp_path / "a.png"
   Image.fromarray(RNG.integers(0, 256, (8, 9, 3), dtype=np.uint8)).save(src)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cudi_jax.eval import common as eval_common
 from cudi_jax import weights
+from cudi_jax.eval import common as eval_common
 from cudi_jax.eval import evaluate
 from cudi_jax.eval import metrics
+from cudi_jax.eval import tangent_fit
 from cudi_jax.runtime import api as runtime
 
 
@@ -38,16 +39,16 @@ def photos(tmp_path):
 
 
 @pytest.fixture
-def student_npz(tmp_path):
+def student_npz(tmp_path, make_student_flat):
   path = tmp_path / "student.npz"
-  weights.export_student(eval_common.random_student_params(seed=3), {}, path)
+  weights.export_student(make_student_flat(seed=3, std=0.05), {}, path)
   return path
 
 
 @pytest.fixture(scope="module")
-def teacher_npz(tmp_path_factory):
+def teacher_npz(tmp_path_factory, make_teacher_variables):
   pytest.importorskip("flax")
-  _, variables = eval_common.random_teacher(seed=1)
+  _, variables = make_teacher_variables(seed=1)
   path = tmp_path_factory.mktemp("teacher") / "teacher.npz"
   weights.export_teacher(variables["params"], {}, path)
   return path
@@ -169,10 +170,10 @@ def test_cli_errors(tmp_path, student_npz, capsys):
     evaluate.main(["fidelity", str(tmp_path), "-q"])  # --teacher is required
 
 
-def test_fidelity_of_identical_models_is_perfect():
+def test_fidelity_of_identical_models_is_perfect(make_student_flat):
   image = np.random.default_rng(0).random((24, 30, 3)).astype(np.float32)
   fn = eval_common.student_function(
-      runtime.StudentRuntime(eval_common.random_student_params()))
+      runtime.StudentRuntime(make_student_flat(std=0.05)))
   res = evaluate.evaluate_fidelity([("x", image)], fn, fn, ["auto", 0.3], progress=False)
   assert len(res["images"]) == 2
   for r in res["images"]:
@@ -188,7 +189,7 @@ def test_upsample_adjoint_is_the_transpose(h, w):
   x = rng.standard_normal((hq, wq, 2))
   g = rng.standard_normal((h, w, 2))
   lhs = np.sum(student_math.upsample4(x, np, (h, w)) * g)
-  np.testing.assert_allclose(np.sum(x * eval_common._upsample4_adjoint(g, (hq, wq))), lhs, rtol=1e-10)
+  np.testing.assert_allclose(np.sum(x * tangent_fit._upsample4_adjoint(g, (hq, wq))), lhs, rtol=1e-10)
   # squared: the column sums of the squared upsampling matrix, built column by column
   expected = np.zeros((hq, wq))
   for i in range(hq):
@@ -196,7 +197,7 @@ def test_upsample_adjoint_is_the_transpose(h, w):
       e = np.zeros((hq, wq, 1))
       e[i, j] = 1.0
       expected[i, j] = np.sum(student_math.upsample4(e, np, (h, w)) ** 2)
-  got = eval_common._upsample4_squared_adjoint(np.ones((h, w, 1)), (hq, wq))[..., 0]
+  got = tangent_fit._upsample4_squared_adjoint(np.ones((h, w, 1)), (hq, wq))[..., 0]
   np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
@@ -210,21 +211,21 @@ def test_tangent_line_fit_recovers_a_tangent_line_output():
   b = student_math.upsample4(rng.uniform(0.0, 0.2, cells), np, (h, w))
   target = (k * image + b).astype(np.float32)
   assert 0 <= target.min() and target.max() <= 1
-  assert metrics.psnr(eval_common.tangent_line_fit(image, target, iterations=200, tol=1e-7),
+  assert metrics.psnr(tangent_fit.tangent_line_fit(image, target, iterations=200, tol=1e-7),
                       target) > 60
   # a target no tangent line at 1/4 resolution can follow: a per-pixel curve on noise
   bent = np.sqrt(image).astype(np.float32)
-  fit = eval_common.tangent_line_fit(image, bent)
+  fit = tangent_fit.tangent_line_fit(image, bent)
   assert 25 < metrics.psnr(fit, bent) < 60
   with pytest.raises(ValueError):
-    eval_common.tangent_line_fit(image, bent[:-1])
+    tangent_fit.tangent_line_fit(image, bent[:-1])
 
 
-def test_fidelity_tangent_fit_columns(tmp_path):
+def test_fidelity_tangent_fit_columns(tmp_path, make_student_flat):
   rng = np.random.default_rng(3)
   image = rng.uniform(0.2, 0.6, (24, 30, 3)).astype(np.float32)
   student = eval_common.student_function(
-      runtime.StudentRuntime(eval_common.random_student_params()))
+      runtime.StudentRuntime(make_student_flat(std=0.05)))
   teacher = lambda img, emap: np.sqrt(img)  # pylint: disable=unnecessary-lambda-assignment
   res = evaluate.evaluate_fidelity([("x", image)], student, teacher, [0.5], progress=False,
                                    tangent_fit=True)
@@ -236,8 +237,10 @@ def test_fidelity_tangent_fit_columns(tmp_path):
 
 
 def test_tile_windows_partition():
+  pytest.importorskip("jax")
+  from cudi_jax.eval import teacher_runner
   for n, tile, margin in [(10, 4, 2), (100, 32, 8), (33, 512, 64), (70, 24, 16)]:
-    wins = eval_common.tile_windows(n, tile, margin)
+    wins = teacher_runner.tile_windows(n, tile, margin)
     assert wins[0][2] == 0 and wins[-1][3] == n
     assert len({ws_we[1] - ws_we[0] for ws_we in wins}) == 1  # one window size: one compilation
     for (ws, we, cs, ce), nxt in zip(wins, wins[1:] + [None]):
@@ -247,10 +250,11 @@ def test_tile_windows_partition():
 
 
 def test_teacher_npz_runner_and_fidelity_cli(teacher_npz, photos, student_npz, tmp_path):
-  module, _ = eval_common.load_teacher_module(teacher_npz)
+  from cudi_jax.eval import teacher_runner
+  tiled = teacher_runner.load_teacher_runner(teacher_npz, tile=16, margin=12)
+  module = tiled.module
   assert (module.width, tuple(module.multipliers), module.convs_per_block) == (4, (1, 2, 2, 2, 2), 1)
-  tiled = eval_common.load_teacher_runner(teacher_npz, tile=16, margin=12)
-  whole = eval_common.TeacherRunner(tiled.module, tiled.variables, tile=None)
+  whole = teacher_runner.TeacherRunner(tiled.module, tiled.variables, tile=None)
   image = eval_common.load_image(photos[0] / "p0.png")
   emap = np.full(image.shape[:2], 0.6, np.float32)
   a, b = tiled(image, emap), whole(image, emap)

@@ -1,7 +1,8 @@
-"""Image reading/writing: bit depths, modes, orientation, metadata, the PNG and TIFF
-codecs, safety limits and atomic writes."""
+"""Image reading/writing: bit depths, modes, orientation, metadata, the PNG codec,
+TIFF through tifffile, PNG compression presets, safety limits and atomic writes."""
 import io
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -9,7 +10,6 @@ from PIL import Image, ImageOps
 
 from cudi_jax.io import imagefile as iio
 from cudi_jax.io import png16
-from cudi_jax.io import tiffcodec
 
 RNG = np.random.default_rng(0)
 
@@ -102,27 +102,185 @@ def test_png_codec_bounds_decompression():
   assert array.shape == (4, 4, 3)
 
 
-# --------------------------------------------------------------------------- TIFF codec
+def zlib_level_flag(path):
+  """FLEVEL of the first IDAT's zlib header: 0 = fastest (level 0-1) ... 3 = maximum."""
+  data = open(path, "rb").read()
+  pos = data.index(b"IDAT") + 4
+  return data[pos + 1] >> 6
 
 
-@pytest.mark.parametrize("shape, dtype", [((13, 17, 3), np.uint16), ((5, 4, 4), np.uint16),
-                                          ((9, 11, 2), np.uint16), ((7, 3), np.uint16),
-                                          ((300, 40, 3), np.uint16), ((6, 5, 3), np.uint8)])
-def test_tiff_codec_round_trip(shape, dtype):
-  a = RNG.integers(0, np.iinfo(dtype).max + 1, shape, dtype=np.int64).astype(dtype)
-  b, icc = tiffcodec.decode(tiffcodec.encode(a, icc_profile=b"profile"))
-  assert b.dtype == dtype and np.array_equal(a, b) and icc == b"profile"
+def noisy_photo(shape, dtype):
+  y, x = np.mgrid[:shape[0], :shape[1]]
+  base = (np.sin(y / 9.0) + np.cos(x / 13.0) + 2) * 0.24 + 0.02
+  if len(shape) == 3:
+    base = base[..., None] * np.linspace(0.8, 1.0, shape[2])
+  top = np.iinfo(dtype).max
+  noisy = base * top + RNG.normal(0, 0.01 * top, shape)
+  return np.clip(np.rint(noisy), 0, top).astype(dtype)
 
 
-def test_tiff_codec_reads_tifffile_variants():
-  tifffile = pytest.importorskip("tifffile")
-  a = RNG.integers(0, 65536, (37, 23, 3), dtype=np.uint16)
-  for compression, predictor in ((None, None), ("zlib", None), ("zlib", "horizontal")):
-    buf = io.BytesIO()
-    tifffile.imwrite(buf, a, compression=compression, predictor=predictor, photometric="rgb",
-                     rowsperstrip=5)
-    assert np.array_equal(tiffcodec.decode(buf.getvalue())[0], a)
-  assert np.array_equal(tifffile.imread(io.BytesIO(tiffcodec.encode(a))), a)
+@pytest.mark.parametrize("shape, dtype", [((96, 128, 3), np.uint8), ((96, 128, 4), np.uint16),
+                                          ((96, 128, 3), np.uint16), ((96, 128), np.uint16),
+                                          ((96, 128), np.uint8)])
+def test_png_compression_presets(tmp_path, shape, dtype):
+  a = noisy_photo(shape, dtype)
+  sizes = {}
+  for preset, flag in (("fast", 0), ("small", 3)):
+    path = tmp_path / f"{preset}.png"
+    iio.write_image(path, a, png_compression=preset)
+    sizes[preset] = path.stat().st_size
+    assert zlib_level_flag(path) == flag, preset  # the level reached the file
+    pic = iio.read_image(path)
+    assert pic.array.dtype == dtype and np.array_equal(pic.array, a)
+  assert sizes["small"] <= sizes["fast"]
+  iio.write_image(tmp_path / "default.png", a)
+  assert (tmp_path / "default.png").read_bytes() == (tmp_path / "fast.png").read_bytes()
+  with pytest.raises(iio.ImageIOError, match="unknown PNG compression 'tiny'"):
+    iio.write_image(tmp_path / "x.png", a, png_compression="tiny")
+
+
+# --------------------------------------------------------------------------- TIFF (tifffile)
+
+
+def _tifffile_bytes(array, **kw):
+  import tifffile
+  buf = io.BytesIO()
+  tifffile.imwrite(buf, array, metadata=None, **kw)
+  return buf.getvalue()
+
+
+TIFF16_VARIANTS = {
+    # name: (samples, tifffile options); planar files are written samples-first.
+    "planar": (3, dict(photometric="rgb", planarconfig="separate")),
+    "planar_deflate": (3, dict(photometric="rgb", planarconfig="separate",
+                               compression="zlib", predictor=True)),
+    "lzw": (3, dict(photometric="rgb", compression="lzw")),
+    "lzw_predictor": (3, dict(photometric="rgb", compression="lzw", predictor=True,
+                              rowsperstrip=5)),
+    "deflate_predictor": (3, dict(photometric="rgb", compression="zlib", predictor=True)),
+    "tiled_big_endian": (3, dict(photometric="rgb", tile=(16, 16), byteorder=">")),
+    "bigtiff": (3, dict(photometric="rgb", bigtiff=True)),
+    "planar_rgba": (4, dict(photometric="rgb", planarconfig="separate",
+                            extrasamples=["unassalpha"])),
+    "gray_alpha_lzw": (2, dict(photometric="minisblack", compression="lzw",
+                               extrasamples=["unassalpha"])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIFF16_VARIANTS))
+def test_16bit_tiff_variants_read_exactly(tmp_path, name):
+  samples, options = TIFF16_VARIANTS[name]
+  if options.get("compression") == "lzw":
+    pytest.importorskip("imagecodecs")  # tifffile writes and reads LZW with it
+  a = RNG.integers(0, 65536, (37, 23, samples), dtype=np.uint16)
+  stored = np.moveaxis(a, -1, 0) if options.get("planarconfig") == "separate" else a
+  path = tmp_path / f"{name}.tif"
+  path.write_bytes(_tifffile_bytes(stored, **options))
+  pic = iio.read_image(path)
+  assert pic.format == "TIFF" and pic.mode == {2: "LA;16", 3: "RGB;16", 4: "RGBA;16"}[samples]
+  assert pic.array.dtype == np.uint16 and pic.array.flags.c_contiguous
+  np.testing.assert_array_equal(pic.array, a)
+
+
+def test_16bit_tiff_writes_icc_alpha_and_is_readable_elsewhere(tmp_path):
+  import tifffile
+  icc = srgb_icc()
+  for samples in (2, 3, 4):
+    a = RNG.integers(0, 65536, (300, 41, samples), dtype=np.uint16)
+    path = tmp_path / f"out{samples}.tif"
+    iio.write_image(path, a, icc_profile=icc, exif=exif_bytes())
+    with tifffile.TiffFile(path) as tif:
+      page = tif.pages[0]
+      np.testing.assert_array_equal(page.asarray(), a)
+      assert bytes(page.tags[34675].value) == icc
+      assert page.photometric == (2 if samples >= 3 else 1)
+      assert list(page.extrasamples) == ([2] if samples in (2, 4) else [])  # unassociated
+    pic = iio.read_image(path)
+    assert pic.icc_profile == icc and np.array_equal(pic.array, a)
+  with Image.open(tmp_path / "out3.tif") as img:  # a valid TIFF for libtiff too
+    assert img.size == (41, 300)
+
+
+def test_16bit_tiff_keeps_compression_and_dpi(tmp_path):
+  import tifffile
+  a = RNG.integers(0, 65536, (20, 30, 3), dtype=np.uint16)
+  src = tmp_path / "in.tif"
+  src.write_bytes(_tifffile_bytes(a, photometric="rgb", compression="zlib", predictor=True,
+                                  resolution=(300, 300), resolutionunit="INCH"))
+  pic = iio.read_image(src)
+  assert pic.info == {"compression": "tiff_adobe_deflate", "dpi": (300.0, 300.0)}
+  out = tmp_path / "out.tif"
+  iio.write_image(out, pic.array, info=pic.info)
+  with tifffile.TiffFile(out) as tif:
+    assert tif.pages[0].compression == 8
+  assert iio.read_image(out).info == pic.info
+
+
+def test_16bit_tiff_orientation_and_exif(tmp_path):
+  a = RNG.integers(0, 65536, (5, 8, 3), dtype=np.uint16)
+  path = tmp_path / "o.tif"
+  path.write_bytes(_tifffile_bytes(np.moveaxis(a, -1, 0), photometric="rgb",
+                                   planarconfig="separate",
+                                   extratags=[(274, "H", 1, 6, True),
+                                              (271, "s", 0, "CuDiTest", True)]))
+  pic = iio.read_image(path)
+  np.testing.assert_array_equal(pic.array, iio.apply_orientation(a, 6))
+  exif = read_exif(pic.exif)
+  assert exif[iio.ORIENTATION] == 1 and exif[0x010F] == "CuDiTest"
+
+
+def test_16bit_tiff_pixel_limit_before_decoding(tmp_path, monkeypatch):
+  import tifffile
+  path = tmp_path / "big16.tif"
+  path.write_bytes(_tifffile_bytes(np.zeros((100, 100, 3), np.uint16), photometric="rgb",
+                                   planarconfig="contig"))
+
+  def no_decoding(*args, **kwargs):
+    raise AssertionError("decoded before the pixel limit was checked")
+
+  with monkeypatch.context() as m:
+    m.setattr(tifffile.TiffPage, "asarray", no_decoding)
+    with pytest.raises(iio.ImageIOError, match="too large.*--max-pixels"):
+      iio.read_image(path, max_pixels=9999)
+  assert iio.read_image(path, max_pixels=10000).array.shape == (100, 100, 3)
+
+
+def test_tiff_errors(tmp_path, monkeypatch, capsys):
+  import tifffile
+  a = RNG.integers(0, 65536, (6, 7, 3), dtype=np.uint16)
+  two = tmp_path / "two.tif"
+  with tifffile.TiffWriter(two) as tif:
+    tif.write(a, photometric="rgb", metadata=None)
+    tif.write(a, photometric="rgb", metadata=None)
+  with pytest.raises(iio.ImageIOError, match="multi-frame TIFF.*2 frames"):
+    iio.read_image(two)
+  data = _tifffile_bytes(a, photometric="rgb", compression="zlib")
+  cut = tmp_path / "cut.tif"
+  cut.write_bytes(data[:len(data) - 40])
+  with pytest.raises(iio.ImageIOError, match="truncated or corrupt TIFF data"):
+    iio.read_image(cut)
+  bad = tmp_path / "bad_ifd.tif"
+  bad.write_bytes(data[:4] + struct.pack("<I", 1 << 28) + data[8:])
+  with pytest.raises(iio.ImageIOError, match="not an image file"):
+    iio.read_image(bad)
+  assert capsys.readouterr().err == ""  # tifffile's log stays off the terminal
+  # LZW without imagecodecs: a one-line error that names the fix.
+  real = tifffile.TIFF.DECOMPRESSORS
+
+  class WithoutLZW:
+    def __getitem__(self, key):
+      if key == 5:
+        raise KeyError("<COMPRESSION.LZW: 5> requires the 'imagecodecs' package")
+      return real[key]
+
+  entry = struct.pack("<HHIH", 259, 3, 1, 8)  # Compression = Deflate ...
+  assert data.count(entry) == 1
+  lzw = tmp_path / "lzw.tif"
+  lzw.write_bytes(data.replace(entry, struct.pack("<HHIH", 259, 3, 1, 5)))  # ... -> LZW
+  monkeypatch.setattr(tifffile.TIFF, "DECOMPRESSORS", WithoutLZW())
+  with pytest.raises(iio.ImageIOError, match=r"LZW-compressed TIFF needs the imagecodecs "
+                                             r"package \(pip install \"cudi-jax\[tiff\]\"\)"):
+    iio.read_image(lzw)
 
 
 # --------------------------------------------------------------------------- orientation

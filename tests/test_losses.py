@@ -14,7 +14,7 @@ from cudi_jax.train import losses as _losses
 
 class _Jitted:
   exposure_control_loss = staticmethod(jax.jit(_losses.exposure_control_loss,
-                                               static_argnames=("cell", "squared")))
+                                               static_argnames=("cell",)))
   spatial_consistency_loss = staticmethod(jax.jit(_losses.spatial_consistency_loss,
                                                   static_argnames=("cell",)))
   color_constancy_loss = staticmethod(jax.jit(_losses.color_constancy_loss))
@@ -23,10 +23,8 @@ class _Jitted:
   DEFAULT_WEIGHTS = _losses.DEFAULT_WEIGHTS
 
   @staticmethod
-  def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16,
-                     squared_exposure=False):
-    fn = lambda o, i, e, m: _losses.teacher_losses(o, i, e, m, weights, exposure_cell,
-                                                   squared_exposure)
+  def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16, **modes):
+    fn = lambda o, i, e, m: _losses.teacher_losses(o, i, e, m, weights, exposure_cell, **modes)
     return jax.jit(fn)(output, image, exposure, maps)
 
 
@@ -47,7 +45,6 @@ def test_exposure_control_full_cell_hand_value():
   out[..., :] = (0.3, 0.6, 0.9)                       # RGB mean 0.6
   e = np.full((1, 16, 16, 1), 0.4, np.float32)
   assert float(losses.exposure_control_loss(out, e)) == pytest.approx(0.2, abs=1e-6)
-  assert float(losses.exposure_control_loss(out, e, squared=True)) == pytest.approx(0.04, abs=1e-6)
 
 
 def test_exposure_control_partial_border_cells():
@@ -60,7 +57,6 @@ def test_exposure_control_partial_border_cells():
   out = rgb_with_mean(gray, spread=(0.0, 0.0, 0.0))
   e = np.full((1, 20, 20, 1), 0.5, np.float32)
   assert float(losses.exposure_control_loss(out, e)) == pytest.approx(0.125, abs=1e-6)
-  assert float(losses.exposure_control_loss(out, e, squared=True)) == pytest.approx(0.0625, abs=1e-6)
 
 
 def test_exposure_control_partial_cells_exposure_side():
@@ -73,7 +69,7 @@ def test_exposure_control_partial_cells_exposure_side():
   assert float(losses.exposure_control_loss(out, e)) == pytest.approx(0.2, abs=1e-6)
 
 
-def _exposure_reference(out, e, cell, squared):
+def _exposure_reference(out, e, cell):
   """Loop reference: per image, per (possibly partial) cell |mean RGB - mean E|."""
   vals = []
   b, h, w, _ = out.shape
@@ -81,22 +77,21 @@ def _exposure_reference(out, e, cell, squared):
     for i in range(0, h, cell):
       for j in range(0, w, cell):
         d = out[n, i:i + cell, j:j + cell].mean() - e[n, i:i + cell, j:j + cell].mean()
-        vals.append(d * d if squared else abs(d))
+        vals.append(abs(d))
   return float(np.mean(vals))
 
 
-@pytest.mark.parametrize("squared", [False, True])
-def test_exposure_control_matches_loop_reference_on_odd_size(squared):
+def test_exposure_control_matches_loop_reference_on_odd_size():
   rng = np.random.default_rng(0)
   out = rng.uniform(0, 1, (2, 18, 33, 3)).astype(np.float32)   # 2 x 3 cells, all border partial
   e = rng.uniform(0.2, 0.8, (2, 18, 33, 1)).astype(np.float32)
-  got = float(losses.exposure_control_loss(out, e, squared=squared))
+  got = float(losses.exposure_control_loss(out, e))
   assert got == pytest.approx(_exposure_reference(out.astype(np.float64), e.astype(np.float64),
-                                                  16, squared), rel=1e-5)
+                                                  16), rel=1e-5)
   # another cell size
-  got8 = float(losses.exposure_control_loss(out, e, cell=8, squared=squared))
+  got8 = float(losses.exposure_control_loss(out, e, cell=8))
   assert got8 == pytest.approx(_exposure_reference(out.astype(np.float64), e.astype(np.float64),
-                                                   8, squared), rel=1e-5)
+                                                   8), rel=1e-5)
 
 
 # --------------------------------------------------------------------------- spatial consistency
@@ -272,8 +267,6 @@ def test_teacher_losses_weight_overrides_and_options():
   # the per-term values do not depend on the weights
   for name in ("exposure", "spatial", "color", "smoothness"):
     assert terms[name] == pytest.approx(base[name], rel=1e-6)
-  sq = losses.teacher_losses(out, image, e, maps, squared_exposure=True)
-  assert float(sq["exposure"]) == pytest.approx((1 / 15) ** 2, rel=1e-4)
   # the default weights dict is not mutated by overrides
   assert losses.DEFAULT_WEIGHTS == {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
 

@@ -1,12 +1,13 @@
-"""`cudi report` (cudi_jax.eval.report): contact sheets, Pillow plots, HTML."""
+"""`cudi report` (cudi_jax.eval.report): contact sheets, matplotlib plots, HTML."""
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from cudi_jax.eval import common as eval_common
+from conftest import random_student_flat, random_teacher_variables
 from cudi_jax import weights
 from cudi_jax.eval import report
 
@@ -20,7 +21,7 @@ def setup(tmp_path):
     img = np.clip(np.stack([xx, yy, 0.5 * (xx + yy)], -1) * gain, 0, 1)
     Image.fromarray((img * 255).astype(np.uint8)).save(photos / f"shot {i}.png")
   student = tmp_path / "student.npz"
-  weights.export_student(eval_common.random_student_params(seed=5), {}, student)
+  weights.export_student(random_student_flat(seed=5, std=0.05), {}, student)
   workdir = tmp_path / "teacher_run"
   workdir.mkdir()
   with open(workdir / "metrics.jsonl", "w") as f:
@@ -55,7 +56,7 @@ def test_report_without_teacher(setup):
 def test_report_with_teacher_and_workdir_curves(setup):
   pytest.importorskip("flax")
   tmp_path, photos, student, workdir = setup
-  _, variables = eval_common.random_teacher(seed=2)
+  _, variables = random_teacher_variables(seed=2)
   teacher = tmp_path / "teacher.npz"
   weights.export_teacher(variables["params"], {}, teacher)
   out = tmp_path / "report_t"
@@ -77,25 +78,67 @@ def test_report_needs_something(tmp_path, capsys):
   assert report.main([str(tmp_path / "missing.png"), "-o", str(tmp_path / "r"), "-q"]) == 2
 
 
-def test_read_metrics_and_plot(setup):
+def test_read_metrics_and_plot(setup, tmp_path):
+  pytest.importorskip("matplotlib")
   _, _, _, workdir = setup
   records = report.read_metrics(workdir / "metrics.jsonl")
   assert len(records) == 30
   assert report.metric_keys(records)[0] == "loss/total"
-  sheet = report.plot_metrics(records, "teacher")
-  assert sheet.size == (3 * 380, 2 * 250 + 26)
+  fig = report.plot_metrics(records, "teacher")
+  assert [ax.get_title(loc="left") for ax in fig.axes] == [
+      "loss/total", "loss/exposure", "images_per_sec", "lr"]
+  assert fig.axes[0].get_xlabel() == "step"
+  assert fig.axes[0].get_yscale() == "log"  # 2 ... 0.0069: more than two decades
+  path = tmp_path / "curves.png"
+  report.save_png(fig, path)
+  with Image.open(path) as img:
+    assert img.format == "PNG"
+    assert abs(img.size[0] - 3 * 380) <= 2 and abs(img.size[1] - (2 * 250 + 26)) <= 2
+    pixels = np.asarray(img.convert("RGB"))
+  assert (pixels == 255).all(-1).mean() > 0.5 and (pixels < 128).any()  # ink on white
   assert report.plot_metrics([], "x") is None
 
 
-def test_line_plot_and_ticks():
-  img = report.line_plot(range(100), np.exp(-np.arange(100) / 10.0), "loss", size=(300, 200))
-  assert img.size == (300, 200)
-  pixels = np.asarray(img)
-  assert (pixels != 255).any()
-  assert report.line_plot([], [], "empty").size == (380, 250)
-  assert report.line_plot([1], [2.0], "one point").size == (380, 250)
-  assert report.nice_ticks(0, 1, 5) == pytest.approx([0, 0.25, 0.5, 0.75, 1.0])
-  assert report.nice_ticks(3, 3) == [3]
+def test_line_plot_curve_ema_and_axes(tmp_path):
+  pytest.importorskip("matplotlib")
+  ys = np.exp(-np.arange(100) / 10.0) * (1 + 0.3 * np.sin(np.arange(100)))
+  fig = report.line_plot(range(100), ys, "loss/total", size=(300, 200))
+  ax = fig.axes[0]
+  raw, smooth = ax.get_lines()
+  assert raw.get_label() == "raw" and smooth.get_label() == "EMA 0.9"
+  np.testing.assert_allclose(raw.get_ydata(), ys)
+  assert ax.get_yscale() == "log" and ax.get_xlabel() == "step"
+  assert ax.get_ylabel() == "total (log)" and ax.get_title(loc="left") == "loss/total"
+  assert np.all(np.diff(np.log(smooth.get_ydata()))[5:] < 0)  # the EMA is smooth
+  report.save_png(fig, tmp_path / "one.png")
+  with Image.open(tmp_path / "one.png") as img:
+    assert img.format == "PNG" and abs(img.size[0] - 300) <= 2 and abs(img.size[1] - 200) <= 2
+  linear = report.line_plot([0, 1, 2], [1.0, 2.0, 3.0], "lr").axes[0]
+  assert linear.get_yscale() == "linear" and len(linear.get_lines()) == 1  # no EMA
+  assert report.line_plot([], [], "empty").axes[0].texts[0].get_text() == "no data"
+  assert len(report.line_plot([1], [2.0], "one point").axes[0].get_lines()) == 1
+
+
+def test_curves_without_matplotlib_fail_with_one_line(setup, monkeypatch, capsys):
+  tmp_path, photos, student, workdir = setup
+  for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends",
+               "matplotlib.backends.backend_agg"):
+    monkeypatch.setitem(sys.modules, name, None)  # import fails
+  records = report.read_metrics(workdir / "metrics.jsonl")
+  with pytest.raises(report.PlottingUnavailable, match=r'pip install "cudi-jax\[eval\]"'):
+    report.plot_metrics(records, "x")
+  out = tmp_path / "r"
+  assert report.main([str(photos), "-o", str(out), "--student", str(student), "--metrics",
+                      str(workdir / "metrics.jsonl"), "-q"]) == 1
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and 'pip install "cudi-jax[eval]"' in err
+  assert "Traceback" not in err and not (out / "index.html").exists()
+  # Without curves, the report needs no matplotlib.
+  out = tmp_path / "no_curves"
+  assert report.main([str(photos), "-o", str(out), "--student", str(student),
+                      "--sweep", "0.5", "-q"]) == 0
+  assert len(_referenced_files(out / "index.html")) == 2 * 4
+  assert not (out / "plots").exists()
 
 
 def test_contact_sheet_layout():

@@ -232,6 +232,6 @@ def test_jax_enhancer_shares_the_weights(weights_file, params):
       np.testing.assert_allclose(b[i], b_n, atol=1e-5, rtol=0)
   plain = jax_enhance.make_jax_enhancer(weights_file)
   np.testing.assert_allclose(np.asarray(plain(images, maps[..., 0])), out, atol=1e-6)
-  u8 = np.asarray(jax_enhance.to_integer(out[0]))
+  u8 = np.floor(np.clip(out[0], 0, 1) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
   assert np.abs(u8.astype(np.int64) - numpy_model.enhance(
       (images[0] * 255).round().astype(np.uint8), maps[0, ..., 0]).astype(np.int64)).max() <= 2

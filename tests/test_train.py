@@ -18,8 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from configs import tiny_student, tiny_teacher  # noqa: E402
+from cudi_jax.errors import ConfigError, DataError  # noqa: E402
 from cudi_jax.train import checkpoints  # noqa: E402
 from cudi_jax.train import input_pipeline as data_lib  # noqa: E402
+from cudi_jax.train import models  # noqa: E402
 from cudi_jax.train import train_lib  # noqa: E402
 
 
@@ -294,13 +296,13 @@ def test_tfds_source_from_converted_folder(image_dir, tmp_path):
 
 def test_missing_data_gives_clear_errors(tmp_path):
   config = tiny_teacher.get_config()
-  with pytest.raises(ValueError, match="--config.data.path"):
+  with pytest.raises(ConfigError, match="--config.data.path"):
     data_lib.make_source(config.data)
   config.data.path = str(tmp_path / "nowhere")
-  with pytest.raises(FileNotFoundError, match="not found"):
+  with pytest.raises(DataError, match="not found"):
     data_lib.make_source(config.data)
   config.data.path = str(tmp_path)
-  with pytest.raises(FileNotFoundError, match="no images"):
+  with pytest.raises(DataError, match="no images"):
     data_lib.make_source(config.data)
 
 
@@ -311,6 +313,19 @@ def test_non_finite_loss_stops_with_last_good_checkpoint(image_dir, tmp_path):
   # NaN learning rate: the first update makes the parameters NaN, the second step's loss is NaN.
   with pytest.raises(train_lib.NonFiniteError, match="non-finite"):
     train_lib.train_and_evaluate(config, workdir, progress=False)
+  assert not (workdir / "checkpoints").exists() or not os.listdir(workdir / "checkpoints")
+
+
+def test_non_finite_update_is_never_checkpointed(image_dir, tmp_path):
+  # A NaN learning rate: step 1's loss and gradient are finite but its update is not.
+  # Saving every step, the NaN parameters must be caught before they are saved.
+  workdir = tmp_path / "nan1"
+  config = _config(tiny_teacher, image_dir, num_steps=4, checkpoint_every=1, log_every=1,
+                   learning_rate=float("nan"))
+  with pytest.raises(train_lib.NonFiniteError, match="param_norm") as err:
+    train_lib.train_and_evaluate(config, workdir, progress=False)
+  assert "step 1 " in str(err.value) and "No checkpoint of this run" in str(err.value)
+  assert "step 0" not in str(err.value)
   assert not (workdir / "checkpoints").exists() or not os.listdir(workdir / "checkpoints")
 
 
@@ -446,18 +461,23 @@ def test_exports_serve_as_teacher_and_warm_start(image_dir, tmp_path):
     checkpoints.load_trained(str(tmp_path / "bad.npz"))
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "configs").glob("*.py")
-                                        if p.stem != "__init__"))
+@pytest.mark.parametrize("name", sorted(
+    ".".join(p.relative_to(REPO / "configs").with_suffix("").parts)
+    for p in (REPO / "configs").rglob("*.py") if p.stem != "__init__"))
 def test_every_config_builds_its_model_and_optimizer(name):
   import importlib
   config = importlib.import_module(f"configs.{name}").get_config()
   train_lib.make_optimizer(config)
   assert config.batch_size > 0 and config.num_steps > 0
+  if name.startswith("recipes."):
+    # Recipes name the runs they start from and distil on the command line.
+    assert not config.init_from and not config.teacher_checkpoint
   if config.model == "teacher":
-    train_lib.teacher_from_config(config.teacher)
+    models.build("teacher", config.teacher)
   else:
-    assert config.model == "student" and config.teacher_checkpoint
-    train_lib.student_from_config(config.student)
+    assert config.model == "student"
+    assert config.teacher_checkpoint or name.startswith("recipes.")
+    models.build("student", config.student)
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Regenerates the README's pictures (docs/images/) from licence-free photos.
+"""Regenerates the model card's pictures (docs/images/) from licence-free photos.
 
 The pictures show the shipped weights on photos that may be redistributed:
 scikit-image's sample photos ``coffee`` and ``chelsea`` (CC0 by their
@@ -14,8 +14,10 @@ Then ``cudi report`` runs on them with the shipped student and teacher and the
 training workdirs' metrics, and the sheets are copied to docs/images as
 quality-85 JPEGs at most 1,400 px wide (the loss curves as PNG).
 
-    python tools/make_readme_figures.py --teacher-workdir RUNS/teacher_cpu_stage3 \\
-        --student-workdir RUNS/student_cpu_stage5      # needs the [train,dev] extras
+    python tools/make_readme_figures.py --teacher-workdir runs/shipped_cpu/teacher_stage3 \\
+        --student-workdir runs/shipped_cpu/student_stage5   # needs the [train,dev] extras
+
+(the workdirs of configs/recipes/shipped_cpu/, whose training curves are plotted).
 
 A workdir left out keeps its curves picture as it is (each run's curves are
 replaced only when its workdir is given).
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from make_demo_photo import darken  # noqa: E402
 
-#: Sheets wider than this are downscaled (README pictures stay small).
+#: Sheets wider than this are downscaled (the model card's pictures stay small).
 MAX_WIDTH = 1400
 
 

@@ -29,8 +29,12 @@ import time
 
 import numpy as np
 
+from cudi_jax import exposure as exposure_lib
+from cudi_jax.errors import CudiError
 from cudi_jax.eval import common as eval_common
+from cudi_jax.eval.common import EvaluationError
 from cudi_jax.eval import metrics
+from cudi_jax.eval import tangent_fit as tangent_fit_lib
 
 DEFAULT_TARGETS = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))  # 0.2 ... 0.8
 
@@ -84,13 +88,13 @@ def match_pairs(inputs, references, pairs_csv=None):
         if not row or row[0].startswith("#"):
           continue
         if len(row) < 2:
-          raise ValueError(f"{pairs_csv}: each row needs an input and a reference, got {row}")
+          raise EvaluationError(f"{pairs_csv}: each row needs an input and a reference, got {row}")
         a = _resolve(row[0], [inputs, pairs_csv.parent])
         b = _resolve(row[1], [references, pairs_csv.parent] if references else [pairs_csv.parent])
         if a is None or b is None:
           if not out and row[0].lower() in ("input", "inputs", "low", "image"):
             continue  # header
-          raise FileNotFoundError(f"{pairs_csv}: cannot find {row[0] if a is None else row[1]}")
+          raise EvaluationError(f"{pairs_csv}: cannot find {row[0] if a is None else row[1]}")
         out.append((a.stem, a, b))
     return out
   ins = {p.stem: p for p in eval_common.list_images(inputs)}
@@ -112,12 +116,14 @@ def _resolve(name, folders):
 # --------------------------------------------------------------------------- modes
 
 
-def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=True):
+def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=True,
+                    presets=exposure_lib.DEFAULT_PRESETS):
   """PSNR/SSIM of each model's output against the reference.
 
   pairs: [(name, input path, reference path)]; models: {name: fn(image, E) -> output}
   (the name 'input' may map to None: the unprocessed input as a baseline);
-  exposures: settings accepted by :func:`eval_common.exposure_map`.
+  exposures: settings accepted by :func:`eval_common.exposure_map`, resolved with
+  ``presets`` (those of the student export evaluated).
   Returns {'images': [rows], 'summary': [rows per (model, exposure)]}.
   """
   rows = []
@@ -127,10 +133,10 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
     h, w = image.shape[:2]
     rh, rw = ref.shape[:2]
     if abs(rh / rw - h / w) > 0.01 * (h / w):
-      raise ValueError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different aspect ratios")
+      raise EvaluationError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different aspect ratios")
     ref = eval_common.resize_image(ref, size=(h, w))
     for setting in exposures:
-      emap = eval_common.exposure_map(setting, image)
+      emap = eval_common.exposure_map(setting, image, presets)
       for model_name, fn in models.items():
         out = image if fn is None else fn(image, emap)
         rows.append({
@@ -247,11 +253,11 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
 
 
 def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=None, progress=True,
-                      tangent_fit=False):
+                      tangent_fit=False, presets=exposure_lib.DEFAULT_PRESETS):
   """Student vs teacher on the same exposure maps: PSNR, SSIM, Pearson r, mean |difference|.
 
   With ``tangent_fit``, also ``fit_psnr`` / ``fit_ssim``: the teacher output against
-  its best tangent-line approximation (:func:`eval_common.tangent_line_fit`), the
+  its best tangent-line approximation (:func:`cudi_jax.eval.tangent_fit.tangent_line_fit`), the
   ceiling of any student of this design for that teacher.
   """
   rows = []
@@ -259,7 +265,7 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
     image = eval_common.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
     h, w = image.shape[:2]
     for setting in exposures:
-      emap = eval_common.exposure_map(setting, image)
+      emap = eval_common.exposure_map(setting, image, presets)
       t = teacher(image, emap)
       s = student(image, emap)
       rows.append({"name": name, "exposure": eval_common.exposure_label(setting),
@@ -269,7 +275,7 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
                    "pearson": metrics.pearson(s, t),
                    "mae": float(np.mean(np.abs(s.astype(np.float64) - t)))})
       if tangent_fit:
-        f = eval_common.tangent_line_fit(image, t)
+        f = tangent_fit_lib.tangent_line_fit(image, t)
         rows[-1].update(fit_psnr=metrics.psnr(f, t),
                         fit_ssim=metrics.ssim(f, t) if min(h, w) >= 11 else float("nan"))
   values = ("psnr", "ssim", "pearson", "mae") + (("fit_psnr", "fit_ssim") if tangent_fit else ())
@@ -405,17 +411,22 @@ def build_parser():
 
 
 def _load_models(args, names):
+  """({name: model function}, the exposure presets of the student export)."""
   models = {}
+  presets = exposure_lib.DEFAULT_PRESETS
   if "student" in names:
-    models["student"] = eval_common.student_function(eval_common.load_student_model(args.student))
+    student = eval_common.load_student_model(args.student)
+    presets = student.presets
+    models["student"] = eval_common.student_function(student)
   if "teacher" in names:
     if not args.teacher:
       raise SystemExit("cudi evaluate: error: the teacher needs --teacher PATH")
-    models["teacher"] = eval_common.load_teacher_runner(
+    from cudi_jax.eval import teacher_runner  # JAX, only when a teacher is evaluated.
+    models["teacher"] = teacher_runner.load_teacher_runner(
         args.teacher, tile=args.tile or None, margin=args.tile_margin)
   if "input" in names:
     models["input"] = None
-  return models
+  return models, presets
 
 
 def _images(args):
@@ -455,7 +466,8 @@ def main(argv=None):
         pairs = pairs[: args.limit]
       if not pairs:
         raise SystemExit("cudi evaluate paired: error: no input/reference pairs found")
-      result = evaluate_paired(pairs, _load_models(args, names), exposures, args.max_size, progress)
+      models, presets = _load_models(args, names)
+      result = evaluate_paired(pairs, models, exposures, args.max_size, progress, presets)
       columns = ("model", "exposure", "count", "psnr", "ssim")
     elif args.mode == "exposure":
       targets = [float(t) for t in args.targets.split(",") if t.strip()]
@@ -465,20 +477,21 @@ def main(argv=None):
           raise SystemExit(f"cudi evaluate: error: unknown local map {k!r}")
       names = ["student"] + (["teacher"] if args.teacher else [])
       settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor))
-      result = evaluate_exposure(_images(args), _load_models(args, names), targets, local,
+      result = evaluate_exposure(_images(args), _load_models(args, names)[0], targets, local,
                                  args.cell, args.max_size, progress, floor=args.floor)
       columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error",
                  "black_lift")
     else:
       if not args.teacher:
         raise SystemExit("cudi evaluate fidelity: error: --teacher PATH is required")
-      models = _load_models(args, ["student", "teacher"])
+      models, presets = _load_models(args, ["student", "teacher"])
       settings["tangent_fit"] = bool(args.tangent_fit)
       result = evaluate_fidelity(_images(args), models["student"], models["teacher"], exposures,
-                                 args.max_size, progress, tangent_fit=args.tangent_fit)
+                                 args.max_size, progress, tangent_fit=args.tangent_fit,
+                                 presets=presets)
       columns = ("exposure", "count", "psnr", "ssim", "pearson", "mae") + (
           ("fit_psnr", "fit_ssim") if args.tangent_fit else ())
-  except (FileNotFoundError, ValueError) as err:
+  except (CudiError, OSError) as err:
     print(f"cudi evaluate: error: {err}", file=sys.stderr)
     return 2
   settings["seconds"] = round(time.time() - started, 2)

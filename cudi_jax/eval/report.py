@@ -9,9 +9,10 @@ For each photo (downscaled to ``--max-size``, 512 px by default):
 * a local-exposure example (two-region map, shown beside the result).
 
 Training curves come from ``metrics.jsonl`` files (``--teacher-workdir``,
-``--student-workdir`` or ``--metrics FILE...``) and are drawn with the small
-Pillow plotter below: the report needs only NumPy and Pillow; JAX is imported
-only to run a teacher.
+``--student-workdir`` or ``--metrics FILE...``) and are drawn with matplotlib (the
+``[eval]`` extra: ``pip install "cudi-jax[eval]"``; its object API on an Agg canvas,
+no pyplot state). The photo sheets need only NumPy and Pillow, and so does a report
+without curves; JAX is imported only to run a teacher.
 """
 import argparse
 import html
@@ -24,8 +25,9 @@ import sys
 
 import numpy as np
 
-from cudi_jax.eval import common as eval_common
 from cudi_jax import exposure as exposure_lib
+from cudi_jax.errors import CudiError
+from cudi_jax.eval import common as eval_common
 from cudi_jax.eval import metrics
 
 DEFAULT_SWEEP = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))
@@ -96,37 +98,6 @@ def contact_sheet(rows, tile_size=None, pad=6, font_size=13, background=(255, 25
   return sheet
 
 
-def nice_ticks(lo, hi, n=5):
-  """About ``n`` round tick values covering [lo, hi]."""
-  if not (math.isfinite(lo) and math.isfinite(hi)):
-    return []
-  if hi <= lo:
-    return [lo]
-  raw = (hi - lo) / max(n - 1, 1)
-  mag = 10 ** math.floor(math.log10(raw))
-  step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-  start = math.ceil(lo / step - 1e-9) * step
-  ticks = []
-  t = start
-  while t <= hi + 1e-9 * step:
-    ticks.append(round(t, 12))
-    t += step
-  return ticks
-
-
-def _fmt_tick(v):
-  if v == 0:
-    return "0"
-  a = abs(v)
-  if a >= 1e5 or a < 1e-3:
-    mant, exp = f"{v:.2e}".split("e")
-    mant = mant.rstrip("0").rstrip(".")
-    return f"{mant}e{int(exp)}"
-  if a >= 100:
-    return f"{v:.0f}"
-  return f"{v:.4g}"
-
-
 def ema(values, alpha):
   out, acc = [], None
   for v in values:
@@ -135,82 +106,83 @@ def ema(values, alpha):
   return out
 
 
-def line_plot(xs, ys, title="", size=(380, 250), log=None, smooth=None, color=(31, 119, 180)):
-  """A line plot with axes, ticks and a title drawn with Pillow -> RGB PIL image.
+#: The one-line message when curves are asked for without matplotlib.
+NO_MATPLOTLIB = ('training-curve plots need matplotlib: pip install "cudi-jax[eval]" '
+                 '(or give no metrics)')
 
-  log: logarithmic y axis (None: automatically when all values are positive and
-  span more than two decades); smooth: EMA factor for a second, darker line
-  (None: 0.9 when there are more than 50 points; the raw line is drawn faint).
+
+class PlottingUnavailable(ImportError):
+  """matplotlib is not installed (the message is one line)."""
+
+
+def _matplotlib():
+  """(Figure, FigureCanvasAgg) from matplotlib's object API: no pyplot, no global
+  backend; raises :class:`PlottingUnavailable` when matplotlib is missing."""
+  try:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+  except ImportError:
+    raise PlottingUnavailable(NO_MATPLOTLIB) from None
+  return Figure, FigureCanvasAgg
+
+
+def draw_curve(ax, xs, ys, title="", log=None, smooth=None, color="C0"):
+  """One metric against the step on a matplotlib ``Axes``: the curve, its EMA, axes,
+  labels and the metric name as title.
+
+  log: logarithmic y axis (None: automatically when all values are positive and span
+  more than two decades); smooth: EMA factor of a second, darker line (None: 0.9 when
+  there are more than 50 points; the raw curve is then drawn faint). With a log axis
+  the EMA is taken of log10 values, as a log plot shows them.
   """
-  from PIL import Image, ImageDraw
-  w, h = size
-  img = Image.new("RGB", size, (255, 255, 255))
-  draw = ImageDraw.Draw(img)
-  font = _font(11)
-  title_font = _font(13)
   pts = [(float(x), float(y)) for x, y in zip(xs, ys)
          if x is not None and y is not None and math.isfinite(float(x)) and math.isfinite(float(y))]
-  draw.text((8, 4), title, fill=(0, 0, 0), font=title_font)
+  ax.set_title(title, fontsize=10, loc="left")
   if not pts:
-    draw.text((8, h // 2), "no data", fill=(120, 120, 120), font=font)
-    return img
+    ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
+            color="0.5")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
   px, py = zip(*pts)
   if log is None:
     log = min(py) > 0 and max(py) / min(py) > 100
   if log and min(py) <= 0:
     log = False
-  ty = [math.log10(v) for v in py] if log else list(py)
-  left, right, top, bottom = 58, 12, 26, 24
-  x0, x1 = min(px), max(px)
-  y0, y1 = min(ty), max(ty)
-  if x1 == x0:
-    x0, x1 = x0 - 1, x1 + 1
-  if y1 == y0:
-    y0, y1 = y0 - (abs(y0) * 0.1 or 1), y1 + (abs(y1) * 0.1 or 1)
-  margin = (y1 - y0) * 0.05
-  y0, y1 = y0 - margin, y1 + margin
-  pw, ph = w - left - right, h - top - bottom
-
-  def sx(v):
-    return left + (v - x0) / (x1 - x0) * pw
-
-  def sy(v):
-    return top + (1 - (v - y0) / (y1 - y0)) * ph
-
-  grid, axis = (232, 232, 232), (90, 90, 90)
-  yticks = ([float(t) for t in range(math.ceil(y0), math.floor(y1) + 1)] if log else nice_ticks(y0, y1))
-  if log and len(yticks) < 2:
-    log_ticks = nice_ticks(y0, y1)
-    yticks = log_ticks
-  for t in yticks:
-    if y0 <= t <= y1:
-      yy = sy(t)
-      draw.line([(left, yy), (left + pw, yy)], fill=grid)
-      label = _fmt_tick(10 ** t) if log else _fmt_tick(t)
-      tw, th = _text_size(draw, label, font)
-      draw.text((left - tw - 4, yy - th / 2 - 2), label, fill=axis, font=font)
-  for t in nice_ticks(x0, x1, 5):
-    if x0 <= t <= x1:
-      xx = sx(t)
-      draw.line([(xx, top), (xx, top + ph)], fill=grid)
-      label = _fmt_tick(t)
-      tw, _ = _text_size(draw, label, font)
-      draw.text((xx - tw / 2, top + ph + 4), label, fill=axis, font=font)
-  draw.rectangle([left, top, left + pw, top + ph], outline=axis)
   if smooth is None:
     smooth = 0.9 if len(pts) > 50 else 0.0
-  line = [(sx(x), sy(y)) for x, y in zip(px, ty)]
   if smooth:
-    faint = tuple(int(c + (255 - c) * 0.65) for c in color)
-    if len(line) > 1:
-      draw.line(line, fill=faint, width=1)
-    line = [(sx(x), sy(y)) for x, y in zip(px, ema(ty, smooth))]
-  if len(line) > 1:
-    draw.line(line, fill=color, width=2)
+    ax.plot(px, py, color=color, alpha=0.35, linewidth=1, label="raw")
+    if log:
+      smoothed = [10 ** v for v in ema([math.log10(v) for v in py], smooth)]
+    else:
+      smoothed = ema(py, smooth)
+    ax.plot(px, smoothed, color=color, linewidth=2, label=f"EMA {smooth:g}")
+    ax.legend(fontsize=7, frameon=False, loc="best")
   else:
-    cx, cy = line[0]
-    draw.ellipse([cx - 2, cy - 2, cx + 2, cy + 2], fill=color)
-  return img
+    ax.plot(px, py, color=color, linewidth=2, marker="o" if len(pts) == 1 else None,
+            markersize=4)
+  if log:
+    ax.set_yscale("log")
+  ax.set_xlabel("step", fontsize=8)
+  ax.set_ylabel(title.rsplit("/", 1)[-1] + (" (log)" if log else ""), fontsize=8)
+  ax.tick_params(labelsize=8)
+  ax.grid(True, color="0.92", linewidth=0.8)
+  return ax
+
+
+def line_plot(xs, ys, title="", size=(380, 250), log=None, smooth=None, dpi=100):
+  """One curve (see :func:`draw_curve`) as a matplotlib Figure of ``size`` pixels."""
+  Figure, FigureCanvasAgg = _matplotlib()
+  fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
+  FigureCanvasAgg(fig)
+  draw_curve(fig.add_subplot(), xs, ys, title, log=log, smooth=smooth)
+  return fig
+
+
+def save_png(fig, path):
+  """Writes a matplotlib Figure as PNG at its own size and dpi."""
+  fig.savefig(path, format="png", dpi=fig.dpi, facecolor="white")
 
 
 # --------------------------------------------------------------------------- training curves
@@ -254,26 +226,27 @@ def metric_keys(records, max_panels=12):
   return sorted(keys, key=rank)[:max_panels]
 
 
-def plot_metrics(records, title="", columns=3, panel=(380, 250)):
-  """A grid of line plots, one per metric, against the step -> PIL image (None if no records)."""
-  from PIL import Image, ImageDraw
+def plot_metrics(records, title="", columns=3, panel=(380, 250), dpi=100):
+  """A grid of line plots, one per metric against the step (:func:`draw_curve`) ->
+  matplotlib Figure of about (columns x panel) pixels plus a title line, or None if
+  there is nothing to plot. Raises :class:`PlottingUnavailable` without matplotlib."""
   keys = metric_keys(records)
   if not keys:
     return None
-  panels = []
-  for k in keys:
+  Figure, FigureCanvasAgg = _matplotlib()
+  columns = min(columns, len(keys))
+  rows = -(-len(keys) // columns)
+  head = 26 if title else 0
+  fig = Figure(figsize=(columns * panel[0] / dpi, (rows * panel[1] + head) / dpi), dpi=dpi,
+               layout="constrained")
+  FigureCanvasAgg(fig)
+  for i, k in enumerate(keys):
     xs = [r["step"] for r in records if isinstance(r.get(k), (int, float))]
     ys = [r[k] for r in records if isinstance(r.get(k), (int, float))]
-    panels.append(line_plot(xs, ys, k, size=panel))
-  columns = min(columns, len(panels))
-  rows = -(-len(panels) // columns)
-  head = 26 if title else 0
-  sheet = Image.new("RGB", (columns * panel[0], rows * panel[1] + head), (255, 255, 255))
+    draw_curve(fig.add_subplot(rows, columns, i + 1), xs, ys, k)
   if title:
-    ImageDraw.Draw(sheet).text((8, 5), title, fill=(0, 0, 0), font=_font(15))
-  for i, p in enumerate(panels):
-    sheet.paste(p, ((i % columns) * panel[0], head + (i // columns) * panel[1]))
-  return sheet
+    fig.suptitle(title, fontsize=11, x=0.01, ha="left")
+  return fig
 
 
 # --------------------------------------------------------------------------- per photo
@@ -283,9 +256,9 @@ def _mean_y(out):
   return float(metrics.brightness(out).mean())
 
 
-def _setting_caption(setting, image, emap):
+def _setting_caption(setting, image, emap, presets=exposure_lib.DEFAULT_PRESETS):
   if setting == "auto":
-    return f"auto -> {exposure_lib.auto_preset(image)} (E={emap.mean():.2f})"
+    return f"auto -> {exposure_lib.auto_preset(image, presets)} (E={emap.mean():.2f})"
   if setting == "adaptive":
     return f"adaptive (E {emap.min():.2f}-{emap.max():.2f})"
   if isinstance(setting, str) and setting in exposure_lib.PRESETS:
@@ -303,17 +276,19 @@ def local_example(spec, height, width):
 
 
 def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=DEFAULT_SWEEP,
-                 local="ellipse", amplify=10.0, thumb=256, teacher_sweep=False):
-  """Renders the four sheets of one photo into ``out_dir``; returns (file names, stats)."""
+                 local="ellipse", amplify=10.0, thumb=256, teacher_sweep=False,
+                 presets=exposure_lib.DEFAULT_PRESETS):
+  """Renders the four sheets of one photo into ``out_dir``; returns (file names, stats).
+  presets: what the named settings mean (the student export's own)."""
   out_dir = pathlib.Path(out_dir)
   files, stats = {}, {"name": name, "height": image.shape[0], "width": image.shape[1],
                       "input_mean": _mean_y(image)}
   h, w = image.shape[:2]
 
   # 1. input | teacher | student | |teacher - student|
-  emap = eval_common.exposure_map(setting, image)
+  emap = eval_common.exposure_map(setting, image, presets)
   s_out = student(image, emap)
-  caption = _setting_caption(setting, image, emap)
+  caption = _setting_caption(setting, image, emap, presets)
   stats.update(exposure=caption, student_mean=_mean_y(s_out))
   row = [(image, f"input\nmean {stats['input_mean']:.3f}")]
   if teacher is not None:
@@ -349,11 +324,12 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   row = [(to_pil(image, thumb), "input")]
   adaptive = None
   for p in PRESET_SETTINGS:
-    m = eval_common.exposure_map(p, image)
+    m = eval_common.exposure_map(p, image, presets)
     if p == "adaptive":
       adaptive = m
     out = student(image, m)
-    row.append((to_pil(out, thumb), f"{_setting_caption(p, image, m)}\nmean {_mean_y(out):.3f}"))
+    row.append((to_pil(out, thumb),
+                f"{_setting_caption(p, image, m, presets)}\nmean {_mean_y(out):.3f}"))
   row.append((to_pil(adaptive, thumb), "adaptive map E"))
   files["presets"] = _save(contact_sheet([row]), out_dir, f"{name}_presets.png")
 
@@ -530,6 +506,12 @@ def main(argv=None):
   if not paths and not metric_files:
     print("cudi report: error: nothing to report: give photos and/or metrics", file=sys.stderr)
     return 2
+  if any(path.exists() for _, path in metric_files):
+    try:  # before any photo is processed: a missing extra fails at once
+      _matplotlib()
+    except PlottingUnavailable as err:
+      print(f"cudi report: error: {err}", file=sys.stderr)
+      return 1
   out_dir.mkdir(parents=True, exist_ok=True)
 
   # training curves
@@ -551,7 +533,7 @@ def main(argv=None):
       fname = f"plots/{base}_{n}_curves.png"
     used_plots.add(fname)
     (out_dir / "plots").mkdir(parents=True, exist_ok=True)
-    sheet.save(out_dir / fname, optimize=True)
+    save_png(sheet, out_dir / fname)
     curves.append((label, fname))
 
   settings = {"photos": len(paths), "max size": args.max_size, "exposure": args.exposure}
@@ -560,7 +542,7 @@ def main(argv=None):
     student_src = args.student or args.student_workdir
     try:
       student_model = eval_common.load_student_model(student_src)
-    except Exception as err:  # noqa: BLE001
+    except (CudiError, OSError, ImportError) as err:
       if args.student or not args.student_workdir:
         print(f"cudi report: error: cannot load the student: {err}", file=sys.stderr)
         return 2
@@ -573,8 +555,9 @@ def main(argv=None):
     teacher_src = args.teacher or args.teacher_workdir
     if teacher_src:
       try:
-        teacher = eval_common.load_teacher_runner(teacher_src, tile=args.tile or None)
-      except Exception as err:  # noqa: BLE001
+        from cudi_jax.eval import teacher_runner  # JAX, only when a teacher is given.
+        teacher = teacher_runner.load_teacher_runner(teacher_src, tile=args.tile or None)
+      except (CudiError, OSError, ImportError) as err:
         if args.teacher:
           print(f"cudi report: error: cannot load the teacher: {err}", file=sys.stderr)
           return 2
@@ -598,7 +581,8 @@ def main(argv=None):
         _warn(f"skipping {path}: {err}")
         continue
       files, stats = photo_sheets(name, image, student, teacher, img_dir, setting, sweep,
-                                  args.local or None, args.amplify, args.thumb_size, args.teacher_sweep)
+                                  args.local or None, args.amplify, args.thumb_size, args.teacher_sweep,
+                                  presets=student_model.presets)
       files = {k: f"images/{v}" for k, v in files.items()}
       stats["anchor"] = f"photo-{name}"
       stats["name"] = path.name

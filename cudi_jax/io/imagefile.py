@@ -2,15 +2,28 @@
 
 * Bit depth: 8- and 16-bit PNG and TIFF stay 8/16-bit. Pillow handles 8-bit files and
   16-bit grayscale; 16-bit RGB / RGBA / grayscale+alpha PNG go through
-  :mod:`cudi_jax.io.png16` and 16-bit colour TIFF through ``tifffile`` when installed,
-  else :mod:`cudi_jax.io.tiffcodec` (uncompressed/Deflate strips). Formats without 16-bit
-  samples (JPEG, WebP, BMP) get 8 bits, rounded.
+  :mod:`cudi_jax.io.png16`, and 16-bit colour TIFF (read and written) plus planar TIFF
+  through ``tifffile``. Why tifffile: Pillow has no 16-bit RGB(A) mode (it silently
+  reads such TIFFs as 8 bits and cannot write them) and cannot open planar
+  (``PlanarConfiguration=2``) files, while tifffile (pure Python, needs only NumPy)
+  reads every baseline layout: strips or tiles, chunky or planar, either byte order,
+  BigTIFF; uncompressed, Deflate, PackBits or LZMA by itself, LZW and JPEG with the
+  optional ``imagecodecs`` package (``pip install "cudi-jax[tiff]"``; the error says
+  so when it is missing). Formats without 16-bit samples (JPEG, WebP, BMP) get 8
+  bits, rounded.
+* PNG output: fast by default (zlib level 1; Pillow's adaptive filters for 8 bits, the
+  Sub filter for 16 bits): a 4K photo is written about 5x faster than at zlib's default
+  level 6, for an 8-bit file about 15 % larger; ``png_compression='small'``
+  (``cudi enhance --png-compression small``) gives the smallest files (Pillow's
+  ``optimize``; Paeth + level 9 for 16 bits), several times slower.
 * Layout: grayscale stays grayscale (see :meth:`cudi_jax.runtime.StudentRuntime.enhance`
   for how it is processed), alpha is kept untouched; palette images become RGB(A),
   CMYK and YCbCr become RGB (the CMYK ICC profile is then dropped), 1-bit becomes 8-bit
   grayscale, 32-bit float grayscale TIFF in [0, 1] is kept as float.
 * Orientation: the EXIF orientation is applied to the pixels and reset to 1 (normal) in
-  the EXIF written out; the ICC profile and EXIF are carried to the output.
+  the EXIF written out; the ICC profile and EXIF are carried to the output (16-bit
+  colour TIFF, written by tifffile, carries the ICC profile, dpi and compression but
+  no EXIF).
 * Safety: images above ``max_pixels`` are refused before decoding (decompression
   bombs); truncated, corrupt or empty files raise :class:`ImageIOError` with a one-line
   reason; outputs are written to a temporary file in the target folder and renamed
@@ -23,8 +36,8 @@ import warnings
 
 import numpy as np
 
+from cudi_jax.errors import CudiError
 from cudi_jax.io import png16
-from cudi_jax.io import tiffcodec
 
 #: Default pixel limit (decompression-bomb guard): 200 megapixels.
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -40,6 +53,38 @@ EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
 #: IFD0 tags carried from TIFF files (the others describe the TIFF's own layout).
 _TIFF_EXIF_KEEP = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)
+#: TIFF and BigTIFF signatures, both byte orders.
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+#: TIFF compression codes -> Pillow's names (kept in ``Picture.info`` for the output).
+_TIFF_COMPRESSION_NAMES = {5: "tiff_lzw", 8: "tiff_adobe_deflate", 32946: "tiff_deflate",
+                           32773: "packbits"}
+#: Pillow's TIFF compression names -> (tifffile's compression, horizontal predictor).
+_TIFFFILE_COMPRESSION = {"tiff_lzw": ("lzw", True), "tiff_adobe_deflate": ("zlib", True),
+                         "tiff_deflate": ("zlib", True), "packbits": ("packbits", False)}
+#: PNG output presets: name -> (Pillow's save options, :func:`png16.encode` options).
+#: 'fast': zlib level 1 (Pillow keeps its adaptive filters; png16 uses Sub, the
+#: cheapest filter that helps photos); 'small': the smallest files (several times
+#: slower).
+PNG_COMPRESSION = {"fast": ({"compress_level": 1}, {"level": 1, "filter_type": 1}),
+                   "small": ({"optimize": True}, {"level": 9, "filter_type": 4})}
+
+
+def list_images(folder, exclude=None):
+  """The one rule for which files of a folder are photos, used by training,
+  ``cudi enhance`` and ``cudi evaluate`` alike: every file under ``folder``
+  (recursive) whose extension is in :data:`INPUT_EXTENSIONS` (any case), skipping
+  names and sub-folders that start with '.' and the folder ``exclude`` (e.g. the
+  output folder inside the input folder). Sorted: each folder's files by name, then
+  its sub-folders by name. Symbolic links to files are followed, to folders not."""
+  skip = os.path.realpath(exclude) if exclude else None
+  found = []
+  for root, dirs, files in os.walk(folder):
+    dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                     and os.path.realpath(os.path.join(root, d)) != skip)
+    for name in sorted(files):
+      if not name.startswith(".") and os.path.splitext(name)[1].lower() in INPUT_EXTENSIONS:
+        found.append(os.path.join(root, name))
+  return found
 
 
 def _current_umask():
@@ -51,7 +96,7 @@ def _current_umask():
 _UMASK = _current_umask()
 
 
-class ImageIOError(Exception):
+class ImageIOError(CudiError):
   """An image that cannot be read or written (the message is one line)."""
 
 
@@ -182,6 +227,10 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
     _too_large(header.width, header.height, max_pixels)
     if header.bit_depth == 16 and header.color_type in (2, 4, 6):
       return _read_png16(data, max_pixels)
+  if data[:4] in _TIFF_MAGIC:
+    picture = _read_tifffile(data, max_pixels)
+    if picture is not None:
+      return picture
   return _read_pillow(data, max_pixels)
 
 
@@ -228,6 +277,11 @@ def _read_pillow(data, max_pixels):
       try:
         img = Image.open(io.BytesIO(data))
       except UnidentifiedImageError:
+        picture = None
+        if data[:4] in _TIFF_MAGIC:  # a TIFF layout Pillow does not know
+          picture = _read_tifffile(data, max_pixels, any_layout=True)
+        if picture is not None:
+          return picture
         raise ImageIOError("not an image file (or an unsupported format)") from None
       except Image.DecompressionBombError:
         raise ImageIOError("image too large (raise the limit with --max-pixels)") from None
@@ -239,10 +293,6 @@ def _read_pillow(data, max_pixels):
         raise ImageIOError(f"multi-frame {img.format} images are not supported "
                            f"({frames} frames)")
       fmt = img.format or "unknown"
-      if fmt == "TIFF":
-        special = _read_tiff16(img, data, max_pixels)
-        if special is not None:
-          return special
       try:
         img.load()
       except MemoryError:
@@ -274,43 +324,105 @@ def _first_line(err):
   return text.splitlines()[0] if text else type(err).__name__
 
 
-def _read_tiff16(img, data, max_pixels):
-  """16-bit colour TIFF (Pillow would reduce it to 8 bits), else None."""
+def _tifffile():
+  """The tifffile module, its log kept off the terminal: our errors say what went wrong
+  in one line (a NullHandler stops Python's last-resort printing of tifffile's warnings;
+  an application that configures logging still receives them)."""
+  import logging
+  import tifffile
+  log = logging.getLogger("tifffile")
+  if not log.handlers:
+    log.addHandler(logging.NullHandler())
+  return tifffile
+
+
+def _read_tifffile(data, max_pixels, any_layout=False):
+  """A TIFF that Pillow cannot read at full fidelity, read with tifffile: 16-bit with 2 to
+  4 samples (Pillow reduces them to 8 bits), chunky or planar, any compression tifffile
+  decodes; with ``any_layout``, any grayscale or RGB(A) file (Pillow could not identify
+  it). None: the file is left to Pillow. The pixel limit is checked on the first page's
+  header, before anything is decoded."""
+  tifffile = _tifffile()
   try:
-    bits = tuple(img.tag_v2.get(258, (8,)))
-    samples = int(img.tag_v2.get(277, 1))
-  except Exception:  # pylint: disable=broad-except
+    tif = tifffile.TiffFile(io.BytesIO(data))
+  except Exception:  # pylint: disable=broad-except - Pillow reports on such files
     return None
-  if samples < 2 or 16 not in bits:
-    return None
-  array, icc = None, None
-  try:
-    import tifffile  # optional: reads every TIFF variant
-  except ImportError:
-    tifffile = None
-  if tifffile is not None:
+  with tif:
     try:
-      with tifffile.TiffFile(io.BytesIO(data)) as tif:
-        page = tif.pages[0]
-        array = page.asarray()
-        tag = page.tags.get(34675)
-        icc = bytes(tag.value) if tag is not None else None
-    except Exception as err:  # pylint: disable=broad-except
-      raise ImageIOError(f"cannot read 16-bit TIFF: {_first_line(err)}") from None
-  else:
+      page = tif.pages[0]
+      frames = len(tif.pages)
+      width, height = int(page.imagewidth), int(page.imagelength)
+      samples, photometric = int(page.samplesperpixel), int(page.photometric)
+      dtype = np.dtype(page.dtype) if page.dtype is not None else None
+    except Exception:  # pylint: disable=broad-except
+      return None
+    _too_large(width, height, max_pixels)
+    if photometric not in (1, 2):  # min-is-black gray, RGB; CMYK, Lab... go to Pillow
+      return None
+    if not (any_layout or (dtype == np.uint16 and samples >= 2)):
+      return None
+    if frames > 1:
+      raise ImageIOError(f"multi-frame TIFF images are not supported ({frames} frames)")
+    compression = int(page.compression)
     try:
-      array, icc = tiffcodec.decode(data, max_pixels)
-    except tiffcodec.TIFFError as err:
-      raise ImageIOError(f"{err} (install tifffile for other 16-bit TIFF variants)") from None
-  if array.dtype != np.uint16 or array.ndim != 3 or array.shape[-1] not in (2, 3, 4):
+      tifffile.TIFF.DECOMPRESSORS[compression]
+    except KeyError:
+      name = getattr(page.compression, "name", str(compression))
+      raise ImageIOError(f"{name}-compressed TIFF needs the imagecodecs package "
+                         f"(pip install \"cudi-jax[tiff]\")") from None
+    try:
+      array = page.asarray()
+    except MemoryError:
+      raise ImageIOError("out of memory while decoding") from None
+    except Exception as err:  # pylint: disable=broad-except - decoder errors vary
+      raise ImageIOError(f"truncated or corrupt TIFF data: {_first_line(err)}") from None
+    if page.axes == "SYX":  # planar
+      array = np.moveaxis(array, 0, -1)
+    elif page.axes not in ("YX", "YXS"):
+      raise ImageIOError(f"unsupported TIFF layout {page.axes} {array.shape}")
+    tag = page.tags.get(34675)
+    icc = bytes(tag.value) if tag is not None and tag.value else None
+    tag = page.tags.get(274)
+    tag_orientation = int(tag.value) if tag is not None else 1
+    info = _tiff_info(page, compression)
+  array = array.astype(array.dtype.newbyteorder("="), copy=False)
+  if array.ndim == 3 and array.shape[-1] == 1:
+    array = array[..., 0]
+  channels = 1 if array.ndim == 2 else array.shape[-1]
+  mode = {("u1", 1): "L", ("u1", 2): "LA", ("u1", 3): "RGB", ("u1", 4): "RGBA",
+          ("u2", 1): "I;16", ("u2", 2): "LA;16", ("u2", 3): "RGB;16", ("u2", 4): "RGBA;16",
+          ("f4", 1): "F"}.get((array.dtype.str[1:], channels))
+  if mode is None:
     raise ImageIOError(f"unsupported TIFF layout {array.shape} {array.dtype}")
+  if mode == "F" and array.size and not (np.all(np.isfinite(array)) and array.min() >= 0.0
+                                         and array.max() <= 1.0):
+    raise ImageIOError("unsupported image: 32-bit float values outside [0, 1]")
   try:
-    orientation, exif = _normalise_exif(img.getexif(), from_tiff=True)
-  except Exception:  # pylint: disable=broad-except
-    orientation, exif = 1, None
+    # Pillow reads the TIFF's own IFD0 as EXIF (as Image.getexif() does for TIFF).
+    orientation, exif = _normalise_exif(_exif_from_bytes(data), from_tiff=True)
+  except Exception:  # pylint: disable=broad-except - e.g. BigTIFF: the tag alone
+    orientation, exif = (tag_orientation if tag_orientation in range(1, 9) else 1), None
   array = np.ascontiguousarray(apply_orientation(array, orientation))
-  mode = {2: "LA;16", 3: "RGB;16", 4: "RGBA;16"}[array.shape[-1]]
-  return Picture(array, "TIFF", mode, icc, exif)
+  return Picture(array, "TIFF", mode, icc, exif, info=info)
+
+
+def _tiff_info(page, compression):
+  """``Picture.info`` of a TIFF page read by tifffile: 'dpi' and 'compression' as Pillow
+  names them (so that the output keeps them)."""
+  info = {}
+  if compression in _TIFF_COMPRESSION_NAMES:
+    info["compression"] = _TIFF_COMPRESSION_NAMES[compression]
+  try:
+    x, y, unit = (page.tags.get(tag) for tag in (282, 283, 296))
+    scale = {2: 1.0, 3: 2.54}.get(int(unit.value) if unit is not None else 2)
+    if x is not None and y is not None and scale:
+      dpi = tuple(v[0] / v[1] * scale if isinstance(v, tuple) else float(v) * scale
+                  for v in (x.value, y.value))
+      if all(np.isfinite(dpi)) and min(dpi) > 0:
+        info["dpi"] = dpi
+  except Exception:  # pylint: disable=broad-except - odd resolution tags: no dpi
+    pass
+  return info
 
 
 def rgb_channels(array):
@@ -380,7 +492,9 @@ def format_for(path, fmt=None):
   return EXTENSIONS[ext]
 
 
-def _to_8bit(array):
+def to_8bit(array):
+  """The one 16-to-8-bit rule (round to nearest): uint16 x -> round(x * 255 / 65535)
+  exactly in integers, floats in [0, 1] -> floor(x * 255 + 0.5); uint8 unchanged."""
   if array.dtype == np.uint8:
     return array
   if array.dtype == np.uint16:
@@ -388,9 +502,16 @@ def _to_8bit(array):
   return np.floor(np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=None):
-  """Array -> file bytes in ``fmt`` ('PNG', 'JPEG', 'TIFF', 'WEBP', 'BMP')."""
+def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=None,
+                 png_compression="fast"):
+  """Array -> file bytes in ``fmt`` ('PNG', 'JPEG', 'TIFF', 'WEBP', 'BMP').
+
+  png_compression: 'fast' (default) or 'small', see :data:`PNG_COMPRESSION`."""
   from PIL import Image
+  if png_compression not in PNG_COMPRESSION:
+    raise ImageIOError(f"unknown PNG compression {png_compression!r} (choose "
+                       f"{' or '.join(PNG_COMPRESSION)})")
+  pil_png, png16_options = PNG_COMPRESSION[png_compression]
   array = np.asarray(array)
   channels = 1 if array.ndim == 2 else array.shape[-1]
   if array.ndim == 3 and channels == 1:
@@ -398,14 +519,14 @@ def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=Non
   info = info or {}
   if array.dtype == np.uint16 and fmt in ("PNG", "TIFF") and channels > 1:
     if fmt == "PNG":
-      return png16.encode(array, icc_profile=icc_profile, exif=exif)
-    return tiffcodec.encode(array, icc_profile=icc_profile)
+      return png16.encode(array, icc_profile=icc_profile, exif=exif, **png16_options)
+    return _encode_tiff16(array, icc_profile, info)
   if array.dtype == np.float32 and fmt == "TIFF" and channels == 1:
     img = Image.fromarray(array, mode="F")
   elif array.dtype == np.uint16 and fmt in ("PNG", "TIFF"):
     img = Image.fromarray(array)  # 16-bit grayscale ('I;16')
   else:
-    array = _to_8bit(array)
+    array = to_8bit(array)
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
     if fmt == "JPEG" and mode in ("LA", "RGBA"):
       raise ImageIOError("JPEG cannot store an alpha channel (choose --format png, tiff "
@@ -425,6 +546,8 @@ def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=Non
     kwargs["quality"] = int(quality or 95)
   elif fmt == "TIFF" and info.get("compression"):
     kwargs["compression"] = info["compression"]
+  elif fmt == "PNG":
+    kwargs.update(pil_png)
   if "dpi" in info and fmt in ("PNG", "JPEG", "TIFF", "BMP"):
     kwargs["dpi"] = info["dpi"]
   buf = io.BytesIO()
@@ -441,6 +564,45 @@ def encode_image(array, fmt, icc_profile=None, exif=None, quality=None, info=Non
         raise ImageIOError(f"cannot encode {fmt}: {_first_line(err2)}") from None
     else:
       raise ImageIOError(f"cannot encode {fmt}: {_first_line(err)}") from None
+  return buf.getvalue()
+
+
+def _encode_tiff16(array, icc_profile=None, info=None):
+  """(H, W, 2..4) uint16 -> TIFF bytes (tifffile): chunky RGB / RGBA / gray+alpha with
+  unassociated alpha, the ICC profile (tag 34675), the input's compression (LZW and
+  PackBits become Deflate without imagecodecs; horizontal predictor) and dpi. EXIF is
+  not written (Pillow writes it for the 8-bit and 16-bit grayscale TIFFs it encodes)."""
+  tifffile = _tifffile()
+  info = info or {}
+  _, w, channels = array.shape
+  kwargs = {"photometric": "rgb" if channels >= 3 else "minisblack",
+            "planarconfig": "contig", "metadata": None, "software": False,
+            "rowsperstrip": max(1, (1 << 18) // (w * channels * 2))}
+  if channels in (2, 4):
+    kwargs["extrasamples"] = ("unassalpha",)
+  if icc_profile:
+    kwargs["iccprofile"] = bytes(icc_profile)
+  compression, predictor = _TIFFFILE_COMPRESSION.get(info.get("compression"), (None, False))
+  if compression is not None:
+    code = {"lzw": 5, "zlib": 8, "packbits": 32773}[compression]
+    try:
+      tifffile.TIFF.COMPRESSORS[code]
+    except KeyError:  # needs imagecodecs: Deflate, which every TIFF reader knows
+      compression, predictor = "zlib", True
+    kwargs["compression"] = compression
+    if predictor:
+      kwargs["predictor"] = True
+  if "dpi" in info:
+    try:
+      kwargs["resolution"] = tuple(float(v) for v in info["dpi"][:2])
+      kwargs["resolutionunit"] = "INCH"
+    except (TypeError, ValueError):
+      pass
+  buf = io.BytesIO()
+  try:
+    tifffile.imwrite(buf, np.ascontiguousarray(array), **kwargs)
+  except Exception as err:  # pylint: disable=broad-except - encoder errors vary
+    raise ImageIOError(f"cannot encode TIFF: {_first_line(err)}") from None
   return buf.getvalue()
 
 
@@ -474,8 +636,10 @@ def atomic_write(path, data):
     raise
 
 
-def write_image(path, array, fmt=None, icc_profile=None, exif=None, quality=None, info=None):
+def write_image(path, array, fmt=None, icc_profile=None, exif=None, quality=None, info=None,
+                png_compression="fast"):
   """Encodes and writes atomically; the format comes from ``fmt`` or the extension."""
   fmt = format_for(path, fmt)
-  atomic_write(path, encode_image(array, fmt, icc_profile, exif, quality, info))
+  atomic_write(path, encode_image(array, fmt, icc_profile, exif, quality, info,
+                                  png_compression))
   return fmt

@@ -4,7 +4,8 @@ grayscale+alpha (Pillow reduces those to 8 bits on reading and cannot write them
 Reads 8- and 16-bit grayscale, RGB, grayscale+alpha and RGBA (colour types 0, 2, 4, 6),
 all five filter types, Adam7 interlacing, the iCCP (ICC profile) and eXIf (EXIF)
 chunks; checks CRCs and bounds the decompressed size. Writes the same types with one
-filter type for all rows (0 = none by default), plus iCCP and eXIf.
+filter type for all rows (0 = none by default; :func:`cudi_jax.io.imagefile.encode_image`
+picks Sub + zlib level 1 for speed, or Paeth + level 9 for size), plus iCCP and eXIf.
 
 Reconstruction of Sub rows is a cumulative sum; Average and Paeth depend on the
 pixel to the left *and* the row above, so those rows are reconstructed along
@@ -216,24 +217,61 @@ def _chunk(kind, body):
           + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
 
 
-def _filter_rows(rows, bpp, ftype):
-  """Applies one PNG filter type to (h, row_bytes) uint8 rows -> filtered uint8."""
+def _filter_rows(rows, bpp, ftype, prev=None):
+  """Applies one PNG filter type to (h, row_bytes) uint8 rows -> filtered uint8.
+
+  prev: the (row_bytes,) row above the first one (None: the first row of the image).
+  Only the predictor asked for is computed; None (0), Sub (1) and Up (2) stay in uint8
+  (differences wrap modulo 256, as PNG wants).
+  """
+  rows = np.asarray(rows, np.uint8)
+  above = np.empty_like(rows)
+  above[0] = 0 if prev is None else prev
+  above[1:] = rows[:-1]
+  if ftype == 0:
+    return rows.copy()
+  if ftype == 1:
+    out = rows.copy()
+    out[:, bpp:] -= rows[:, :-bpp]
+    return out
+  if ftype == 2:
+    return rows - above
   x = rows.astype(np.int16)
   left = np.zeros_like(x)
   left[:, bpp:] = x[:, :-bpp]
-  up = np.zeros_like(x)
-  up[1:] = x[:-1]
-  upleft = np.zeros_like(x)
-  upleft[1:, bpp:] = x[:-1, :-bpp]
-  pred = {0: 0, 1: left, 2: up, 3: (left + up) >> 1, 4: _paeth(left, up, upleft)}[ftype]
+  up = above.astype(np.int16)
+  if ftype == 3:
+    pred = (left + up) >> 1
+  else:
+    upleft = np.zeros_like(x)
+    upleft[:, bpp:] = up[:, :-bpp]
+    pred = _paeth(left, up, upleft)
   return ((x - pred) & 0xFF).astype(np.uint8)
+
+
+def _filter_block(rows, prev, bpp, filter_type):
+  """(h, row_bytes) rows -> (h, 1 + row_bytes) filtered scanlines; filter_type: one type
+  for every row, or a sequence with one per row."""
+  h, row_bytes = rows.shape
+  out = np.empty((h, row_bytes + 1), np.uint8)
+  ftypes = np.asarray(filter_type, np.uint8)
+  if ftypes.ndim == 0:
+    out[:, 0] = ftypes
+    out[:, 1:] = _filter_rows(rows, bpp, int(ftypes), prev)
+    return out
+  out[:, 0] = ftypes
+  for t in np.unique(ftypes):
+    mask = ftypes == t
+    out[mask, 1:] = _filter_rows(rows, bpp, int(t), prev)[mask]
+  return out
 
 
 def encode(array, icc_profile=None, exif=None, filter_type=0, interlace=False, level=6):
   """(H, W) or (H, W, C) uint8/uint16 array (C in 1..4) -> PNG bytes.
 
   filter_type: 0..4 for every row, or a sequence giving one per row (tests use this);
-  interlace: write Adam7.
+  level: zlib level 0..9; interlace: write Adam7. Rows are filtered and compressed a
+  block at a time (bounded memory, cache-friendly); only the filters used are computed.
   """
   array = np.asarray(array)
   if array.ndim == 2:
@@ -250,22 +288,25 @@ def encode(array, icc_profile=None, exif=None, filter_type=0, interlace=False, l
   ctype = {1: 0, 3: 2, 2: 4, 4: 6}[channels]
   bpp = channels * depth // 8
   passes = ADAM7 if interlace else ((0, 0, 1, 1),)
+  per_row = np.ndim(filter_type) != 0
+  compressor = zlib.compressobj(level)
   parts = []
   for y0, x0, dy, dx in passes:
     sub = array[y0::dy, x0::dx]
     if sub.size == 0:
       continue
     ph, pw = sub.shape[:2]
-    rows = (sub.astype(">u2") if depth == 16 else sub).reshape(ph, -1).view(np.uint8)
-    rows = rows.reshape(ph, pw * bpp)
-    ftypes = np.broadcast_to(np.asarray(filter_type, np.uint8), (ph,)) if np.ndim(filter_type) == 0 \
-        else np.asarray(filter_type, np.uint8)[:ph]
-    filtered = np.empty((ph, pw * bpp + 1), np.uint8)
-    filtered[:, 0] = ftypes
-    for t in np.unique(ftypes):
-      mask = ftypes == t
-      filtered[mask, 1:] = _filter_rows(rows, bpp, int(t))[mask]
-    parts.append(filtered.tobytes())
+    block = max(1, (1 << 20) // (pw * bpp + 1))
+    prev = None
+    for r0 in range(0, ph, block):
+      r1 = min(r0 + block, ph)
+      rows = sub[r0:r1]
+      rows = (rows.astype(">u2") if depth == 16 else np.ascontiguousarray(rows))
+      rows = rows.reshape(r1 - r0, -1).view(np.uint8).reshape(r1 - r0, pw * bpp)
+      ftype = np.asarray(filter_type, np.uint8)[r0:r1] if per_row else filter_type
+      parts.append(compressor.compress(_filter_block(rows, prev, bpp, ftype)))
+      prev = rows[-1]
+  parts.append(compressor.flush())
   out = [SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0,
                                                 1 if interlace else 0))]
   if icc_profile:
@@ -275,7 +316,7 @@ def encode(array, icc_profile=None, exif=None, filter_type=0, interlace=False, l
     if exif.startswith(b"Exif\0\0"):  # Pillow's Exif.tobytes() prefix: not in eXIf
       exif = exif[6:]
     out.append(_chunk(b"eXIf", exif))
-  data = zlib.compress(b"".join(parts), level)
+  data = b"".join(parts)
   for i in range(0, len(data), 1 << 20):
     out.append(_chunk(b"IDAT", data[i:i + (1 << 20)]))
   out.append(_chunk(b"IEND", b""))

@@ -21,10 +21,12 @@ from cudi_jax.runtime import engine as engine_lib
 from cudi_jax import assets
 from cudi_jax import exposure as exposure_lib
 from cudi_jax import student_math
+from cudi_jax import weights
+from cudi_jax.errors import CudiError
 
 
 
-class WeightsNotFoundError(FileNotFoundError):
+class WeightsNotFoundError(CudiError, FileNotFoundError):
   """No shipped weights in this installation."""
 
 
@@ -40,7 +42,6 @@ def load_student(path=None, threads=None):
   file that is not a valid student export, and :class:`WeightsNotFoundError` when no
   path is given and the installation ships no weights.
   """
-  from cudi_jax import weights
   if path is None:
     path = shipped_weights_path()
     if not os.path.isfile(path):
@@ -52,26 +53,6 @@ def load_student(path=None, threads=None):
     warnings.warn(f"{os.fspath(path)} holds placeholder (untrained) student weights: "
                   f"outputs are close to the input", UserWarning, stacklevel=2)
   return StudentRuntime(export.params, export.metadata, threads=threads)
-
-
-def _presets(metadata):
-  """(under, over, auto_threshold, adaptive base, adaptive strength) from export
-  metadata, falling back to :mod:`cudi_jax.exposure`'s defaults."""
-  p = (metadata or {}).get("exposure_presets") or {}
-  adaptive = p.get("adaptive") if isinstance(p.get("adaptive"), dict) else {}
-
-  def num(value, default):
-    try:
-      value = float(value)
-    except (TypeError, ValueError):
-      return default
-    return value if np.isfinite(value) and 0.0 <= value <= 1.0 else default
-
-  return {"under": num(p.get("under"), exposure_lib.PRESETS["under"]),
-          "over": num(p.get("over"), exposure_lib.PRESETS["over"]),
-          "auto_threshold": num(p.get("auto_threshold"), exposure_lib.AUTO_THRESHOLD),
-          "adaptive_base": num(adaptive.get("base"), exposure_lib.PRESETS["under"]),
-          "adaptive_strength": num(adaptive.get("strength"), 0.15)}
 
 
 class StudentRuntime:
@@ -98,7 +79,7 @@ class StudentRuntime:
     for name, shape in expected.items():
       if self.params[name].shape != shape:
         raise ValueError(f"parameter {name} has shape {self.params[name].shape}, expected {shape}")
-    self.presets = _presets(self.metadata)
+    self.presets = exposure_lib.Presets.from_metadata(self.metadata)
     self.engine = engine_lib.Engine(self.params, threads=threads)
 
   @property
@@ -161,15 +142,10 @@ class StudentRuntime:
   def exposure_map(self, image, exposure="auto"):
     """The (H, W) float32 exposure map that ``exposure`` resolves to for ``image``."""
     prepared = self._prepare(image)
-    spec = self._resolve(prepared, exposure)
+    stats = _Stats(prepared, self.engine.threads)
     h, w = prepared.shape2
-    if spec[0] == "const":
-      return np.full((h, w), spec[1], np.float32)
-    if spec[0] == "map":
-      return spec[1]
-    _, alpha, beta = spec
-    y = _luminance(prepared, None)
-    return (np.float32(alpha) - np.float32(beta) * y).astype(np.float32)
+    return exposure_lib.materialize(exposure_lib.resolve(exposure, h, w, stats, self.presets),
+                                    h, w, stats)
 
   # ---------------------------------------------------------------- internals
 
@@ -182,37 +158,29 @@ class StudentRuntime:
     self.engine.run(job, progress=progress)
 
   def _resolve(self, prepared, exposure):
-    """Exposure setting -> ('const', v) | ('map', (H, W) float32) | ('luma', a, b)."""
+    """Exposure setting -> ('const', v) | ('map', (H, W) float32) | ('luma', a, b)
+    (:func:`cudi_jax.exposure.resolve` with this export's presets)."""
     h, w = prepared.shape2
-    kind, value = exposure_lib.parse_setting(exposure)
-    if kind == "name":
-      if value == "auto":
-        mean = _mean_luminance(prepared, self.engine.threads)
-        value = "over" if mean >= self.presets["auto_threshold"] else "under"
-      if value == "adaptive":
-        return self._adaptive(prepared)
-      return ("const", self.presets[value])
-    if kind == "value":
-      return ("const", value)
-    if kind == "file":
-      return ("map", exposure_lib.map_from_file(value, h, w))
-    return ("map", exposure_lib.map_from_array(value, h, w))
+    return exposure_lib.resolve(exposure, h, w, _Stats(prepared, self.engine.threads),
+                                self.presets)
 
-  def _adaptive(self, prepared):
-    """E = S + A * Norm(mean(Y) - Y) = (S - A + 2A * Ymax / span) - (2A / span) * Y."""
-    base, strength = self.presets["adaptive_base"], self.presets["adaptive_strength"]
-    lo, hi = _luminance_range(prepared, self.engine.threads)
-    span = hi - lo
-    if not span > 0:
-      return ("const", float(np.clip(base, 0.0, 1.0)))
-    if base - strength >= 0.0 and base + strength <= 1.0:
-      # Affine in Y with no clipping: the engine forms it at 1/4 resolution, exactly
-      # the 4x4 mean of the full-resolution map (the map is linear in Y).
-      return ("luma", base - strength + 2.0 * strength * hi / span, 2.0 * strength / span)
-    y = _luminance(prepared, self.engine.threads)
-    e = np.clip(np.float32(base - strength + 2.0 * strength * hi / span)
-                - np.float32(2.0 * strength / span) * y, 0.0, 1.0)
-    return ("map", e.astype(np.float32))
+
+class _Stats:
+  """Banded, multi-threaded luminance statistics of a prepared image, in the
+  interface :func:`cudi_jax.exposure.resolve` asks for."""
+
+  def __init__(self, prepared, threads):
+    self.prepared = prepared
+    self.threads = threads
+
+  def mean_luminance(self):
+    return _mean_luminance(self.prepared, self.threads)
+
+  def luminance_range(self):
+    return _luminance_range(self.prepared, self.threads)
+
+  def luminance(self):
+    return _luminance(self.prepared, self.threads)
 
 
 class _Prepared:

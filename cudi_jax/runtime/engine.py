@@ -32,12 +32,16 @@ reference, and is what the JAX model runs), reorganised for speed on a CPU:
   ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))`` with ``m = 255`` or ``65535``, i.e.
   round-half-up of ``clip(K*I + B, 0, 1) * m``.
 
-BLAS is kept single-threaded inside the worker threads (OpenBLAS's thread-local
-setting when available, else matmuls small enough that OpenBLAS does not start
-threads): nested BLAS threads on a busy machine are dramatically slower.
+BLAS is kept single-threaded while the worker threads run (``threadpoolctl`` limits the
+BLAS library NumPy loaded -- OpenBLAS, MKL or BLIS -- to one thread for the duration of
+:meth:`Engine.run`; where it finds none, or with ``CUDI_NO_BLAS_LOCAL=1``, matmuls are
+kept small enough that OpenBLAS does not start threads): nested BLAS threads on a busy
+machine are dramatically slower.
 """
+import contextlib
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -67,48 +71,74 @@ for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
   _VERTICAL[_p, 1] = _w_self
 
 
-def _openblas_thread_local_setter():
-  """``openblas_set_num_threads_local`` of the OpenBLAS NumPy already loaded, or None.
+_BLAS_LOCK = threading.Lock()
+_BLAS_CONTROLLER = None  # threadpoolctl controller of the loaded BLAS libraries; False: none
+_BLAS_USERS = 0          # runs inside single_threaded_blas() now
+_BLAS_LIMITER = None     # their shared limit, restored when the last one leaves
 
-  OpenBLAS >= 0.3.27 can limit its threads for the calling thread only; our worker
-  threads use it to keep BLAS single-threaded inside themselves without touching
-  the process-wide setting. Only libraries already loaded are looked at (RTLD_NOLOAD).
+
+def _blas_controller():
+  """threadpoolctl's controller of the BLAS libraries already loaded (NumPy's), cached;
+  None when there is none it can limit, or with ``CUDI_NO_BLAS_LOCAL`` set."""
+  global _BLAS_CONTROLLER
+  with _BLAS_LOCK:
+    if _BLAS_CONTROLLER is None:
+      _BLAS_CONTROLLER = False
+      if not os.environ.get("CUDI_NO_BLAS_LOCAL"):
+        try:
+          from threadpoolctl import ThreadpoolController
+          with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. notes on several OpenMP runtimes
+            controller = ThreadpoolController().select(user_api="blas")
+          if controller.lib_controllers:
+            _BLAS_CONTROLLER = controller
+        except Exception:  # pylint: disable=broad-except - best effort only
+          pass
+    return _BLAS_CONTROLLER or None
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+  """BLAS limited to one thread while inside; yields whether a limit is in force.
+
+  The hook this replaces set OpenBLAS's *thread-local* count
+  (``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27) in each worker thread for
+  its bands. threadpoolctl can only set the process-wide count, so the limit is held
+  from the start to the end of the banded section instead. For the banded section that
+  is equivalent: every BLAS call of a run is made by its worker threads (or the calling
+  thread) while the limit holds, and each one is single-threaded as before. It is not
+  identical for the rest of the process: another thread calling BLAS *during* a run
+  (e.g. an application doing its own matmuls in parallel) is single-threaded too for
+  that time, and gets its count back afterwards. Overlapping runs share one limit
+  (reference-counted), so one finishing early does not lift it under the other, and the
+  original count is restored exactly once. Unlike the hook, this also covers OpenBLAS
+  before 0.3.27, MKL and BLIS.
   """
-  import ctypes
-  try:
-    with open("/proc/self/maps") as maps:
-      paths = {line.split()[-1] for line in maps if "openblas" in line.rsplit("/", 1)[-1]}
-  except OSError:
-    return None
-  # NumPy's own copy first (wheels bundle it in numpy.libs; SciPy may load another).
-  for path in sorted(paths, key=lambda p: ("numpy" not in p, p)):
-    try:
-      lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
-      fn = lib.openblas_set_num_threads_local
-    except (OSError, AttributeError):
-      continue
-    fn.restype = ctypes.c_int
-    fn.argtypes = [ctypes.c_int]
-    return fn
-  return None
-
-
-_SET_LOCAL = None
-_SET_LOCAL_DONE = False
-
-
-def blas_thread_local_setter():
-  global _SET_LOCAL, _SET_LOCAL_DONE
-  if not _SET_LOCAL_DONE:
-    if os.environ.get("CUDI_NO_BLAS_LOCAL"):
-      _SET_LOCAL = None
-    else:
+  global _BLAS_USERS, _BLAS_LIMITER
+  controller = _blas_controller()
+  if controller is None:
+    yield False
+    return
+  with _BLAS_LOCK:
+    if _BLAS_USERS == 0:
       try:
-        _SET_LOCAL = _openblas_thread_local_setter()
-      except Exception:  # pragma: no cover - best effort only
-        _SET_LOCAL = None
-    _SET_LOCAL_DONE = True
-  return _SET_LOCAL
+        _BLAS_LIMITER = controller.limit(limits=1)
+      except Exception:  # pylint: disable=broad-except - then capped matmuls instead
+        _BLAS_LIMITER = None
+    active = _BLAS_LIMITER is not None
+    if active:
+      _BLAS_USERS += 1
+  if not active:
+    yield False
+    return
+  try:
+    yield True
+  finally:
+    with _BLAS_LOCK:
+      _BLAS_USERS -= 1
+      if _BLAS_USERS == 0:
+        limiter, _BLAS_LIMITER = _BLAS_LIMITER, None
+        limiter.restore_original_limits()
 
 
 def default_threads():
@@ -208,11 +238,16 @@ class Engine:
     bands = [(q0, min(q0 + rows, h)) for q0 in range(0, h, rows)]
     threads = max(1, min(int(threads or self.threads), len(bands)))
     max_window = min(rows + 2 * HALO, h)
-    setter = blas_thread_local_setter()
-    self._mnk = None if setter is not None else BLAS_MNK
+    # BLAS single-threaded for the whole banded section: a process-wide limit held for
+    # the run (see single_threaded_blas for why that is equivalent, here, to the
+    # per-worker-thread limit it replaces). With it, matmuls of any size stay
+    # single-threaded; without it, they are kept below OpenBLAS's threading size.
+    with single_threaded_blas() as limited:
+      self._mnk = None if limited else BLAS_MNK
+      self._run_bands(job, bands, threads, max_window, progress)
 
+  def _run_bands(self, job, bands, threads, max_window, progress):
     def bands_in_this_thread(todo, scratch):
-      previous = setter(1) if setter is not None else None
       errstate = np.errstate(invalid="ignore", over="ignore") if self.poison else None
       try:
         if errstate is not None:
@@ -224,8 +259,6 @@ class Engine:
       finally:
         if errstate is not None:
           errstate.__exit__(None, None, None)
-        if setter is not None:
-          setter(previous)
 
     if threads == 1:
       bands_in_this_thread(bands, _Scratch(self, job, max_window))

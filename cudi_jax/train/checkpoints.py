@@ -14,8 +14,12 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from cudi_jax import weights
+from cudi_jax.errors import CudiError
+from cudi_jax.train import models
 
-class CheckpointError(ValueError):
+
+class CheckpointError(CudiError, ValueError):
   """A checkpoint that is missing or does not fit what was asked for."""
 
 
@@ -59,13 +63,7 @@ class TrainedModel:
 
   @property
   def teacher_config(self):
-    return _Attr(self.config["teacher"])
-
-
-class _Attr(dict):
-  """Dict with attribute access and ``.get`` (enough of ConfigDict for model builders)."""
-
-  __getattr__ = dict.__getitem__
+    return dict(self.config["teacher"])
 
 
 def _split_path(path):
@@ -82,21 +80,15 @@ def _split_path(path):
 
 
 def _build_model(kind, config, where):
-  """The Flax module of a ``kind`` run from its config dict (sections as dicts)."""
-  from cudi_jax.train import train_lib  # Deferred: train_lib imports this module.
-
-  if kind == "teacher":
-    return train_lib.teacher_from_config(_Attr(config["teacher"]))
-  if kind == "student":
-    return train_lib.student_from_config(_Attr(config["student"]))
-  raise CheckpointError(f"{where}: unknown model kind {kind!r}")
+  """The Flax module of a ``kind`` run from its config dict."""
+  if kind not in models.KINDS:
+    raise CheckpointError(f"{where}: unknown model kind {kind!r}")
+  return models.build(kind, config.get(kind))
 
 
 def _load_export(path):
   """A TrainedModel from an ``export.py`` file: the architecture from its metadata,
   the rest of the config from the training config it records (if any)."""
-  from cudi_jax import weights
-
   try:
     export = weights.load_export(path)
   except (OSError, weights.ExportFormatError) as err:
@@ -112,11 +104,21 @@ def _load_export(path):
   return TrainedModel(kind=export.kind, model=model, params=params, config=config, step=step)
 
 
-def load_trained(path, step=None):
-  """Loads a trained teacher or student from a workdir (latest checkpoint), its
-  ``checkpoints`` folder, one ``checkpoints/<step>`` folder, or a ``.npz`` made by
-  ``export.py`` (weights only: enough to distill from or to warm-start)."""
-  if str(path).lower().endswith(".npz") and os.path.isfile(os.path.expanduser(path)):
+def load_trained(path, step=None, kind=None):
+  """The one loader of trained weights on the JAX side: a teacher or student from a
+  workdir (latest checkpoint), its ``checkpoints`` folder, one ``checkpoints/<step>``
+  folder, or a ``.npz`` made by ``export.py`` (weights only: enough to evaluate,
+  distill from or warm-start; read by :func:`cudi_jax.weights.load_export`).
+  kind: 'teacher' or 'student' to refuse the other kind with a clear error."""
+  trained = _load_trained(path, step)
+  if kind is not None and trained.kind != kind:
+    raise CheckpointError(f"{path} holds a {trained.kind}, not a {kind}")
+  return trained
+
+
+def _load_trained(path, step):
+  path = os.fspath(path)
+  if path.lower().endswith(".npz") and os.path.isfile(os.path.expanduser(path)):
     if step is not None:
       raise CheckpointError(f"{path} is an export, which holds one step only")
     return _load_export(os.path.expanduser(path))
@@ -156,7 +158,4 @@ def load_teacher_for_distillation(path):
   if not path:
     raise CheckpointError("the student needs a trained teacher: set "
                           "--config.teacher_checkpoint=WORKDIR_OR_CHECKPOINT_DIR")
-  loaded = load_trained(path)
-  if loaded.kind != "teacher":
-    raise CheckpointError(f"teacher_checkpoint {path} holds a {loaded.kind}, not a teacher")
-  return loaded
+  return load_trained(path, kind="teacher")

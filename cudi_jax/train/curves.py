@@ -4,8 +4,6 @@ All maps are (..., H, W, C) arrays; images are in [0, 1].
 """
 import jax.numpy as jnp
 
-from cudi_jax import student_math
-
 NUM_ITERATIONS = 8
 
 
@@ -36,15 +34,3 @@ def high_order_curve_derivative(x, maps, num_iterations=NUM_ITERATIONS):
     slope = slope * (1.0 + a * (1.0 - 2.0 * x))
     x = le_step(x, a)
   return slope
-
-
-def tangent_line(k, b, x, clip=True):
-  """TL(x) = K * x + B (clipped to [0, 1] unless ``clip=False``)."""
-  return student_math.tangent_apply(k, b, x, jnp, clip=clip)
-
-
-def tangent_at(x0, maps, num_iterations=NUM_ITERATIONS):
-  """Slope K and intercept B of the high-order curve's tangent at x0."""
-  k = high_order_curve_derivative(x0, maps, num_iterations)
-  y0 = high_order_curve(x0, maps, num_iterations)
-  return k, y0 - k * x0

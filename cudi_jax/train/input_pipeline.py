@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from cudi_jax import exposure as exposure_lib
+from cudi_jax.errors import ConfigError, DataError
 from cudi_jax.io import imagefile
 
 IMAGE_EXTENSIONS = tuple(sorted(imagefile.INPUT_EXTENSIONS))
@@ -25,29 +26,20 @@ MAX_DECODE_RETRIES = 16
 
 
 def list_images(root):
-  """All image files under ``root`` (recursive), sorted for a stable order."""
+  """The photos under ``root`` (:func:`cudi_jax.io.imagefile.list_images`); an error
+  when the folder is missing or holds none."""
   if not os.path.isdir(root):
-    raise FileNotFoundError(f"image folder not found: {root}")
-  found = []
-  for dirpath, dirnames, filenames in os.walk(root):
-    dirnames.sort()
-    for name in sorted(filenames):
-      if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith("."):
-        found.append(os.path.join(dirpath, name))
+    raise DataError(f"image folder not found: {root}")
+  found = imagefile.list_images(root)
   if not found:
-    raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found under {root}")
+    raise DataError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found under {root}")
   return found
 
 
 def to_rgb_uint8(array):
   """Any decoded image array (H, W), (H, W, 1|2|3|4), uint8/uint16/float -> (H, W, 3) uint8
-  (alpha dropped, grayscale replicated)."""
-  array = imagefile.rgb_channels(array)
-  if array.dtype == np.uint16:
-    array = (array.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
-  elif array.dtype != np.uint8:
-    array = (np.clip(np.asarray(array, np.float32), 0, 1) * 255 + 0.5).astype(np.uint8)
-  return array
+  (alpha dropped, grayscale replicated; :func:`cudi_jax.io.imagefile.to_8bit`)."""
+  return imagefile.to_8bit(imagefile.rgb_channels(array))
 
 
 def decode_file(path):
@@ -140,7 +132,7 @@ def make_source(data_config):
                       data_config.get("image_key", "image"))
   if data_config.get("path"):
     return ImageFolderSource(os.path.expanduser(data_config.path))
-  raise ValueError("no training data: set --config.data.path=IMAGE_DIR or "
+  raise ConfigError("no training data: set --config.data.path=IMAGE_DIR or "
                    "--config.data.tfds_name=NAME")
 
 
@@ -196,8 +188,8 @@ class TrainingExamples:
       except Exception as err:  # A bad file must never stop a long run.
         self.skipped.add(self.source.name(source_index), f"{type(err).__name__}: {err}")
     else:
-      raise RuntimeError(f"{MAX_DECODE_RETRIES} consecutive unreadable images near sample "
-                         f"{index}; examples: {self.skipped.examples[-3:]}")
+      raise DataError(f"{MAX_DECODE_RETRIES} consecutive unreadable images near sample "
+                      f"{index}; examples: {self.skipped.examples[-3:]}")
     patch = random_patch(image, rng, self.patch_size, self.mode, self.flips)
     emap = exposure_lib.training_map(rng, self.patch_size, self.patch_size)
     return {"image": patch, "exposure": emap[..., None]}

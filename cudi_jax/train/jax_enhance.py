@@ -13,21 +13,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cudi_jax.train import models
+from cudi_jax import demo
+from cudi_jax import exposure as exposure_lib
 from cudi_jax import student_math
+from cudi_jax import weights
+from cudi_jax.errors import CudiError
+from cudi_jax.runtime import api as runtime
+from cudi_jax.train import models
 
 #: Tolerance of :func:`verify_export` on K, B and the float image.
 VERIFY_TOLERANCE = 1e-5
 
 
-class VerificationError(AssertionError):
+class VerificationError(CudiError, AssertionError):
   """The JAX model and the NumPy runtime disagree on an export."""
 
 
 def load_params(npz_or_params):
   """(flat float32 NumPy params, metadata) from a path, an Export, or a params dict
   (nested Flax 'params' collection, a whole variables dict, or flat '/'-joined)."""
-  from cudi_jax import weights
   if isinstance(npz_or_params, (str, os.PathLike)):
     export = weights.load_export(npz_or_params, kind="student")
     return export.params, export.metadata
@@ -45,7 +49,7 @@ def make_student(npz_or_params, depthwise_impl="auto"):
   """(models.Student module, Flax variables) for the weights."""
   flat, _ = load_params(npz_or_params)
   width = int(flat["conv1/pw_kernel"].shape[-1])
-  model = models.Student(width=width, depthwise_impl=depthwise_impl)
+  model = models.build("student", {"width": width, "depthwise_impl": depthwise_impl})
   variables = {"params": jax.tree.map(jnp.asarray, student_math.unflatten_params(flat))}
   return model, variables
 
@@ -76,13 +80,6 @@ def make_jax_enhancer(npz_or_params, depthwise_impl="auto", return_maps=False):
   return enhance
 
 
-def to_integer(images, maxval=255):
-  """The runtime's integer rounding: ``floor(clip(x, 0, 1) * maxval + 0.5)`` in float32."""
-  x = jnp.clip(jnp.asarray(images, jnp.float32), 0.0, 1.0)
-  dtype = jnp.uint8 if maxval == 255 else jnp.uint16
-  return jnp.floor(x * jnp.float32(maxval) + jnp.float32(0.5)).astype(dtype)
-
-
 # --------------------------------------------------------------------------- verification
 
 
@@ -90,7 +87,6 @@ def sample_inputs(seed=0):
   """(name, uint8 RGB image, exposure) pairs used by :func:`verify_export`: random
   images (odd sizes) with constant, preset, adaptive and random-map exposures, and the
   package's sample photo (a real photo) when present."""
-  from cudi_jax import demo
   rng = np.random.default_rng(seed)
   samples = []
   noise = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
@@ -116,8 +112,6 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
   max(1, |value|), the float image by more than ``tolerance``, or a uint8 output by more
   than half a level (+ tolerance). Returns a list of ``(name, max |dK| / max(1, |K|),
   max |dB| / max(1, |B|), max |d image|, max |d uint8|)``."""
-  from cudi_jax import exposure as exposure_lib
-  from cudi_jax.runtime import api as runtime
   flat, metadata = load_params(npz_or_params)
   numpy_model = runtime.StudentRuntime(flat, metadata)
   enhance = make_jax_enhancer(flat, depthwise_impl=depthwise_impl, return_maps=True)
@@ -131,7 +125,7 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
     out_n, k_n, b_n = numpy_model.enhance(x, e, return_maps=True)
     out_8 = numpy_model.enhance(image, exposure)
     # The exposure map as the reference module computes it, too.
-    e_ref = exposure_lib.inference_map(exposure, x)
+    e_ref = exposure_lib.inference_map(exposure, x, numpy_model.presets)
     d_e = float(np.max(np.abs(e_ref - e)))
     # Slopes reach 10 or more on dark pixels, where float32 differences in summation
     # order are relative: K and B are compared relative to max(1, |value|).

@@ -10,8 +10,9 @@ zero padding penalises brightening along the image border).
 import jax
 import jax.numpy as jnp
 
-from cudi_jax.train import curves
+from cudi_jax.errors import ConfigError
 from cudi_jax.eval import metrics
+from cudi_jax.train import curves
 
 DEFAULT_WEIGHTS = {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
 
@@ -25,12 +26,11 @@ def cell_means(x, cell):
   return metrics.cell_means(x, cell, jnp)
 
 
-def exposure_control_loss(output, exposure, cell=16, squared=False):
+def exposure_control_loss(output, exposure, cell=16):
   """L_sec: mean over 16x16 regions of |mean(R) - mean(E)|, R averaged over RGB."""
   r = cell_means(output.mean(axis=-1, keepdims=True), cell)
   e = cell_means(exposure, cell)
-  diff = r - e
-  return jnp.mean(diff * diff if squared else jnp.abs(diff))
+  return jnp.mean(jnp.abs(r - e))
 
 
 def region_exposure_loss(output, exposure, threshold=1e-3):
@@ -136,7 +136,7 @@ def slope_limit_loss(image, maps, max_slope=16.0):
 
 
 def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16,
-                   squared_exposure=False, max_slope=16.0, exposure_mode="cells",
+                   max_slope=16.0, exposure_mode="cells",
                    spatial_log_eps=0.0, color_mode="grey_world"):
   """All teacher terms and their weighted total (a dict of scalars, 'total' included).
 
@@ -149,15 +149,15 @@ def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16
   if exposure_mode == "regions":
     exposure_term = region_exposure_loss(output, exposure)
   elif exposure_mode == "cells":
-    exposure_term = exposure_control_loss(output, exposure, exposure_cell, squared_exposure)
+    exposure_term = exposure_control_loss(output, exposure, exposure_cell)
   else:
-    raise ValueError(f"exposure_mode must be 'cells' or 'regions', got {exposure_mode!r}")
+    raise ConfigError(f"exposure_mode must be 'cells' or 'regions', got {exposure_mode!r}")
   if color_mode == "input":
     color_term = color_preservation_loss(output, image)
   elif color_mode == "grey_world":
     color_term = color_constancy_loss(output)
   else:
-    raise ValueError(f"color_mode must be 'grey_world' or 'input', got {color_mode!r}")
+    raise ConfigError(f"color_mode must be 'grey_world' or 'input', got {color_mode!r}")
   terms = {
       "exposure": exposure_term,
       "spatial": spatial_consistency_loss(output, image, log_eps=spatial_log_eps),

@@ -10,8 +10,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from cudi_jax.train import curves
 from cudi_jax import student_math
+from cudi_jax.errors import ConfigError
+from cudi_jax.train import curves
 
 #: Conv weights start from N(0, 0.02) as in Zero-DCE; biases from zero.
 conv_init = nn.initializers.normal(stddev=0.02)
@@ -102,7 +103,7 @@ def resolve_depthwise(impl="auto"):
     return student_math.depthwise3x3_shifted
   if impl == "grouped":
     return depthwise3x3_grouped
-  raise ValueError(f"depthwise_impl must be 'auto', 'shifted' or 'grouped', got {impl!r}")
+  raise ConfigError(f"depthwise_impl must be 'auto', 'shifted' or 'grouped', got {impl!r}")
 
 
 class SeparableConvParams(nn.Module):
@@ -148,5 +149,26 @@ class Student(nn.Module):
     return k.astype(jnp.float32), b.astype(jnp.float32)
 
 
-def count_params(params):
-  return sum(x.size for x in jax.tree.leaves(params))
+KINDS = ("teacher", "student")
+
+
+def build(kind, architecture=None, dtype=jnp.float32):
+  """The one builder of both networks: the Flax module of ``kind`` ('teacher' or
+  'student') from an architecture mapping (a config section such as
+  ``config.teacher``, an export's ``architecture`` metadata, or a plain dict).
+  Missing fields take the defaults; fields of the other kind are ignored.
+
+  teacher: width, multipliers, convs_per_block, num_iterations;
+  student: width, depthwise_impl.
+  """
+  arch = dict(architecture or {})
+  if kind == "teacher":
+    return Teacher(width=int(arch.get("width", 32)),
+                   multipliers=tuple(int(m) for m in arch.get("multipliers", (1, 2, 4, 8, 8))),
+                   convs_per_block=int(arch.get("convs_per_block", 3)),
+                   num_iterations=int(arch.get("num_iterations") or curves.NUM_ITERATIONS),
+                   dtype=dtype)
+  if kind == "student":
+    return Student(width=int(arch.get("width", 16)),
+                   depthwise_impl=arch.get("depthwise_impl", "auto"), dtype=dtype)
+  raise ConfigError(f"model kind must be 'teacher' or 'student', got {kind!r}")

@@ -19,6 +19,7 @@ import sys
 
 from PIL import Image
 
+from cudi_jax.errors import ConfigError, CudiError
 from cudi_jax.train import input_pipeline as data_lib
 
 
@@ -44,7 +45,7 @@ def convert(image_dir, name, data_dir, version="1.0.0", split="train", log=print
   import tensorflow_datasets as tfds
 
   if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-    raise ValueError(f"dataset name must be snake_case ([a-z][a-z0-9_]*), got {name!r}")
+    raise ConfigError(f"dataset name must be snake_case ([a-z][a-z0-9_]*), got {name!r}")
   paths = data_lib.list_images(image_dir)
   skipped = []
   written = []
@@ -96,7 +97,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   try:
     count, skipped = convert(args.image_dir, args.name, args.data_dir, args.version, args.split)
-  except (FileNotFoundError, ValueError, ImportError) as err:
+  except (CudiError, OSError, ImportError) as err:
     print(f"error: {err}", file=sys.stderr)
     return 1
   print(f"wrote {count} images to {os.path.join(args.data_dir, args.name, args.version)} "

@@ -23,8 +23,9 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec as P
 
+from cudi_jax import student_math
+from cudi_jax.errors import ConfigError, CudiError
 from cudi_jax.train import checkpoints
-from cudi_jax.train import curves
 from cudi_jax.train import input_pipeline as data_lib
 from cudi_jax.train import losses
 from cudi_jax.train import models
@@ -39,10 +40,9 @@ class TrainState:
   step: jax.Array
   params: Any
   opt_state: Any
-  rng: jax.Array  # raw uint32 key data (checkpoint-friendly)
 
 
-class NonFiniteError(RuntimeError):
+class NonFiniteError(CudiError, RuntimeError):
   pass
 
 
@@ -50,20 +50,7 @@ def compute_dtype(config):
   try:
     return DTYPES[config.get("compute_dtype", "float32")]
   except KeyError:
-    raise ValueError(f"compute_dtype must be one of {sorted(DTYPES)}") from None
-
-
-def teacher_from_config(teacher_config, dtype=jnp.float32):
-  return models.Teacher(width=teacher_config.width,
-                        multipliers=tuple(teacher_config.multipliers),
-                        convs_per_block=teacher_config.convs_per_block,
-                        num_iterations=teacher_config.get("num_iterations", curves.NUM_ITERATIONS),
-                        dtype=dtype)
-
-
-def student_from_config(student_config, dtype=jnp.float32):
-  return models.Student(width=student_config.width,
-                        depthwise_impl=student_config.get("depthwise_impl", "auto"), dtype=dtype)
+    raise ConfigError(f"compute_dtype must be one of {sorted(DTYPES)}") from None
 
 
 def make_optimizer(config):
@@ -92,20 +79,19 @@ def learning_rate_schedule(config):
   if kind == "cosine":
     steps = int(config.get("lr_decay_steps") or config.num_steps)
     if steps <= 0:
-      raise ValueError(f"lr_decay_steps must be positive, got {steps}")
+      raise ConfigError(f"lr_decay_steps must be positive, got {steps}")
     return optax.cosine_decay_schedule(config.learning_rate, steps,
                                        alpha=float(config.get("lr_final_fraction", 0.0)))
-  raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {kind!r}")
+  raise ConfigError(f"lr_schedule must be 'constant' or 'cosine', got {kind!r}")
 
 
 def init_state(model, optimizer, config, image_size=32):
-  rng = jax.random.key(config.seed)
-  init_rng, state_rng = jax.random.split(rng)
+  init_rng, _ = jax.random.split(jax.random.key(config.seed))
   image = jnp.zeros((1, image_size, image_size, 3), jnp.float32)
   emap = jnp.zeros((1, image_size, image_size, 1), jnp.float32)
   params = model.init(init_rng, image, emap)["params"]
   return TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                    opt_state=optimizer.init(params), rng=jax.random.key_data(state_rng))
+                    opt_state=optimizer.init(params))
 
 
 def global_norm(tree):
@@ -113,51 +99,51 @@ def global_norm(tree):
   return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
 
 
-def _apply_gradients(state, grads, optimizer):
+def _apply_gradients(state, grads, optimizer, metrics):
+  """The updated state, and ``metrics`` with ``param_norm`` of the *new* parameters, so
+  that a finite loss and gradient with a non-finite update (a NaN learning rate, say)
+  is caught before that state is saved."""
   updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  return state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+  metrics = dict(metrics, param_norm=global_norm(params))
+  return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
 
 
-def teacher_step(state, batch, rng, *, model, optimizer, loss_weights, exposure_cell=16,
-                 squared_exposure=False, max_slope=16.0, exposure_mode="cells",
-                 spatial_log_eps=0.0, color_mode="grey_world"):
+def teacher_step(state, batch, *, model, optimizer, loss_weights, exposure_cell=16,
+                 max_slope=16.0, exposure_mode="cells", spatial_log_eps=0.0,
+                 color_mode="grey_world"):
   """One teacher update on zero-reference losses -> (new state, metrics).
 
-  batch: image (B, P, P, 3), exposure (B, P, P, 1). ``rng`` is unused by the
-  deterministic teacher but kept so every step has the same signature.
+  batch: image (B, P, P, 3), exposure (B, P, P, 1).
   """
-  del rng
   image, emap = batch["image"], batch["exposure"]
 
   def loss_fn(params):
     maps = model.apply({"params": params}, image, emap)
     output = models.teacher_enhance(maps, image)
     terms = losses.teacher_losses(output, image, emap, maps, loss_weights, exposure_cell,
-                                  squared_exposure, max_slope, exposure_mode,
-                                  spatial_log_eps, color_mode)
+                                  max_slope, exposure_mode, spatial_log_eps, color_mode)
     return terms["total"], terms
 
   (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
   metrics = {f"loss/{k}": v for k, v in terms.items()}
   metrics["grad_norm"] = global_norm(grads)
-  return _apply_gradients(state, grads, optimizer), metrics
+  return _apply_gradients(state, grads, optimizer, metrics)
 
 
-def student_step(state, batch, rng, teacher_params, *, model, teacher, optimizer,
+def student_step(state, batch, teacher_params, *, model, teacher, optimizer,
                  dark_weight=0.0):
   """One distillation update: the frozen teacher's output is computed in the same
   jitted step (no stored targets); L1 between the student's unclipped tangent line
   ``K * I + B`` and the teacher's curve output (weighted towards dark targets when
   ``dark_weight`` > 0, see ``losses.distillation_loss``) -> (new state, metrics)."""
-  del rng
   image, emap = batch["image"], batch["exposure"]
   maps = teacher.apply({"params": teacher_params}, image, emap)
   target = jax.lax.stop_gradient(models.teacher_enhance(maps, image))
 
   def loss_fn(params):
     k, b = model.apply({"params": params}, image, emap)
-    output = curves.tangent_line(k, b, image, clip=False)
+    output = student_math.tangent_apply(k, b, image, jnp, clip=False)
     return losses.distillation_loss(output, target, dark_weight), output
 
   (loss, output), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -166,7 +152,7 @@ def student_step(state, batch, rng, teacher_params, *, model, teacher, optimizer
       "loss/distill_clipped": jnp.mean(jnp.abs(jnp.clip(output, 0, 1) - target)),
       "grad_norm": global_norm(grads),
   }
-  return _apply_gradients(state, grads, optimizer), metrics
+  return _apply_gradients(state, grads, optimizer, metrics)
 
 
 # --------------------------------------------------------------------------- setup
@@ -181,10 +167,10 @@ def make_mesh(devices=None):
 def check_batch_size(global_batch, mesh):
   n = mesh.devices.size
   if global_batch % n:
-    raise ValueError(f"global batch size {global_batch} is not divisible by the "
+    raise ConfigError(f"global batch size {global_batch} is not divisible by the "
                      f"{n} devices; choose a multiple of {n} (--config.batch_size)")
   if global_batch % jax.process_count():
-    raise ValueError(f"global batch size {global_batch} is not divisible by the "
+    raise ConfigError(f"global batch size {global_batch} is not divisible by the "
                      f"{jax.process_count()} processes")
 
 
@@ -204,18 +190,17 @@ class Trainer:
     self.optimizer = make_optimizer(config)
     self.teacher_params = None
     if self.kind == "teacher":
-      self.model = teacher_from_config(config.teacher, dtype)
+      self.model = models.build("teacher", config.teacher, dtype)
       step = functools.partial(teacher_step, model=self.model, optimizer=self.optimizer,
                                loss_weights=dict(config.loss_weights),
                                exposure_cell=config.get("exposure_cell", 16),
-                               squared_exposure=config.get("squared_exposure", False),
                                max_slope=config.get("max_slope", 16.0),
                                exposure_mode=config.get("exposure_mode", "cells"),
                                spatial_log_eps=config.get("spatial_log_eps", 0.0),
                                color_mode=config.get("color_mode", "grey_world"))
-      in_shardings = (self.replicated, self.batch_sharding, self.replicated)
+      in_shardings = (self.replicated, self.batch_sharding)
     elif self.kind == "student":
-      self.model = student_from_config(config.student, dtype)
+      self.model = models.build("student", config.student, dtype)
       if teacher is None:
         loaded = checkpoints.load_teacher_for_distillation(config.teacher_checkpoint)
         teacher = (loaded.teacher_config, loaded.params)
@@ -223,14 +208,14 @@ class Trainer:
         for key, value in loaded.teacher_config.items():
           if key in config.teacher:
             config.teacher[key] = tuple(value) if isinstance(value, list) else value
-      self.teacher = teacher_from_config(teacher[0], dtype)
+      self.teacher = models.build("teacher", teacher[0], dtype)
       self.teacher_params = jax.device_put(teacher[1], self.replicated)
       step = functools.partial(student_step, model=self.model, teacher=self.teacher,
                                optimizer=self.optimizer,
                                dark_weight=config.get("distill_dark_weight", 0.0))
-      in_shardings = (self.replicated, self.batch_sharding, self.replicated, self.replicated)
+      in_shardings = (self.replicated, self.batch_sharding, self.replicated)
     else:
-      raise ValueError(f"config.model must be 'teacher' or 'student', got {self.kind!r}")
+      raise ConfigError(f"config.model must be 'teacher' or 'student', got {self.kind!r}")
     self._step = jax.jit(step, in_shardings=in_shardings,
                          out_shardings=(self.replicated, self.replicated), donate_argnums=0)
 
@@ -260,11 +245,9 @@ class Trainer:
             for k, v in local_batch.items()}
 
   def step(self, state, batch):
-    rng = jax.random.fold_in(jax.random.wrap_key_data(state.rng), state.step)
-    rng = jax.random.key_data(rng)
     if self.kind == "teacher":
-      return self._step(state, batch, rng)
-    return self._step(state, batch, rng, self.teacher_params)
+      return self._step(state, batch)
+    return self._step(state, batch, self.teacher_params)
 
 
 # --------------------------------------------------------------------------- loop
@@ -333,17 +316,22 @@ def train_and_evaluate(config, workdir, progress=True):
   log_every = config.get("log_every", 50)
   ckpt_every = config.get("checkpoint_every", 500)
   metrics_path = os.path.join(workdir, "metrics.jsonl")
-  last_saved = start_step
+  # Checks run before every save, so a saved state always has finite parameters.
+  last_saved = start_step if manager.latest_step() is not None else None
   t_last, step_last = time.perf_counter(), start_step
 
   def check_pending():
     for step_i, m in pending:
       values = _to_float_dict(m)
       if not _finite(values):
-        raise NonFiniteError(
-            f"non-finite loss or gradient at step {step_i} ({values}); stopping. The last "
-            f"good checkpoint is step {last_saved} in {workdir}; lower the learning rate or "
-            f"enable --config.grad_clip_norm and re-run to resume from it.")
+        bad = ", ".join(f"{k}={v}" for k, v in values.items() if not np.isfinite(v))
+        last = (f"The last good checkpoint is step {last_saved} in {workdir}; lower the "
+                f"learning rate or enable --config.grad_clip_norm and re-run to resume "
+                f"from it." if last_saved is not None else
+                "No checkpoint of this run has been saved; lower the learning rate or "
+                "enable --config.grad_clip_norm and start again.")
+        raise NonFiniteError(f"non-finite training values at step {step_i} ({bad}); "
+                             f"stopping. {last}")
       yield step_i, values
     pending.clear()
 
