@@ -8,6 +8,7 @@ from PIL import Image
 
 from cudi_jax import weights
 from cudi_jax.eval import common as eval_common
+from cudi_jax.eval.common import EvaluationError
 from cudi_jax.eval import evaluate
 from cudi_jax.eval import metrics
 from cudi_jax.eval import tangent_fit
@@ -105,8 +106,9 @@ def test_paired_identity_and_pairs(photos):
                                  progress=False)
   # the baseline row appears once per image, the model once per exposure
   assert [(r["model"], r["exposure"]) for r in res["images"]] == [
-      ("same", "auto"), ("input", "-"), ("same", "0.5")]
+      ("input", "-"), ("same", "auto"), ("same", "0.5")]
   assert res["images"][0]["psnr"] == pytest.approx(res["images"][1]["psnr"])
+  assert res["images"][0]["black_lift"] == 0 and res["images"][1]["black_lift"] == 0
   ref = eval_common.read_image(pairs[0][2])
   inp = eval_common.read_image(pairs[0][1])
   assert res["images"][1]["psnr"] == pytest.approx(metrics.psnr(inp, ref))
@@ -139,8 +141,47 @@ def test_paired_pairs_csv_and_max_size(photos, student_npz, tmp_path):
                       str(student_npz), "--max-size", "26", "--json", str(out_json), "-q"])
   assert rc == 0
   rows = json.loads(out_json.read_text())["images"]
-  assert [r["name"] for r in rows] == ["p1", "p2"]
+  assert [(r["name"], r["model"]) for r in rows] == [
+      ("p1", "gain"), ("p1", "student"), ("p2", "gain"), ("p2", "student")]
   assert (rows[0]["height"], rows[0]["width"]) == (18, 26)
+
+
+def test_paired_csv_with_kind_and_split_and_the_gain_baseline(photos, student_npz, tmp_path):
+  ins, refs = photos
+  pairs_csv = tmp_path / "pairs.csv"
+  pairs_csv.write_text("input,reference,kind,scene,split\n"
+                       "p0.png,p0.png,under,0-1,train\n"
+                       "p1.png,p1.jpg,under,1-2,val\n"
+                       "p2.png,p2.jpg,over,2-3,val\n")
+  pairs = evaluate.match_pairs(ins, refs, pairs_csv, split="val")
+  assert [(p[0], p.kind, p.split) for p in pairs] == [("p1", "under", "val"), ("p2", "over", "val")]
+  with pytest.raises(EvaluationError, match="split"):
+    evaluate.match_pairs(ins, refs, split="val")
+  out_json = tmp_path / "r.json"
+  rc = evaluate.main(["paired", str(ins), str(refs), "--pairs", str(pairs_csv), "--split", "val",
+                      "--student", str(student_npz), "--models", "student,gain,input",
+                      "--json", str(out_json), "-q"])
+  assert rc == 0
+  data = json.loads(out_json.read_text())
+  assert data["settings"]["split"] == "val"
+  summary = [(s["kind"], s["model"], s["count"]) for s in data["summary"]]
+  assert summary == [("under", "student", 1), ("under", "gain", 1), ("under", "input", 1),
+                     ("over", "student", 1), ("over", "gain", 1), ("over", "input", 1)]
+  for s in data["summary"]:
+    assert {"psnr", "ssim", "black_lift", "contrast", "mean_error"} <= set(s)
+
+
+def test_global_gain_reaches_its_target_after_clipping():
+  rng = np.random.default_rng(0)
+  image = (rng.random((20, 30, 3)) ** 3 * 0.3).astype(np.float32)
+  image[0, 0] = 0.29                          # saturates under the gain: clipping matters
+  out = eval_common.global_gain(image, 0.5)
+  luma = out @ np.array(eval_common.LUMA_709)
+  assert luma.mean() == pytest.approx(0.5, abs=1e-4)
+  assert out.max() == 1.0 and out.min() >= 0.0
+  gains = out[image > 0.001] / image[image > 0.001]
+  assert np.ptp(gains[out[image > 0.001] < 1.0]) < 1e-3   # one gain for the whole photo
+  assert np.array_equal(eval_common.global_gain(np.zeros((4, 4, 3), np.float32)), np.zeros((4, 4, 3)))
 
 
 def test_exposure_cli(photos, student_npz, tmp_path, capsys):

@@ -88,6 +88,29 @@ def load_image(path, max_size=None):
   return resize_image(read_image(path), max_size)
 
 
+def global_gain(image, target=0.5):
+  """The baseline to beat on paired photos: one gain for the whole photo, chosen (by
+  bisection) so that the clipped result ``clip(g * image, 0, 1)`` has mean BT.709
+  luminance ``target``."""
+  image = np.asarray(image, np.float32)
+  weights = np.array(LUMA_709, np.float32)
+  lit = image[image > 0]
+  if lit.size == 0:
+    return image.copy()
+  lo, hi = 0.0, 1.0 / float(lit.min())  # at hi every lit channel is saturated
+  for _ in range(50):
+    g = 0.5 * (lo + hi)
+    if float((np.minimum(image * np.float32(g), 1.0) @ weights).mean()) < target:
+      lo = g
+    else:
+      hi = g
+  return np.clip(image * np.float32(lo), 0.0, 1.0)
+
+
+#: BT.709 luma weights (the paired baseline's, as in the data's published numbers).
+LUMA_709 = (0.2126, 0.7152, 0.0722)
+
+
 def to_uint8(image):
   return (np.clip(np.asarray(image, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 

@@ -70,37 +70,61 @@ def _clean(value):
   return value
 
 
-def match_pairs(inputs, references, pairs_csv=None):
-  """[(name, input path, reference path)] by file stem, or from a CSV of pairs.
+class Pair(tuple):
+  """(name, input path, reference path) with optional ``kind`` and ``split`` labels."""
 
-  The CSV has two columns (input, reference), an optional header, and paths
-  relative to the ``inputs`` / ``references`` folders (or to the CSV's folder, or
-  absolute).
+  def __new__(cls, name, input_path, reference_path, kind=None, split=None):
+    obj = super().__new__(cls, (name, input_path, reference_path))
+    obj.kind, obj.split = kind, split
+    return obj
+
+
+def match_pairs(inputs, references, pairs_csv=None, split=None):
+  """[Pair(name, input path, reference path)] by file stem, or from a CSV of pairs.
+
+  The CSV has columns input, reference (a header row naming them, or the first two
+  columns without a header) and optionally kind (e.g. under / over) and split (e.g.
+  train / val), as in ``sice_part1_pairs.csv``; paths are relative to the ``inputs``
+  / ``references`` folders (or to the CSV's folder, or absolute). ``split`` keeps
+  the rows of that split only (the CSV must then have a split column).
   """
   inputs = pathlib.Path(inputs)
   references = pathlib.Path(references) if references is not None else None
-  if pairs_csv is not None:
-    pairs_csv = pathlib.Path(pairs_csv)
-    out = []
-    with open(pairs_csv, newline="") as f:
-      for row in csv.reader(f):
-        row = [c.strip() for c in row if c.strip()]
-        if not row or row[0].startswith("#"):
-          continue
-        if len(row) < 2:
-          raise EvaluationError(f"{pairs_csv}: each row needs an input and a reference, got {row}")
-        a = _resolve(row[0], [inputs, pairs_csv.parent])
-        b = _resolve(row[1], [references, pairs_csv.parent] if references else [pairs_csv.parent])
-        if a is None or b is None:
-          if not out and row[0].lower() in ("input", "inputs", "low", "image"):
-            continue  # header
-          raise EvaluationError(f"{pairs_csv}: cannot find {row[0] if a is None else row[1]}")
-        out.append((a.stem, a, b))
-    return out
-  ins = {p.stem: p for p in eval_common.list_images(inputs)}
-  refs = {p.stem: p for p in eval_common.list_images(references)}
-  common = sorted(set(ins) & set(refs))
-  return [(name, ins[name], refs[name]) for name in common]
+  if pairs_csv is None:
+    if split:
+      raise EvaluationError("--split needs a --pairs CSV with a split column")
+    ins = {p.stem: p for p in eval_common.list_images(inputs)}
+    refs = {p.stem: p for p in eval_common.list_images(references)}
+    common = sorted(set(ins) & set(refs))
+    return [Pair(name, ins[name], refs[name]) for name in common]
+  pairs_csv = pathlib.Path(pairs_csv)
+  with open(pairs_csv, newline="") as f:
+    rows = [[c.strip() for c in row] for row in csv.reader(f)]
+  rows = [r for r in rows if any(r) and not r[0].startswith("#")]
+  header = [c.lower() for c in rows[0]] if rows else []
+  if "input" in header and "reference" in header:
+    col = {name: header.index(name) for name in ("input", "reference", "kind", "split")
+           if name in header}
+    rows = rows[1:]
+  else:
+    col = {"input": 0, "reference": 1}
+  if split and "split" not in col:
+    raise EvaluationError(f"{pairs_csv}: --split {split} needs a 'split' column")
+  out = []
+  for row in rows:
+    if len(row) <= max(col["input"], col["reference"]) or not row[col["input"]] \
+        or not row[col["reference"]]:
+      raise EvaluationError(f"{pairs_csv}: each row needs an input and a reference, got {row}")
+    get = lambda name: row[col[name]] if name in col and col[name] < len(row) else None  # noqa: E731
+    if split and get("split") != split:
+      continue
+    a = _resolve(get("input"), [inputs, pairs_csv.parent])
+    b = _resolve(get("reference"), [references, pairs_csv.parent] if references
+                 else [inputs, pairs_csv.parent])
+    if a is None or b is None:
+      raise EvaluationError(f"{pairs_csv}: cannot find {get('input') if a is None else get('reference')}")
+    out.append(Pair(a.stem, a, b, kind=get("kind"), split=get("split")))
+  return out
 
 
 def _resolve(name, folders):
@@ -118,55 +142,70 @@ def _resolve(name, folders):
 
 def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=True,
                     presets=exposure_lib.DEFAULT_PRESETS):
-  """PSNR/SSIM of each model's output against the reference.
+  """PSNR/SSIM of each model's output against the reference, and what the eye sees.
 
-  pairs: [(name, input path, reference path)]; models: {name: fn(image, E) -> output}
-  (the name 'input' may map to None: the unprocessed input as a baseline);
-  exposures: settings accepted by :func:`eval_common.exposure_map`, resolved with
-  ``presets`` (those of the student export evaluated).
-  Returns {'images': [rows], 'summary': [rows per (model, exposure)]}.
+  pairs: [(name, input path, reference path)] (a :class:`Pair` carries a kind);
+  models: {name: fn(image, E) -> output}, where the names 'input' and 'gain' may map
+  to None for the baselines that need no exposure setting (the unprocessed input;
+  :func:`cudi_jax.eval.common.global_gain`); exposures: settings accepted by
+  :func:`eval_common.exposure_map`, resolved with ``presets`` (those of the student
+  export evaluated). Outputs are rounded to 8 bits, as a saved photo is.
+
+  Per image and model: psnr, ssim; black_lift (1st percentile of the output's BT.601
+  luminance minus the input's: a grey haze); contrast (the output's luminance
+  standard deviation over the reference's); mean_error (output mean luminance minus
+  the reference's). Returns {'images': rows, 'summary': rows per (kind, model,
+  exposure)}.
   """
   rows = []
-  for name, in_path, ref_path in _progress(pairs, "paired", progress):
+  for pair in _progress(pairs, "paired", progress):
+    name, in_path, ref_path = pair
+    kind = getattr(pair, "kind", None)
     image = eval_common.load_image(in_path, max_size)
     ref = eval_common.read_image(ref_path)
     h, w = image.shape[:2]
     rh, rw = ref.shape[:2]
     if abs(rh / rw - h / w) > 0.01 * (h / w):
-      raise EvaluationError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different aspect ratios")
+      raise EvaluationError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different "
+                            f"aspect ratios")
     ref = eval_common.resize_image(ref, size=(h, w))
+    y_in = exposure_lib.luminance(image)
+    y_ref = exposure_lib.luminance(ref)
+    ref_std = float(y_ref.std())
+
+    def score(model_name, setting, emap, out):
+      out = eval_common.to_uint8(out).astype(np.float32) / np.float32(255)
+      y = exposure_lib.luminance(out)
+      rows.append({
+          "name": name, "kind": kind, "model": model_name,
+          "exposure": setting, "exposure_mean": None if emap is None else float(emap.mean()),
+          "height": h, "width": w,
+          "psnr": metrics.psnr(out, ref),
+          "ssim": metrics.ssim(out, ref) if min(h, w) >= 11 else float("nan"),
+          "black_lift": float(np.percentile(y, 1) - np.percentile(y_in, 1)),
+          "contrast": float(y.std() / ref_std) if ref_std > 0 else float("nan"),
+          "mean_error": float(y.mean() - y_ref.mean()),
+      })
+
+    for model_name, fn in models.items():
+      if fn is None:
+        out = eval_common.global_gain(image) if model_name == "gain" else image
+        score(model_name, "-", None, out)
     for setting in exposures:
       emap = eval_common.exposure_map(setting, image, presets)
       for model_name, fn in models.items():
-        out = image if fn is None else fn(image, emap)
-        rows.append({
-            "name": name, "model": model_name,
-            "exposure": eval_common.exposure_label(setting) if fn is not None else "-",
-            "exposure_mean": float(emap.mean()) if fn is not None else None,
-            "height": h, "width": w,
-            "psnr": metrics.psnr(out, ref),
-            "ssim": metrics.ssim(out, ref) if min(h, w) >= 11 else float("nan"),
-        })
-      if all(fn is None for fn in models.values()):
-        break
-    # the baseline does not depend on the exposure: keep one row per image
-  rows = _dedupe_baseline(rows)
-  summary = _summarise(rows, ("model", "exposure"), ("psnr", "ssim"))
+        if fn is not None:
+          score(model_name, eval_common.exposure_label(setting), emap, fn(image, emap))
+  keys = ("kind", "model", "exposure") if any(r["kind"] for r in rows) else ("model", "exposure")
+  summary = _summarise(rows, keys, PAIRED_VALUES)
   order = {name: i for i, name in enumerate(models)}
-  summary.sort(key=lambda s: order.get(s["model"], len(order)))  # stable: exposures keep their order
+  # Stable: kinds in order of appearance, then models in the order given, exposures as given.
+  kinds = {k: i for i, k in enumerate(dict.fromkeys(r["kind"] for r in rows))}
+  summary.sort(key=lambda s: (kinds.get(s.get("kind"), 0), order.get(s["model"], len(order))))
   return {"images": rows, "summary": summary}
 
 
-def _dedupe_baseline(rows):
-  seen, out = set(), []
-  for r in rows:
-    if r["exposure"] == "-":
-      key = (r["name"], r["model"])
-      if key in seen:
-        continue
-      seen.add(key)
-    out.append(r)
-  return out
+PAIRED_VALUES = ("psnr", "ssim", "black_lift", "contrast", "mean_error")
 
 
 def _summarise(rows, keys, values):
@@ -377,10 +416,15 @@ def build_parser():
                                  "without extension, or listed in --pairs).")
   p.add_argument("inputs", help="folder of input photos")
   p.add_argument("references", nargs="?", help="folder of reference photos")
-  p.add_argument("--pairs", metavar="CSV", help="CSV of (input, reference) paths instead of name matching")
+  p.add_argument("--pairs", metavar="CSV",
+                 help="CSV of pairs instead of name matching: columns input, reference and "
+                      "optionally kind and split (as sice_part1_pairs.csv), paths relative to "
+                      "INPUTS / REFERENCES")
+  p.add_argument("--split", metavar="NAME", help="only the CSV rows of this split (e.g. val)")
   p.add_argument("--models", default=None, metavar="LIST",
-                 help="comma-separated: student, teacher, input (the unprocessed input as a baseline); "
-                      "default: student, plus teacher when --teacher is given")
+                 help="comma-separated: student, teacher, gain (one global gain to mean BT.709 "
+                      "luminance 0.5), input (the unprocessed input); default: student, gain, "
+                      "plus teacher when --teacher is given")
   common(p)
 
   p = sub.add_parser("exposure", help="exposure-control error for targets 0.2..0.8 and local maps",
@@ -424,8 +468,9 @@ def _load_models(args, names):
     from cudi_jax.eval import teacher_runner  # JAX, only when a teacher is evaluated.
     models["teacher"] = teacher_runner.load_teacher_runner(
         args.teacher, tile=args.tile or None, margin=args.tile_margin)
-  if "input" in names:
-    models["input"] = None
+  for baseline in ("gain", "input"):
+    if baseline in names:
+      models[baseline] = None
   return models, presets
 
 
@@ -456,19 +501,21 @@ def main(argv=None):
       if args.references is None and args.pairs is None:
         raise SystemExit("cudi evaluate paired: error: give a REFERENCES folder or --pairs CSV")
       names = (args.models.split(",") if args.models
-               else ["student"] + (["teacher"] if args.teacher else []))
+               else ["student"] + (["teacher"] if args.teacher else []) + ["gain"])
       names = [n.strip() for n in names if n.strip()]
-      unknown = set(names) - {"student", "teacher", "input"}
+      unknown = set(names) - {"student", "teacher", "gain", "input"}
       if unknown:
         raise SystemExit(f"cudi evaluate: error: unknown model(s) {sorted(unknown)}")
-      pairs = match_pairs(args.inputs, args.references, args.pairs)
+      pairs = match_pairs(args.inputs, args.references, args.pairs, args.split)
+      settings.update(pairs=args.pairs, split=args.split)
       if args.limit:
         pairs = pairs[: args.limit]
       if not pairs:
         raise SystemExit("cudi evaluate paired: error: no input/reference pairs found")
       models, presets = _load_models(args, names)
       result = evaluate_paired(pairs, models, exposures, args.max_size, progress, presets)
-      columns = ("model", "exposure", "count", "psnr", "ssim")
+      columns = (("kind",) if any(r.get("kind") for r in result["summary"]) else ()) + (
+          "model", "exposure", "count") + PAIRED_VALUES
     elif args.mode == "exposure":
       targets = [float(t) for t in args.targets.split(",") if t.strip()]
       local = [k.strip() for k in args.local.split(",") if k.strip()]
