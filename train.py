@@ -5,10 +5,13 @@
     python train.py --config configs/student.py --workdir runs/student \
         --config.teacher_checkpoint=runs/teacher --config.data.path=IMAGE_DIR
 
-Re-running the same command resumes from the latest checkpoint in --workdir.
+Re-running the same command resumes from the latest checkpoint in --workdir (a run
+that already reached num_steps says so and exits 0). The end of a run names the
+final checkpoint.
 Multi-host: run the same command on every host; jax.distributed.initialize() is
 called when --multihost is given (or the cluster environment is detected by JAX).
 """
+import os
 import sys
 
 from absl import app
@@ -24,9 +27,26 @@ flags.DEFINE_bool("progress", True, "Show a progress bar.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+def _data_error(config):
+  """A one-line reason when the image folder of ``--config.data.path`` is missing
+  (checked before JAX starts), else None. tfds data is checked when it is opened."""
+  data = config.get("data") if hasattr(config, "get") else None
+  if data is None or data.get("tfds_name") or not data.get("path"):
+    return None
+  path = os.path.expanduser(str(data.path))
+  if not os.path.isdir(path):
+    what = "is not a folder" if os.path.exists(path) else "not found"
+    return f"image folder {what}: {data.path} (--config.data.path)"
+  return None
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  problem = _data_error(FLAGS.config)
+  if problem:
+    print(f"error: {problem}", file=sys.stderr)
+    sys.exit(1)
   import jax
   from absl import logging
 

@@ -8,8 +8,14 @@
 ``cudi enhance`` needs only NumPy, Pillow and tqdm. Every failure is one line naming the
 file and the reason; the batch goes on and the exit status is 1 if anything failed
 (2 for a bad command line). Outputs are written atomically and never replace an input.
+
+Streams: every diagnostic (errors, skipped files, warnings, the summary) goes to
+stderr; stdout carries only the ``INPUT -> OUTPUT`` list of written files, printed
+when stdout is not a terminal (or with --verbose; --quiet suppresses it). Progress
+bars follow :mod:`cudi_jax.progress` (stderr, only on a terminal).
 """
 import argparse
+import errno
 import glob
 import os
 import sys
@@ -19,6 +25,7 @@ import warnings
 
 from cudi_jax import __version__
 from cudi_jax import exposure as exposure_lib
+from cudi_jax import progress
 
 PROG = "cudi"
 USAGE = f"""usage: {PROG} <command> [options]
@@ -26,16 +33,23 @@ USAGE = f"""usage: {PROG} <command> [options]
 commands:
   enhance    enhance photos (files, folders, globs) or run the built-in demo
   evaluate   evaluate models on image folders (needs the [train] extra for the teacher)
-  report     build a report from evaluation results
+  report     an HTML report from photos (contact sheets) and training curves
 
 Run '{PROG} <command> --help' for a command's options; '{PROG} --version' for the version.
 """
 #: Images larger than this get a per-image progress bar (rows).
 LARGE_IMAGE_PIXELS = 16_000_000
+#: Temporaries in an output folder older than the run's start minus this (seconds) are
+#: left by killed runs and removed; younger ones may belong to a run going on now.
+STALE_TEMPORARY_AGE = 60.0
 
 
 def _err(message):
   print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+#: A file name for a one-line message (quoted when it holds control characters).
+_show = progress.show_name
 
 
 def main(argv=None):
@@ -86,16 +100,19 @@ def _parser():
       epilog="Exposure: a number in [0, 1] is the target mean brightness of the result; "
              "'under' = 0.55, 'over' = 0.25, 'auto' picks one of them from the photo's "
              "mean luminance, 'adaptive' brightens dark regions more than bright ones. "
-             "--exposure-map takes a grayscale image (white = 1) resized to each photo. "
+             "--exposure-map (or --exposure FILE) takes a grayscale image (white = 1) "
+             "resized to each photo. "
              "Outputs keep the input's name, format, bit depth, grayscale/colour layout, "
-             "alpha, ICC profile and EXIF (orientation applied and reset).")
+             "alpha, ICC profile and EXIF (orientation applied and reset); formats Pillow "
+             "cannot write (GIF, PPM, ...) are saved as PNG.")
   p.add_argument("inputs", nargs="*", metavar="INPUT",
                  help="image files, folders (searched recursively) or quoted glob patterns")
   p.add_argument("-o", "--output", metavar="OUTPUT",
                  help="output folder (created if needed), or an output file name when a "
                       "single input file is given")
   p.add_argument("-e", "--exposure", default="auto", metavar="VALUE",
-                 help="a number in [0, 1], under, over, auto (default) or adaptive")
+                 help="a number in [0, 1], under, over, auto (default), adaptive, or a map "
+                      "file (as --exposure-map)")
   p.add_argument("--exposure-map", metavar="FILE",
                  help="a grayscale image used as the exposure map (overrides --exposure)")
   p.add_argument("-w", "--weights", metavar="FILE",
@@ -116,20 +133,22 @@ def _parser():
   p.add_argument("--demo", action="store_true",
                  help="enhance the built-in sample photo with several settings "
                       "(default output folder: cudi-demo)")
-  p.add_argument("--quiet", action="store_true", help="print errors and the summary only")
-  p.add_argument("--no-progress", action="store_true", help="no progress bars")
+  progress.add_arguments(p, quiet_flags=("--quiet",),
+                         quiet_help="print errors and the summary only (no file list)")
+  p.add_argument("-v", "--verbose", action="store_true",
+                 help="list each file written (INPUT -> OUTPUT, stdout) even on a terminal; "
+                      "the list is printed anyway when stdout is not a terminal")
   return p
 
 
 def _parse_exposure(text):
-  """'auto' | 'under' | 'over' | 'adaptive' | float in [0, 1]; raises ValueError."""
+  """--exposure -> (kind, value): ('name', 'auto' | 'under' | 'over' | 'adaptive'),
+  ('value', float in [0, 1]) or ('file', path of an exposure-map image, read as
+  --exposure-map reads it); raises ValueError."""
   try:
-    kind, value = exposure_lib.parse_setting(text)
+    return exposure_lib.parse_setting(text)
   except exposure_lib.ExposureError as err:
     raise ValueError(f"invalid --exposure {text!r}: {err}") from None
-  if kind == "file":
-    raise ValueError(f"invalid --exposure {text!r}: give a map file with --exposure-map")
-  return value
 
 
 class _Task:
@@ -185,7 +204,7 @@ def _plan(args, failures):
     elif os.path.exists(arg):
       failures.append((arg, "not a regular file or folder"))
     else:
-      failures.append((arg, "no such file or folder"))
+      failures.append((arg, _missing_reason(arg)))
   # Never replace an input; never write two inputs to the same output.
   inputs = {os.path.realpath(t.source) for t in tasks}
   seen = {}
@@ -194,10 +213,34 @@ def _plan(args, failures):
     if real in inputs or _same_file(t.target, t.source):
       t.error = "output would overwrite an input (choose another -o or a --suffix)"
     elif real in seen:
-      t.error = f"output {t.target} is also the output of {seen[real]}"
+      t.error = f"output {_show(t.target)} is also the output of {_show(seen[real])}"
     else:
       seen[real] = t.source
   return tasks
+
+
+def _missing_reason(path):
+  """Why an input that does not exist as a file or folder cannot be read."""
+  try:
+    os.stat(path)
+  except OSError as err:
+    if err.errno == errno.ELOOP:
+      return "symbolic link loop"
+    if os.path.islink(path):
+      return "broken symbolic link (its target does not exist)"
+    if err.errno == errno.ENAMETOOLONG:
+      return "file name too long"
+    if err.errno == errno.EACCES:
+      return "permission denied"
+    if err.errno == errno.ENOTDIR:
+      return "no such file or folder (a part of the path is not a folder)"
+  return "no such file or folder"
+
+
+def _image_named(path):
+  """Whether an output path looks like an image file name (not a folder)."""
+  from cudi_jax.io import imagefile
+  return os.path.splitext(os.fspath(path))[1].lower() in imagefile.INPUT_EXTENSIONS
 
 
 def _same_file(a, b):
@@ -227,15 +270,21 @@ def _load_model(args):
 
 
 def _progress_bar(total, desc, unit, enabled):
-  if not enabled:
-    return None
-  try:
-    from tqdm import tqdm
-  except ImportError:  # pragma: no cover - tqdm is a dependency
-    return None
-  # disable=None: no bar when stderr is not a terminal (logs, pipes, tests).
-  return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
-              dynamic_ncols=True, disable=None)
+  """A bar on stderr when ``enabled`` (already decided by :func:`progress.enabled`)."""
+  return progress.bar(total, desc, unit, enabled=enabled)
+
+
+def _remove_stale_temporaries(folders, started, quiet):
+  """Removes what killed runs left in the output folders (see STALE_TEMPORARY_AGE)."""
+  from cudi_jax.io import imagefile
+  removed = 0
+  for folder in sorted(folders):
+    removed += imagefile.remove_stale_temporaries(folder, started - STALE_TEMPORARY_AGE)
+  if removed and not quiet:
+    print(f"{PROG}: removed {removed} stale temporary "
+          f"{'file' if removed == 1 else 'files'} (.cudi-*.part) left by an interrupted run",
+          file=sys.stderr)
+  return removed
 
 
 def enhance_main(argv):
@@ -249,10 +298,20 @@ def enhance_main(argv):
     if not args.demo:
       parser.error("the output folder -o/--output is required")
     args.output = "cudi-demo"
+  if (not args.demo and _image_named(args.output) and not os.path.isdir(args.output)
+      and not (len(args.inputs) == 1 and os.path.isfile(args.inputs[0]))
+      and (len(args.inputs) > 1 or os.path.isdir(args.inputs[0])
+           or glob.has_magic(args.inputs[0]))):
+    _err(f"-o {_show(args.output)} names an image file, but there are several inputs (or "
+         f"a folder or glob): give an output folder")
+    return 2
   try:
-    exposure = _parse_exposure(args.exposure)
+    kind, exposure = _parse_exposure(args.exposure)
   except ValueError as err:
     parser.error(str(err))
+  if kind == "file":  # --exposure FILE means --exposure-map FILE (which wins if both)
+    args.exposure_map = args.exposure_map or exposure
+    exposure = "auto"
   if args.quality is not None and not 1 <= args.quality <= 100:
     parser.error("--quality must be between 1 and 100")
   if args.threads is not None and args.threads < 1:
@@ -278,35 +337,45 @@ def enhance_main(argv):
   if args.demo:
     return _demo(args, model)
   start = time.perf_counter()
+  started = time.time()
   failures = []
   tasks = _plan(args, failures)
   for arg, reason in failures:
-    _err(f"{arg}: {reason}")
+    _err(f"{_show(arg)}: {reason}")
+  _remove_stale_temporaries({os.path.dirname(os.path.abspath(t.target)) for t in tasks
+                             if not t.error}, started, args.quiet)
   done = skipped = 0
   failed = len(failures)
-  show = not (args.quiet or args.no_progress)
+  show = progress.enabled(args.quiet, args.no_progress)
   bar = _progress_bar(len(tasks), "enhance", "img", show and len(tasks) > 1)
-  say = bar.write if bar is not None else (lambda m: print(m, file=sys.stderr))
+  # Diagnostics to stderr (around the bar); the file list to stdout, for scripts.
+  say = lambda message: progress.write(message, bar)  # noqa: E731
+  listing = not args.quiet and (args.verbose or bar is None or
+                                not progress.on_terminal(sys.stdout))
   for task in tasks:
     try:
       if task.error:
         raise _TaskError(task.error)
       if os.path.exists(task.target) and not args.overwrite:
-        skipped += 1
-        if not args.quiet:
-          say(f"{PROG}: skipped {task.label}: {task.target} exists (use --overwrite)")
-        continue
+        raise imagefile.OutputExistsError(f"{task.target} exists")
       _enhance_file(task, model, exposure, exposure_map, args, max_pixels, show and bar is None)
       done += 1
-      if not args.quiet and bar is None:
-        say(f"{task.label} -> {task.target}")
+      if listing:
+        progress.write(f"{_show(task.label)} -> {_show(task.target)}", bar, file=sys.stdout)
+    except imagefile.OutputExistsError:
+      # Checked first, and again when the output is put in place: a file that appeared
+      # at the target during the run is never replaced without --overwrite.
+      skipped += 1
+      if not args.quiet:
+        say(f"{PROG}: skipped {_show(task.label)}: {_show(task.target)} exists "
+            f"(use --overwrite)")
     except (_TaskError, imagefile.ImageIOError, ValueError, TypeError, OSError,
             MemoryError) as err:
       failed += 1
       reason = str(err).splitlines()[0] if str(err) else type(err).__name__
       if isinstance(err, MemoryError):
         reason = "out of memory"
-      say(f"{PROG}: error: {task.label}: {reason}")
+      say(f"{PROG}: error: {_show(task.label)}: {reason}")
     finally:
       if bar is not None:
         bar.update(1)
@@ -350,7 +419,8 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
       bar.close()
   fmt = imagefile.format_for(task.target, args.format)
   imagefile.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
-                      pic.info, png_compression=args.png_compression)
+                        pic.info, png_compression=args.png_compression,
+                        overwrite=args.overwrite)
 
 
 def _demo(args, model):
@@ -370,7 +440,11 @@ def _demo(args, model):
   outputs = [(os.path.join(out_dir, f"{stem}{ext}"), pic.array, "the under-exposed input")]
   results = []
   for name, setting in demo.DEMO_SETTINGS:
-    enhanced = model.enhance(pic.array, setting)
+    try:
+      enhanced = model.enhance(pic.array, setting)
+    except ValueError as err:  # e.g. NonFiniteResultError: broken weights
+      _err(f"demo: {err}")
+      return 1
     results.append(enhanced)
     outputs.append((os.path.join(out_dir, f"{stem}_{name}{ext}"), enhanced,
                     f"exposure {setting}"))
@@ -378,25 +452,28 @@ def _demo(args, model):
   outputs.append((os.path.join(out_dir, f"comparison{ext}"), strip,
                   "input | auto | adaptive side by side"))
   done = skipped = failed = 0
+  _remove_stale_temporaries({os.path.abspath(out_dir)}, time.time(), args.quiet)
   for index, (path, array, what) in enumerate(outputs):
-    if os.path.exists(path) and not args.overwrite:
-      skipped += 1
-      if not args.quiet:
-        print(f"{PROG}: skipped {path}: exists (use --overwrite)", file=sys.stderr)
-      continue
     try:
+      if os.path.exists(path) and not args.overwrite:
+        raise imagefile.OutputExistsError(f"{path} exists")
       if index == 0 and fmt == "JPEG":  # the input itself: copy the file as shipped
         with open(demo.sample_photo_path(), "rb") as f:
-          imagefile.atomic_write(path, f.read())
+          imagefile.atomic_write(path, f.read(), overwrite=args.overwrite)
       else:
         imagefile.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality,
-                              png_compression=args.png_compression)
+                              png_compression=args.png_compression,
+                              overwrite=args.overwrite)
       done += 1
       if not args.quiet:
-        print(f"{path}  ({what})", file=sys.stderr)
+        print(f"{_show(path)}  ({what})", file=sys.stderr)
+    except imagefile.OutputExistsError:
+      skipped += 1
+      if not args.quiet:
+        print(f"{PROG}: skipped {_show(path)}: exists (use --overwrite)", file=sys.stderr)
     except imagefile.ImageIOError as err:
       failed += 1
-      _err(f"{path}: {err}")
+      _err(f"{_show(path)}: {err}")
   elapsed = time.perf_counter() - start
   print(f"{PROG}: demo: {done} done, {skipped} skipped, {failed} failed in {elapsed:.1f} s "
         f"(open {os.path.join(out_dir, 'comparison' + ext)})", file=sys.stderr)

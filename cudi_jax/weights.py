@@ -40,6 +40,13 @@ KINDS = ("student", "teacher")
 #: Refuse files (or zip members, uncompressed) larger than this.
 MAX_FILE_BYTES = 1 << 30
 MAX_METADATA_BYTES = 1 << 20
+#: Weights larger than this in magnitude cannot be meant (trained ones are below 2;
+#: 1e4 would already overflow float32 through the seven student layers).
+MAX_ABS_WEIGHT = 1e4
+#: What the runtime (and the Flax Student) read: RGB + the exposure map in, and
+#: 3 slope + 3 intercept maps out.
+STUDENT_IN_CHANNELS = 4
+STUDENT_OUT_CHANNELS = 6
 
 
 class ExportFormatError(CudiError, ValueError):
@@ -112,13 +119,37 @@ def _teacher_architecture(flat):
           "convs_per_block": convs, "num_iterations": heads // 3, "in_channels": in_channels}
 
 
+def check_student_channels(in_channels, out_channels):
+  """Refuses student layouts this version cannot run (one-line ExportFormatError)."""
+  if in_channels != STUDENT_IN_CHANNELS:
+    raise ExportFormatError(
+        f"a student with {in_channels} input channels is not supported (this version "
+        f"reads students with {STUDENT_IN_CHANNELS} input channels: RGB + exposure)")
+  if out_channels != STUDENT_OUT_CHANNELS:
+    raise ExportFormatError(
+        f"a student with {out_channels} output channels is not supported (this version "
+        f"reads students with {STUDENT_OUT_CHANNELS} output channels: slope and intercept "
+        f"per RGB channel)")
+
+
+def check_magnitude(label, array):
+  """Refuses weights whose magnitude cannot be meant (> :data:`MAX_ABS_WEIGHT`);
+  ``label`` names the array in the message."""
+  if array.size:
+    largest = float(np.max(np.abs(array)))
+    if largest > MAX_ABS_WEIGHT:
+      raise ExportFormatError(f"{label} holds a weight of magnitude {largest:.3g} "
+                              f"(above {MAX_ABS_WEIGHT:g}: broken or diverged weights)")
+
+
 def expected_shapes(kind, architecture):
   """Parameter shapes implied by an export's ``architecture`` metadata."""
   try:
     if kind == "student":
-      return student_param_shapes(int(architecture["width"]),
-                                  int(architecture.get("in_channels", 4)),
-                                  int(architecture.get("out_channels", 6)))
+      in_channels = int(architecture.get("in_channels", STUDENT_IN_CHANNELS))
+      out_channels = int(architecture.get("out_channels", STUDENT_OUT_CHANNELS))
+      check_student_channels(in_channels, out_channels)
+      return student_param_shapes(int(architecture["width"]), in_channels, out_channels)
     if kind == "teacher":
       mult = architecture["multipliers"]
       if not isinstance(mult, (list, tuple)) or len(mult) < 2:
@@ -220,6 +251,7 @@ def _check_params(kind, flat, shapes):
     array = np.ascontiguousarray(array, dtype="<f4")
     if not np.all(np.isfinite(array)):
       raise ExportFormatError(f"{kind} parameter {name} contains NaN or infinite values")
+    check_magnitude(f"{kind} parameter {name}", array)
     arrays[name] = array
   return arrays
 
@@ -375,6 +407,10 @@ def load_export(path, kind=None):
         array = np.ascontiguousarray(npz[name], dtype=np.float32)
         if not np.all(np.isfinite(array)):
           _fail(shown, f"array {name} contains NaN or infinite values")
+        try:
+          check_magnitude(f"array {name}", array)
+        except ExportFormatError as err:
+          _fail(shown, str(err))
         params[name] = array
   except ExportFormatError:
     raise

@@ -278,8 +278,11 @@ def test_atomic_output_on_a_crash(tmp_path, weights, monkeypatch):
   def crash(*args, **kwargs):
     raise OSError(5, "Input/output error")
 
-  monkeypatch.setattr(iio.os, "replace", crash)
+  monkeypatch.setattr(iio.os, "replace", crash)  # --overwrite: the temporary replaces
+  monkeypatch.setattr(iio.os, "link", crash)     # otherwise: an exclusive hard link
   assert run(src, "-o", tmp_path / "o", "--weights", weights) == 1
+  assert os.listdir(tmp_path / "o") == []
+  assert run(src, "-o", tmp_path / "o", "--weights", weights, "--overwrite") == 1
   assert os.listdir(tmp_path / "o") == []
 
 
@@ -396,3 +399,287 @@ def test_enhance_works_without_jax(tmp_path, weights):
                         env=env, timeout=120)
   assert proc.returncode == 0, proc.stderr
   assert len(os.listdir(tmp_path / "demo")) == 6
+
+
+# --------------------------------------------------------------------------- streams, names, safety
+
+
+def _pictures(folder, *names, shape=(6, 7, 3)):
+  folder.mkdir(parents=True, exist_ok=True)
+  for name in names:
+    Image.fromarray(RNG.integers(0, 256, shape, dtype=np.uint8)).save(folder / name)
+
+
+def test_per_file_errors_go_to_stderr_with_progress_bars(tmp_path, weights, capsys, monkeypatch):
+  """Item 1: with several inputs and bars on (the default), 'error' and 'skipped' lines
+  are diagnostics: stderr, never stdout (tqdm's write() defaults to stdout)."""
+  from cudi_jax import progress
+  _pictures(tmp_path, "good.png", "old.png")
+  (tmp_path / "empty.jpg").write_bytes(b"")
+  out = tmp_path / "out"
+  out.mkdir()
+  (out / "old.png").write_bytes(b"an existing output")
+  for terminal in (False, True):  # a disabled bar (pipe) and a drawn one (terminal)
+    monkeypatch.setattr(progress, "on_terminal", lambda stream=None: terminal)
+    code = cli.main(["enhance", str(tmp_path / "good.png"), str(tmp_path / "empty.jpg"),
+                     str(tmp_path / "old.png"), "-o", str(out), "--weights", weights])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "cudi: error" not in captured.out and "cudi: skipped" not in captured.out, \
+        captured.out
+    assert "cudi: error:" in captured.err and "empty.jpg" in captured.err
+    assert "cudi: skipped" in captured.err and "old.png" in captured.err
+    (out / "good.png").unlink()
+
+
+def test_batch_lists_outputs_on_stdout_when_not_a_terminal(tmp_path, weights, capsys):
+  """Item 2: one 'in -> out' line per file on stdout when stdout is not a terminal
+  (a GIF is written as PNG, and the line says so); --quiet suppresses them; --verbose
+  asks for them anywhere."""
+  src = tmp_path / "fmt"
+  _pictures(src, "a.png")
+  Image.fromarray(RNG.integers(0, 256, (6, 7, 3), dtype=np.uint8)).convert("P").save(
+      src / "b.gif")
+  out = tmp_path / "out"
+  assert cli.main(["enhance", str(src), "-o", str(out), "--weights", weights]) == 0
+  captured = capsys.readouterr()
+  lines = captured.out.splitlines()
+  assert f"{src / 'b.gif'} -> {out / 'b.png'}" in lines
+  assert f"{src / 'a.png'} -> {out / 'a.png'}" in lines and len(lines) == 2
+  assert "->" not in captured.err
+  assert cli.main(["enhance", str(src), "-o", str(tmp_path / "q"), "--weights", weights,
+                   "--quiet"]) == 0
+  assert capsys.readouterr().out == ""
+  assert cli.main(["enhance", str(src), "-o", str(tmp_path / "v"), "--weights", weights,
+                   "--verbose", "--no-progress"]) == 0
+  assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_readme_says_unwritable_formats_become_png():
+  """Item 2: README's enhance section says GIF, PPM, ... are saved as PNG."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  text = open(os.path.join(root, "README.md")).read()
+  section = text[text.index("## Enhance photos"):text.index("## Python API")]
+  assert "GIF" in section and "PPM" in section and "saved as PNG" in section
+  assert cli._output_name("x.gif", "", None) == "x.png"
+  assert cli._output_name("x.ppm", "", None) == "x.png"
+
+
+def _export_with_channels(path, in_channels):
+  """A student export whose metadata and arrays agree on ``in_channels``."""
+  import io
+  import json
+  from cudi_jax import student_math
+  shapes = student_math.student_param_shapes(16, in_channels, 6)
+  rng = np.random.default_rng(0)
+  arrays = {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in shapes.items()}
+  meta = weights_lib.build_metadata(
+      "student", {"name": "student", "width": 16, "in_channels": in_channels,
+                  "out_channels": 6}, arrays)
+  arrays[weights_lib.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+  buf = io.BytesIO()
+  np.savez(buf, **arrays)
+  path.write_bytes(buf.getvalue())
+  return path
+
+
+def test_export_with_other_input_channels_is_one_line(tmp_path, capsys):
+  """Item 3: an export of a 5-input-channel student: the usual one-line export error
+  naming the supported input channels, no traceback."""
+  _pictures(tmp_path, "x.png")
+  w = _export_with_channels(tmp_path / "w.npz", 5)
+  assert cli.main(["enhance", "-w", str(w), str(tmp_path / "x.png"), "-o",
+                   str(tmp_path / "o"), "--no-progress"]) == 1
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "not a valid CuDi export" in err, err
+  assert "4 input channels" in err and "Traceback" not in err
+
+
+def test_huge_weights_are_refused_in_one_line(tmp_path, make_student_flat, capsys):
+  """Item 12: finite but absurd weights (3e38): refused when loaded, in one line."""
+  flat = make_student_flat(seed=5, std=0.3)
+  flat["conv3/pw_kernel"] = np.full_like(flat["conv3/pw_kernel"], 3e38)
+  path = tmp_path / "huge.npz"
+  _raw_export(path, flat)
+  _pictures(tmp_path, "x.png")
+  import warnings
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    assert run(tmp_path / "x.png", "-o", tmp_path / "o", "--weights", path) == 1
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "not a valid CuDi export" in err and "magnitude" in err
+
+
+def _raw_export(path, flat):
+  """An export written without save_export's checks (what another tool could write)."""
+  import io
+  import json
+  arrays = dict(flat)
+  meta = weights_lib.build_metadata("student", {"name": "student", "width": 16,
+                                                "in_channels": 4, "out_channels": 6}, arrays)
+  arrays[weights_lib.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+  buf = io.BytesIO()
+  np.savez(buf, **arrays)
+  path.write_bytes(buf.getvalue())
+  return path
+
+
+def test_control_characters_in_names_are_quoted(tmp_path, weights, capsys):
+  """Item 5: a name holding a newline stays on its one error line (quoted, escaped)."""
+  src = tmp_path / "in"
+  src.mkdir()
+  (src / "bad\nname.png").write_bytes(b"")
+  (src / "tab\tname.png").write_bytes(b"junk")
+  assert run(src, "-o", tmp_path / "out", "--weights", weights) == 1
+  err = capsys.readouterr().err
+  lines = err.splitlines()
+  assert not any(line.startswith("name.png") for line in lines), err
+  bad = [l for l in lines if "bad\\nname.png" in l]
+  assert len(bad) == 1 and bad[0].startswith("cudi: error:") and "empty file" in bad[0]
+  assert any("tab\\tname.png" in l for l in lines)
+  assert "1 done" not in err and "2 failed" in err
+
+
+def test_symlink_loop_input_is_named_as_such(tmp_path, weights, capsys):
+  """Item 5: a symbolic link loop given as an input is reported as one."""
+  loop = tmp_path / "loop.png"
+  os.symlink(loop, loop)
+  dangling = tmp_path / "dangling.png"
+  os.symlink(tmp_path / "nowhere.png", dangling)
+  assert run(loop, dangling, "-o", tmp_path / "out", "--weights", weights) == 1
+  err = capsys.readouterr().err
+  line = [l for l in err.splitlines() if "loop.png" in l]
+  assert len(line) == 1 and "symbolic link loop" in line[0], err
+  assert "no such file" not in line[0]
+  line = [l for l in err.splitlines() if "dangling.png" in l]
+  assert len(line) == 1 and "broken symbolic link" in line[0], err
+
+
+def test_stale_temporaries_are_removed(tmp_path, weights, capsys):
+  """Item 7: temporaries of killed runs (our exact naming, older than this run) are
+  removed from the output folder, with one line on stderr; nothing else is touched."""
+  import time
+  _pictures(tmp_path, "a.png")
+  out = tmp_path / "out"
+  out.mkdir()
+  old = time.time() - 86400
+  stale = [out / ".cudi-ab12cd_9.part", out / ".photo.jpg.k3j4h5g6.part"]
+  kept = [out / ".cudi-tooshort.part.txt", out / "notes.part", out / ".cudi-ab12cd_9.partial",
+          out / ".cudi-zz12cd_9.part"]  # the last one is not older than the run
+  for path in stale + kept:
+    path.write_bytes(b"half an image")
+    if path != kept[-1]:
+      os.utime(path, (old, old))
+    else:
+      os.utime(path, (time.time() + 3600,) * 2)
+  (out / ".cudi-dirdirdi.part").mkdir()  # a folder: not ours
+  os.utime(out / ".cudi-dirdirdi.part", (old, old))
+  assert run(tmp_path / "a.png", "-o", out, "--weights", weights) == 0
+  err = capsys.readouterr().err
+  for path in stale:
+    assert not path.exists(), path
+  for path in kept:
+    assert path.exists(), path
+  assert (out / ".cudi-dirdirdi.part").is_dir()
+  notes = [l for l in err.splitlines() if "stale temporar" in l]
+  assert len(notes) == 1 and " 2 " in notes[0], err
+
+
+def test_output_appearing_during_the_run_is_not_replaced(tmp_path, weights, capsys,
+                                                         monkeypatch):
+  """Item 8: without --overwrite the final name is created exclusively, so a file that
+  appears at the target while the image is processed is kept (reported as skipped);
+  with --overwrite it is replaced."""
+  _pictures(tmp_path, "a.png")
+  out = tmp_path / "out"
+  real_encode = iio.encode_image
+
+  def encode_then_someone_writes(*args, **kwargs):
+    data = real_encode(*args, **kwargs)
+    out.mkdir(exist_ok=True)
+    (out / "a.png").write_bytes(b"someone else's file")
+    return data
+
+  monkeypatch.setattr(iio, "encode_image", encode_then_someone_writes)
+  assert run(tmp_path / "a.png", "-o", out, "--weights", weights) == 0
+  err = capsys.readouterr().err
+  assert (out / "a.png").read_bytes() == b"someone else's file"
+  assert "0 done, 1 skipped, 0 failed" in err and "exists" in err
+  assert os.listdir(out) == ["a.png"]  # no temporary left
+  assert run(tmp_path / "a.png", "-o", out, "--weights", weights, "--overwrite") == 0
+  assert iio.read_image(out / "a.png").array.shape == (6, 7, 3)
+
+
+def test_output_names_up_to_255_bytes(tmp_path, weights):
+  """Item 9: the temporary name stays short, so a 250-byte output name works."""
+  _pictures(tmp_path, "a.png")
+  name = "x" * 246 + ".png"
+  assert len(name.encode()) == 250
+  assert run(tmp_path / "a.png", "-o", tmp_path / "out" / name, "--weights", weights) == 0
+  assert os.listdir(tmp_path / "out") == [name]
+
+
+@pytest.mark.parametrize("inputs", [["a.png", "b.png"], ["dir"], ["dir/*.png"]])
+def test_image_named_output_with_several_inputs_exits_2(tmp_path, weights, capsys, inputs):
+  """Item 15: -o two.png with several inputs, a folder or a glob: refused, no folder."""
+  _pictures(tmp_path, "a.png", "b.png")
+  _pictures(tmp_path / "dir", "c.png")
+  os.chdir(tmp_path)
+  assert run(*inputs, "-o", tmp_path / "two.png", "--weights", weights) == 2
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and err.startswith("cudi: error:") and "two.png" in err, err
+  assert not (tmp_path / "two.png").exists()
+
+
+def test_progress_rule_is_shared(monkeypatch):
+  """Item 16: one rule for every command: bars only on a terminal (stderr), never with
+  --quiet or --no-progress."""
+  import argparse
+  from cudi_jax import progress
+  monkeypatch.setattr(progress, "on_terminal", lambda stream=None: True)
+  assert progress.enabled(quiet=False, no_progress=False)
+  assert not progress.enabled(quiet=True, no_progress=False)
+  assert not progress.enabled(quiet=False, no_progress=True)
+  monkeypatch.setattr(progress, "on_terminal", lambda stream=None: False)
+  assert not progress.enabled(quiet=False, no_progress=False)
+  items = [1, 2, 3]
+  assert progress.wrap(items, "x", enabled=False) is items
+  assert progress.bar(3, "x", enabled=False) is None
+  parser = argparse.ArgumentParser()
+  progress.add_arguments(parser)
+  args = parser.parse_args(["--quiet", "--no-progress"])
+  assert args.quiet and args.no_progress
+  assert "--no-progress" in cli._parser().format_help()
+
+
+def test_usage_describes_report_as_taking_photos(capsys):
+  """Item 17: 'cudi --help' says what 'report' takes."""
+  assert cli.main(["--help"]) == 0
+  line = [l for l in capsys.readouterr().out.splitlines() if l.strip().startswith("report")]
+  assert len(line) == 1 and "photo" in line[0] and "evaluation results" not in line[0]
+
+
+def test_exposure_accepts_a_map_file(tmp_path, weights, model, capsys):
+  """Item 18: --exposure FILE works like --exposure-map FILE (as its message says)."""
+  src = tmp_path / "a.png"
+  image = RNG.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+  Image.fromarray(image).save(src)
+  emap = np.tile(np.linspace(0, 255, 6).astype(np.uint8), (5, 1))
+  Image.fromarray(emap).save(tmp_path / "mask.png")
+  assert run(src, "-o", tmp_path / "o", "--weights", weights,
+             "--exposure", tmp_path / "mask.png") == 0
+  assert np.array_equal(iio.read_image(tmp_path / "o" / "a.png").array,
+                        model.enhance(image, emap))
+  with pytest.raises(SystemExit) as info:
+    run(src, "-o", tmp_path / "o2", "--weights", weights, "--exposure", "bright")
+  assert info.value.code == 2
+  assert "map file" in capsys.readouterr().err
+
+
+def test_readme_gives_the_test_suite_duration():
+  """Item 22: the 'Run the tests' paragraph says how long the suite takes."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  text = open(os.path.join(root, "README.md")).read()
+  section = text[text.index("Run the tests"):text.index("## Installing")]
+  import re
+  assert re.search(r"\d+-\d+ minutes", section) and re.search(r"\d{3} tests", section)

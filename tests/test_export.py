@@ -358,3 +358,51 @@ def test_export_script_describe_bad_file_is_one_line(tmp_path, capsys):
   assert export.main(["--describe", str(bad)]) == 1
   err = capsys.readouterr().err
   assert err.count("\n") == 1 and "not a valid CuDi export" in err and "Traceback" not in err
+
+
+def _student_with_channels(in_channels=4, out_channels=6, scale=0.1):
+  shapes = student_math.student_param_shapes(16, in_channels, out_channels)
+  rng = np.random.default_rng(1)
+  return {k: (rng.normal(0, 1, s) * scale).astype(np.float32) for k, s in shapes.items()}
+
+
+def _write_raw(path, arrays, architecture):
+  arrays = dict(arrays)
+  meta = ef.build_metadata("student", architecture, arrays)
+  arrays[ef.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+  path.write_bytes(_npz_bytes(arrays))
+  return path
+
+
+@pytest.mark.parametrize("in_channels, out_channels, match", [
+    (5, 6, "4 input channels"), (3, 6, "4 input channels"), (4, 9, "6 output channels")])
+def test_student_of_another_channel_count_is_refused(tmp_path, in_channels, out_channels,
+                                                      match):
+  """Item 3: metadata and arrays agree on in_channels=5, but the runtime reads students
+  with 4 input channels (RGB + exposure): refused by the loader in one line."""
+  arrays = _student_with_channels(in_channels, out_channels)
+  path = _write_raw(tmp_path / "w.npz", arrays, {"name": "student", "width": 16,
+                                                "in_channels": in_channels,
+                                                "out_channels": out_channels})
+  with pytest.raises(ef.ExportFormatError, match=match) as info:
+    ef.load_export(path)
+  assert "not a valid CuDi export" in str(info.value) and "\n" not in str(info.value)
+  with pytest.raises(ef.ExportFormatError, match=match):
+    ef.export_student(arrays, {}, tmp_path / "out.npz")
+
+
+def test_weights_of_absurd_magnitude_are_refused(tmp_path):
+  """Item 12: finite weights above 1e4 in magnitude cannot be meant: refused on load
+  and on save."""
+  arrays = _student_with_channels()
+  arrays["conv5/pw_bias"][0] = -3e38
+  path = _write_raw(tmp_path / "w.npz", arrays, {"name": "student", "width": 16,
+                                                "in_channels": 4, "out_channels": 6})
+  with pytest.raises(ef.ExportFormatError, match="magnitude") as info:
+    ef.load_export(path)
+  assert "conv5/pw_bias" in str(info.value)
+  with pytest.raises(ef.ExportFormatError, match="magnitude"):
+    ef.export_student(arrays, {}, tmp_path / "out.npz")
+  arrays["conv5/pw_bias"][0] = 9e3  # large, but allowed
+  ef.export_student(arrays, {}, tmp_path / "ok.npz")
+  assert ef.load_export(tmp_path / "ok.npz").params["conv5/pw_bias"][0] == 9e3

@@ -468,3 +468,54 @@ def test_rgb_channels_drops_alpha_and_replicates_gray():
   rgba = np.random.default_rng(0).random((2, 3, 4)).astype(np.float32)
   np.testing.assert_array_equal(iio.rgb_channels(rgba), rgba[..., :3])
   np.testing.assert_array_equal(iio.rgb_channels(rgba[..., :3]), rgba[..., :3])
+
+
+def test_exclusive_write_never_replaces(tmp_path, monkeypatch):
+  """Item 8: overwrite=False creates the final name exclusively (a hard link of the
+  finished temporary; where hard links fail, an O_EXCL claim then a rename)."""
+  import errno
+  target = tmp_path / "x.png"
+  target.write_bytes(b"theirs")
+  with pytest.raises(iio.OutputExistsError, match="exists"):
+    iio.atomic_write(target, b"ours", overwrite=False)
+  assert target.read_bytes() == b"theirs" and os.listdir(tmp_path) == ["x.png"]
+  iio.atomic_write(tmp_path / "y.png", b"ours", overwrite=False)
+  assert (tmp_path / "y.png").read_bytes() == b"ours"
+
+  def no_links(src, dst, **kwargs):
+    raise OSError(errno.EPERM, "Operation not permitted")
+
+  monkeypatch.setattr(iio.os, "link", no_links)
+  with pytest.raises(iio.OutputExistsError):
+    iio.atomic_write(target, b"ours", overwrite=False)
+  assert target.read_bytes() == b"theirs"
+  iio.atomic_write(tmp_path / "z.png", b"ours", overwrite=False)
+  assert (tmp_path / "z.png").read_bytes() == b"ours"
+  assert sorted(os.listdir(tmp_path)) == ["x.png", "y.png", "z.png"]
+  iio.atomic_write(target, b"ours")  # overwrite=True (the default) replaces
+  assert target.read_bytes() == b"ours"
+  mode = os.stat(tmp_path / "z.png").st_mode & 0o777
+  assert mode == 0o666 & ~iio._UMASK
+
+
+def test_temporary_names_are_short_and_recognised(tmp_path, monkeypatch):
+  """Items 7 and 9: the temporary is '.cudi-XXXXXXXX.part' whatever the output name
+  (so 250-byte names work); stale ones of that pattern are recognised."""
+  seen = []
+  real_fdopen = os.fdopen
+
+  def spy(fd, *args, **kwargs):
+    seen.append(sorted(n for n in os.listdir(tmp_path) if n.endswith(".part")))
+    return real_fdopen(fd, *args, **kwargs)
+
+  monkeypatch.setattr(iio.os, "fdopen", spy)
+  name = "y" * 246 + ".tif"
+  iio.write_image(tmp_path / name, np.zeros((3, 3, 3), np.uint8))
+  assert os.listdir(tmp_path) == [name]
+  (temp,) = seen[0]
+  assert len(temp) == len(".cudi-12345678.part") and iio.is_temporary_name(temp)
+  for good in (".cudi-abc_9xyz.part", ".photo.JPG.a1b2c3d4.part"):
+    assert iio.is_temporary_name(good), good
+  for bad in ("cudi-abc_9xyz.part", ".cudi-abc_9xyz.part2", ".cudi-ABCDEFGH.part",
+              ".notes.txt.a1b2c3d4.part", "a.png", ".cudi-abc.part"):
+    assert not iio.is_temporary_name(bad), bad

@@ -363,3 +363,81 @@ def test_distillation_loss_dark_weight_gradient_ignores_the_weights():
   np.testing.assert_allclose(np.asarray(g_s), want, rtol=1e-5)
   # The weights are constants: the teacher output gets only the L1 part's gradient.
   np.testing.assert_allclose(np.asarray(g_t), -want, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- optional terms
+
+
+def test_region_exposure_loss_ties_region_means_not_cells():
+  # Left half E = 0.2, right half E = 0.8. The output has the right mean in each half
+  # but strong structure inside it: the region loss is 0, the cell loss is not.
+  out = np.zeros((1, 32, 32, 3), np.float32)
+  out[:, :, :16] = np.where(np.arange(32)[:, None, None] < 16, 0.1, 0.3)
+  out[:, :, 16:] = np.where(np.arange(32)[:, None, None] < 16, 0.7, 0.9)
+  e = np.zeros((1, 32, 32, 1), np.float32)
+  e[:, :, :16], e[:, :, 16:] = 0.2, 0.8
+  assert float(_losses.region_exposure_loss(out, e)) == pytest.approx(0.0, abs=1e-5)
+  assert float(_losses.exposure_control_loss(out, e)) == pytest.approx(0.1, abs=1e-6)
+  # Each region's error counts once: left half 0.1 too bright -> (0.1 + 0) / 2.
+  assert float(_losses.region_exposure_loss(out + np.where(
+      np.arange(32)[None, None, :, None] < 16, 0.1, 0.0), e)) == pytest.approx(0.05, abs=1e-6)
+
+
+def test_region_exposure_loss_constant_map_is_one_region_per_image():
+  out = np.stack([np.full((8, 8, 3), 0.3), np.full((8, 8, 3), 0.9)]).astype(np.float32)
+  e = np.stack([np.full((8, 8, 1), 0.5), np.full((8, 8, 1), 0.5)]).astype(np.float32)
+  # |0.3 - 0.5| and |0.9 - 0.5| averaged over the batch.
+  assert float(_losses.region_exposure_loss(out, e)) == pytest.approx(0.3, abs=1e-6)
+  g = jax.grad(lambda o: _losses.region_exposure_loss(o, e))(jnp.asarray(out))
+  assert np.all(np.isfinite(np.asarray(g)))
+
+
+def test_log_spatial_consistency_is_free_for_a_gain_but_not_for_an_offset():
+  rng = np.random.default_rng(0)
+  image = rng.uniform(0.02, 0.2, (1, 16, 16, 3)).astype(np.float32)
+  gain, offset = image * 3.0, image + 0.3
+  assert float(_losses.spatial_consistency_loss(gain, image, log_eps=1e-9)) == pytest.approx(
+      0.0, abs=1e-6)
+  assert float(_losses.spatial_consistency_loss(offset, image, log_eps=1e-9)) > 1e-3
+  # The paper's linear form ranks them the other way round.
+  assert float(_losses.spatial_consistency_loss(offset, image)) == pytest.approx(0.0, abs=1e-9)
+  assert float(_losses.spatial_consistency_loss(gain, image)) > 1e-4
+
+
+def test_color_preservation_keeps_the_input_balance_where_grey_world_does_not():
+  image = np.zeros((1, 4, 4, 3), np.float32)
+  image[...] = (0.2, 0.1, 0.05)                  # a warm scene
+  same_gain = image * 2.5
+  grey = np.full_like(image, 0.25)
+  assert float(_losses.color_preservation_loss(same_gain, image, eps=0.0)) == pytest.approx(0.0, abs=1e-6)
+  assert float(_losses.color_preservation_loss(same_gain, image)) < 1e-3  # eps: near-black guard
+  assert float(_losses.color_preservation_loss(grey, image)) > 0.1
+  assert float(_losses.color_constancy_loss(grey)) == pytest.approx(0.0, abs=1e-7)
+  assert float(_losses.color_constancy_loss(same_gain)) > 0.01
+  # Hand value: gains (2, 1, 1) -> normalised (1.5, 0.75, 0.75): sqrt(2 * 0.75^4) = 0.7955.
+  two_one_one = image * np.array([2.0, 1.0, 1.0], np.float32)
+  assert float(_losses.color_preservation_loss(two_one_one, image, eps=0.0)) == pytest.approx(
+      np.sqrt(2 * 0.75 ** 4), rel=1e-5)
+  # Smooth at the optimum: the gradient vanishes there (an L1 form's would not).
+  g = jax.grad(lambda o: _losses.color_preservation_loss(o, jnp.asarray(image), eps=0.0))(
+      jnp.asarray(same_gain))
+  assert float(jnp.abs(g).max()) < 1e-6
+
+
+def test_teacher_losses_modes_and_bad_modes():
+  rng = np.random.default_rng(1)
+  image = rng.uniform(0.05, 0.3, (2, 16, 16, 3)).astype(np.float32)
+  out = np.clip(image * 2, 0, 1)
+  e = np.full((2, 16, 16, 1), 0.4, np.float32)
+  maps = np.zeros((2, 16, 16, 24), np.float32)
+  terms = _losses.teacher_losses(out, image, e, maps, exposure_mode="regions", spatial_log_eps=0.01,
+                                 color_mode="input")
+  assert float(terms["exposure"]) == pytest.approx(float(_losses.region_exposure_loss(out, e)))
+  assert float(terms["color"]) == pytest.approx(float(_losses.color_preservation_loss(out, image)))
+  assert float(terms["spatial"]) == pytest.approx(
+      float(_losses.spatial_consistency_loss(out, image, log_eps=0.01)))
+  from cudi_jax.errors import ConfigError
+  with pytest.raises(ConfigError, match="exposure_mode"):
+    _losses.teacher_losses(out, image, e, maps, exposure_mode="pixels")
+  with pytest.raises(ConfigError, match="color_mode"):
+    _losses.teacher_losses(out, image, e, maps, color_mode="auto")

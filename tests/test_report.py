@@ -146,3 +146,35 @@ def test_contact_sheet_layout():
   sheet = report.contact_sheet([[(a, "one\ntwo"), (np.ones((20, 30)), "map")], [(a, "x")]], pad=5)
   assert sheet.size[0] == 30 * 2 + 5 * 3
   assert sheet.size[1] > 40 + 5 * 3
+
+
+def test_report_takes_the_common_progress_options(setup, capsys):
+  """Item 16: --no-progress and --quiet as for enhance; bars only on a terminal (here
+  stderr is captured: no bar)."""
+  tmp_path, photos, student, _ = setup
+  for extra in (["--no-progress"], ["--quiet"], []):
+    out = tmp_path / f"r{len(extra)}{extra[:1]}"
+    assert report.main([str(photos), "-o", str(out), "--student", str(student),
+                        "--sweep", "0.5", "--local", "", *extra]) == 0
+    err = capsys.readouterr().err
+    assert "%|" not in err and "photo/s" not in err, err
+
+
+def _ink_columns(sheet, y0):
+  pixels = np.asarray(sheet.convert("L"))[y0:]
+  return np.nonzero((pixels < 200).any(axis=0))[0]
+
+
+def test_captions_are_wrapped_to_the_panel_width():
+  """Item 19: a caption wider than its panel (the local-exposure caption under a
+  portrait thumbnail) is wrapped, never drawn into the next panel."""
+  from PIL import Image as PILImage
+  narrow = PILImage.new("RGB", (60, 90), (255, 255, 255))
+  caption = "student\nellipse 0.7->0.65  outside 0.3->0.31  supercalifragilisticexpialidocious"
+  pad = 6
+  sheet = report.contact_sheet([[(narrow, caption), (narrow, "")]], pad=pad)
+  ink = _ink_columns(sheet, pad + 90 + 1)
+  assert len(ink) and ink.max() < pad + 60, ink.max()  # inside the first column
+  one_line = report.contact_sheet([[(narrow, "x")]], pad=pad)
+  assert sheet.size[1] > one_line.size[1] + 3 * 10  # more lines, nothing dropped
+  assert sheet.size[0] == 2 * 60 + 3 * pad  # the layout itself is unchanged

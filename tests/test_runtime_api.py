@@ -235,3 +235,90 @@ def test_jax_enhancer_shares_the_weights(weights_file, params):
   u8 = np.floor(np.clip(out[0], 0, 1) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
   assert np.abs(u8.astype(np.int64) - numpy_model.enhance(
       (images[0] * 255).round().astype(np.uint8), maps[0, ..., 0]).astype(np.int64)).max() <= 2
+
+
+# --------------------------------------------------------------------------- numbers in, numbers out
+
+
+def test_runtime_shape_checks_raise_export_errors(params):
+  """Item 3: StudentRuntime's own shape checks raise the project's export error."""
+  from cudi_jax.errors import CudiError
+  five = dict(student_math.student_param_shapes(16, 5, 6))
+  bad = {k: np.zeros(s, np.float32) for k, s in five.items()}
+  with pytest.raises(weights.ExportFormatError, match="input channels") as info:
+    runtime.StudentRuntime(bad)
+  assert isinstance(info.value, CudiError)
+  with pytest.raises(weights.ExportFormatError):
+    runtime.StudentRuntime({k: v for k, v in params.items() if k != "conv3/dw_bias"})
+  with pytest.raises(weights.ExportFormatError):
+    runtime.StudentRuntime({"conv1/dw_kernel": np.zeros((3, 3, 4), np.float32)})
+
+
+@pytest.mark.parametrize("value", [255.0, 1.01, -0.5, np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_float_images_outside_0_1_are_refused(model, value, dtype):
+  """Items 10 and 11: floats outside [0, 1] (a 0-255 image, negatives, inf) and NaN are
+  refused with an error naming the range, by enhance, maps and exposure_map alike."""
+  image = np.full((9, 10, 3), 0.5, dtype)
+  image[4, 5, 1] = value
+  for call in (model.enhance, model.maps, model.exposure_map):
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+      call(image)
+
+
+def test_float_images_within_rounding_of_0_1_are_accepted(model):
+  image = np.full((9, 10, 3), 0.5, np.float32)
+  image[0, 0] = 1.0 + 5e-7
+  image[0, 1] = -5e-7
+  out = model.enhance(image)
+  assert np.all(np.isfinite(out)) and out.min() >= 0 and out.max() <= 1
+
+
+def test_non_finite_results_are_refused_without_warnings(params):
+  """Item 12: weights that overflow (finite but huge): a clear error, no NumPy
+  warnings, never a silent black (or NaN) image."""
+  import warnings
+  scaled = {k: v * np.float32(1e10) for k, v in params.items()}  # overflows in the net
+  bias = dict(params)
+  bias["conv7/pw_bias"] = np.full_like(params["conv7/pw_bias"], 3e38)  # B = 3e38
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    for threads, huge in ((1, scaled), (2, scaled), (2, bias)):
+      model = runtime.StudentRuntime(huge, threads=threads)
+      for image in (np.full((40, 44, 3), 90, np.uint8), np.full((40, 44, 3), 0.3, np.float32),
+                    np.full((40, 44), 900, np.uint16)):
+        with pytest.raises(ValueError, match="non-finite"):
+          model.enhance(image)
+      with pytest.raises(ValueError, match="non-finite"):
+        model.maps(np.full((40, 44, 3), 0.3, np.float32))
+
+
+def test_huge_weights_are_refused_at_load(params, tmp_path):
+  """Item 12: an export whose weights cannot be meant (|w| > 1e4) is refused when loaded."""
+  import io
+  import json
+  arrays = dict(params)
+  arrays["conv2/dw_kernel"] = np.full_like(params["conv2/dw_kernel"], 2e4)
+  meta = weights.build_metadata("student", {"name": "student", "width": 16, "in_channels": 4,
+                                            "out_channels": 6}, arrays)
+  arrays[weights.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+  buf = io.BytesIO()
+  np.savez(buf, **arrays)
+  (tmp_path / "big.npz").write_bytes(buf.getvalue())
+  with pytest.raises(weights.ExportFormatError, match="magnitude"):
+    runtime.load_student(tmp_path / "big.npz")
+
+
+@pytest.mark.parametrize("dtype", [">u2", ">u1", ">f4", ">f8", "<u2", "<f4"])
+def test_any_byte_order_is_accepted(model, dtype):
+  """Item 13: non-native byte order is converted first (uint16 included)."""
+  rng = np.random.default_rng(3)
+  native = np.dtype(dtype).newbyteorder("=")
+  if native.kind == "u":
+    image = rng.integers(0, np.iinfo(native).max + 1, (8, 8, 3)).astype(native)
+  else:
+    image = rng.random((8, 8, 3)).astype(native)
+  swapped = image.astype(dtype)
+  out = model.enhance(swapped)
+  assert out.dtype == native and np.array_equal(out, model.enhance(image))
+  assert model.enhance(np.zeros((8, 8, 3), ">u2")).dtype == np.uint16

@@ -519,3 +519,53 @@ def test_train_on_budget_probes_plans_trains_and_exports(image_dir, tmp_path):
   assert "reusing" in again.stdout
   assert again.stdout.count("train.py --config=") == 2  # teacher and student, no probe
   assert json.loads((runs / "plan.json").read_text()) == plan
+
+
+def _error_lines(stderr):
+  return [l for l in stderr.splitlines() if l.strip()]
+
+
+def test_train_py_unreadable_folder_is_one_line(tmp_path):
+  """Item 4: every image unreadable: one error line naming examples, no traceback."""
+  for i in range(3):
+    (tmp_path / f"bad{i}.jpg").write_bytes(b"not a jpeg")
+  run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(tmp_path / "wd"),
+                   f"--config.data.path={tmp_path}")
+  assert run.returncode == 1, run.stderr[-3000:]
+  assert "Traceback" not in run.stderr
+  errors = [l for l in run.stderr.splitlines() if l.startswith("error:")]
+  assert len(errors) == 1 and "unreadable images" in errors[0], run.stderr[-3000:]
+  assert "bad" in errors[0] and ".jpg" in errors[0]
+  # The examples are distinct files, not the same one repeated.
+  examples = [part for part in errors[0].split("bad")[1:]]
+  assert len(set(e[:1] for e in examples)) == len(examples)
+
+
+def test_train_py_missing_data_path_before_jax(tmp_path):
+  """Item 20: a missing --config.data.path is one line, before JAX starts."""
+  run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(tmp_path / "wd"),
+                   f"--config.data.path={tmp_path / 'nowhere'}")
+  assert run.returncode == 1
+  lines = _error_lines(run.stderr)
+  assert len(lines) == 1 and lines[0].startswith("error:"), run.stderr[-3000:]
+  assert "nowhere" in lines[0] and "--config.data.path" in lines[0]
+  assert not (tmp_path / "wd").exists()
+
+
+def test_train_py_reports_final_checkpoint_and_finished_runs(image_dir, tmp_path):
+  """Item 20: the end of a run says where the final checkpoint is; a rerun of a finished
+  run says so and exits 0 without starting the loop."""
+  workdir = tmp_path / "wd"
+  args = ("--config", "configs/tiny_teacher.py", "--workdir", str(workdir),
+          f"--config.data.path={image_dir}", "--config.num_steps=2",
+          "--config.checkpoint_every=2")
+  run = _run_train(*args)
+  assert run.returncode == 0, run.stderr[-3000:]
+  final = [l for l in run.stderr.splitlines() if "final checkpoint" in l]
+  assert len(final) == 1 and str(workdir / "checkpoints" / "2") in final[0], run.stderr
+  metrics = (workdir / "metrics.jsonl").read_text()
+  again = _run_train(*args)
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert f"already complete at step 2 in {workdir}" in again.stderr
+  assert "global batch" not in again.stderr  # the loop was not set up
+  assert (workdir / "metrics.jsonl").read_text() == metrics

@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from cudi_jax import exposure as exposure_lib
+from cudi_jax import progress as progress_lib
 from cudi_jax.errors import CudiError
 from cudi_jax.eval import common as eval_common
 from cudi_jax.eval.common import EvaluationError
@@ -43,13 +44,9 @@ DEFAULT_TARGETS = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))  # 0.2 ... 0.
 
 
 def _progress(iterable, desc, enabled=True, total=None):
-  if not enabled:
-    return iterable
-  try:
-    from tqdm import tqdm
-  except ImportError:  # pragma: no cover - tqdm is a dependency
-    return iterable
-  return tqdm(iterable, desc=desc, total=total, unit="img", dynamic_ncols=True, leave=False)
+  """A bar on stderr when ``enabled`` (decided by :func:`cudi_jax.progress.enabled`:
+  only on a terminal, never with --quiet or --no-progress)."""
+  return progress_lib.wrap(iterable, desc, unit="img", enabled=enabled, total=total)
 
 
 def _mean(values):
@@ -410,6 +407,8 @@ def build_parser():
     p.add_argument("--csv", metavar="FILE", help="write the per-image rows as CSV ('-': stdout)")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="use the first N images only")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars (they are drawn only when stderr is a terminal)")
 
   p = sub.add_parser("paired", help="PSNR/SSIM against reference images",
                      description="Enhance INPUTS and compare with REFERENCES (matched by file name "
@@ -489,7 +488,7 @@ def main(argv=None):
   if argv[:1] == ["evaluate"]:
     argv = argv[1:]
   args = build_parser().parse_args(argv)
-  progress = not args.quiet
+  progress = progress_lib.enabled(args.quiet, args.no_progress)
   started = time.time()
   settings = {"mode": args.mode, "student": args.student or "packaged", "teacher": args.teacher,
               "max_size": args.max_size}

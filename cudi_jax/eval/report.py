@@ -26,6 +26,7 @@ import sys
 import numpy as np
 
 from cudi_jax import exposure as exposure_lib
+from cudi_jax import progress
 from cudi_jax.errors import CudiError
 from cudi_jax.eval import common as eval_common
 from cudi_jax.eval import metrics
@@ -62,11 +63,44 @@ def to_pil(array, size=None):
   return img
 
 
+def wrap_caption(text, max_width, draw, font):
+  """Caption lines (``\\n`` separated) wrapped at spaces to ``max_width`` pixels; a
+  word wider than that is broken between characters. Returns a list of lines."""
+  def width(t):
+    return draw.textlength(t, font=font) if hasattr(draw, "textlength") else \
+        _text_size(draw, t, font)[0]
+
+  out = []
+  for line in text.split("\n"):
+    if width(line) <= max_width:
+      out.append(line)
+      continue
+    current = ""
+    for word in line.split(" "):
+      candidate = f"{current} {word}" if current else word
+      if width(candidate) <= max_width:
+        current = candidate
+        continue
+      if current:
+        out.append(current.rstrip())
+      current = word
+      while current and width(current) > max_width:  # a word wider than the panel
+        cut = 1
+        while cut < len(current) and width(current[:cut + 1]) <= max_width:
+          cut += 1
+        out.append(current[:cut])
+        current = current[cut:]
+    if current.strip() or not out:
+      out.append(current.strip())
+  return out
+
+
 def contact_sheet(rows, tile_size=None, pad=6, font_size=13, background=(255, 255, 255)):
   """A grid of labelled tiles: ``rows`` = [[(array or PIL image, caption), ...], ...].
 
   Captions (``\\n`` for several lines) are written under each tile with
-  PIL's default font. Returns an RGB PIL image.
+  PIL's default font, wrapped to the width of the tile's column (never into the next
+  panel). Returns an RGB PIL image.
   """
   from PIL import Image, ImageDraw
   font = _font(font_size)
@@ -76,9 +110,12 @@ def contact_sheet(rows, tile_size=None, pad=6, font_size=13, background=(255, 25
            for row in rows]
   n_cols = max(len(r) for r in tiles)
   col_w = [max((r[c][0].size[0] for r in tiles if c < len(r)), default=0) for c in range(n_cols)]
+  # Captions start 1 px into the column; keep a pixel of margin on the right.
+  tiles = [[(t, wrap_caption(cap, max(col_w[c] - 2, 1), probe, font))
+            for c, (t, cap) in enumerate(r)] for r in tiles]
   row_h = []
   for r in tiles:
-    lines = max(len(cap.split("\n")) for _, cap in r)
+    lines = max(len(cap) for _, cap in r)
     row_h.append(max(t.size[1] for t, _ in r) + lines * line_h + 2)
   width = sum(col_w) + pad * (n_cols + 1)
   height = sum(row_h) + pad * (len(tiles) + 1)
@@ -90,7 +127,7 @@ def contact_sheet(rows, tile_size=None, pad=6, font_size=13, background=(255, 25
     for c, (tile, cap) in enumerate(r):
       sheet.paste(tile, (x, y))
       ty = y + tile.size[1] + 2
-      for line in cap.split("\n"):
+      for line in cap:
         draw.text((x + 1, ty), line, fill=(20, 20, 20), font=font)
         ty += line_h
       x += col_w[c] + pad
@@ -461,7 +498,7 @@ def build_parser():
   p.add_argument("--tile", type=int, default=512, metavar="N", help="teacher tile size (0: whole image)")
   p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N photos")
   p.add_argument("--title", default="CuDi report")
-  p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+  progress.add_arguments(p, quiet_help="no progress bar and no closing line")
   return p
 
 
@@ -567,18 +604,14 @@ def main(argv=None):
     settings["teacher"] = teacher_src or "none"
     if teacher is not None:
       settings["teacher tiles"] = (f"{args.tile}px + 64px margin" if args.tile else "whole image")
-    iterator = list(zip(_unique_names(paths), paths))
-    if not args.quiet:
-      try:
-        from tqdm import tqdm
-        iterator = tqdm(iterator, desc="report", unit="photo", leave=False)
-      except ImportError:  # pragma: no cover
-        pass
+    iterator = progress.wrap(list(zip(_unique_names(paths), paths)), "report", unit="photo",
+                             enabled=progress.enabled(args.quiet, args.no_progress))
     for name, path in iterator:
       try:
         image = eval_common.load_image(path, args.max_size)
       except (OSError, ValueError) as err:
-        _warn(f"skipping {path}: {err}")
+        progress.write(f"cudi report: warning: skipping {progress.show_name(path)}: {err}",
+                       iterator if hasattr(iterator, "write") else None)
         continue
       files, stats = photo_sheets(name, image, student, teacher, img_dir, setting, sweep,
                                   args.local or None, args.amplify, args.thumb_size, args.teacher_sweep,

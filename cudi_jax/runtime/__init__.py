@@ -4,6 +4,7 @@
     model = load_student()
     out = model.enhance(image)
 """
-from cudi_jax.runtime.api import StudentRuntime, WeightsNotFoundError, load_student
+from cudi_jax.runtime.api import (NonFiniteResultError, StudentRuntime, WeightsNotFoundError,
+                                  load_student)
 
-__all__ = ["StudentRuntime", "WeightsNotFoundError", "load_student"]
+__all__ = ["NonFiniteResultError", "StudentRuntime", "WeightsNotFoundError", "load_student"]

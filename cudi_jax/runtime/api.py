@@ -26,6 +26,9 @@ from cudi_jax.errors import CudiError
 
 
 
+NonFiniteResultError = engine_lib.NonFiniteResultError
+
+
 class WeightsNotFoundError(CudiError, FileNotFoundError):
   """No shipped weights in this installation."""
 
@@ -67,18 +70,30 @@ class StudentRuntime:
   def __init__(self, params, metadata=None, threads=None):
     self.params = {k: np.ascontiguousarray(v, np.float32) for k, v in params.items()}
     self.metadata = dict(metadata or {})
-    if "conv1/pw_kernel" not in self.params:
-      raise ValueError("student parameters lack conv1/pw_kernel")
+    # Shape errors are export errors (a CudiError and a ValueError): one line each.
+    for name in ("conv1/dw_kernel", "conv1/pw_kernel", "conv7/pw_kernel"):
+      if name not in self.params or self.params[name].ndim < 1:
+        raise weights.ExportFormatError(f"student parameters lack {name}")
     self.width = self.params["conv1/pw_kernel"].shape[-1]
+    in_channels = int(self.params["conv1/dw_kernel"].shape[-1])
+    try:
+      weights.check_student_channels(in_channels,
+                                     int(self.params["conv7/pw_kernel"].shape[-1]))
+    except weights.ExportFormatError as err:
+      name = ("conv1/dw_kernel" if in_channels != weights.STUDENT_IN_CHANNELS
+              else "conv7/pw_kernel")
+      raise weights.ExportFormatError(f"parameter {name} has shape "
+                                      f"{self.params[name].shape}: {err}") from None
     expected = student_math.student_param_shapes(self.width)
     if set(expected) != set(self.params):
       missing = sorted(set(expected) - set(self.params))
       extra = sorted(set(self.params) - set(expected))
-      raise ValueError(f"student parameters do not match the architecture "
-                       f"(missing {missing}, unexpected {extra})")
+      raise weights.ExportFormatError(f"student parameters do not match the architecture "
+                                      f"(missing {missing}, unexpected {extra})")
     for name, shape in expected.items():
       if self.params[name].shape != shape:
-        raise ValueError(f"parameter {name} has shape {self.params[name].shape}, expected {shape}")
+        raise weights.ExportFormatError(f"parameter {name} has shape "
+                                        f"{self.params[name].shape}, expected {shape}")
     self.presets = exposure_lib.Presets.from_metadata(self.metadata)
     self.engine = engine_lib.Engine(self.params, threads=threads)
 
@@ -111,7 +126,10 @@ class StudentRuntime:
     """Enhances an image; returns the same dtype and layout.
 
     image: (H, W) grayscale, (H, W, 1), (H, W, 2) grayscale + alpha, (H, W, 3) RGB or
-      (H, W, 4) RGBA; dtype uint8, uint16 or float (float16/32/64, values in [0, 1]).
+      (H, W, 4) RGBA; dtype uint8, uint16 or float (float16/32/64, values in [0, 1]),
+      in either byte order. Float values outside [0, 1] (beyond a rounding tolerance
+      of 1e-6: a 0-255 float image, negatives, infinities) and NaN raise ValueError;
+      divide 8-bit data by 255 (16-bit by 65535) first.
       Alpha is passed through untouched. Grayscale is replicated to RGB, enhanced,
       and the mean of the three enhanced channels is returned.
     exposure: a number in [0, 1] (the target mean brightness); 'under' (0.55) or
@@ -124,6 +142,9 @@ class StudentRuntime:
 
     Integer outputs are ``round-half-up(clip(K * I + B, 0, 1) * max)`` computed in
     float32 (max = 255 or 65535); float outputs are ``clip(K * I + B, 0, 1)``.
+
+    Raises :class:`NonFiniteResultError` (a ValueError) when the network's K or B
+    overflow or are NaN (broken weights): never a silent black or NaN image.
     """
     prepared = self._prepare(image)
     out = np.empty_like(prepared.image)
@@ -191,6 +212,8 @@ class _Prepared:
       if hasattr(image, "mode") and hasattr(image, "size"):
         raise TypeError("pass a NumPy array (np.asarray(pil_image)), not a PIL image")
       image = np.asarray(image)
+    if not image.dtype.isnative:  # e.g. '>u2' from a big-endian file: native first
+      image = image.astype(image.dtype.newbyteorder("="))
     if image.dtype == bool or not (image.dtype in (np.uint8, np.uint16)
                                    or np.issubdtype(image.dtype, np.floating)):
       raise TypeError(f"image dtype must be uint8, uint16 or float, got {image.dtype}")
@@ -203,8 +226,8 @@ class _Prepared:
                        f"{image.shape}")
     if image.shape[0] < 1 or image.shape[1] < 1:
       raise ValueError(f"image is empty: shape {image.shape}")
-    if not image.dtype.isnative:
-      image = image.astype(image.dtype.newbyteorder("="))
+    if np.issubdtype(image.dtype, np.floating):
+      check_float_range(image)
     self.image = image
     self.shape2 = image.shape[:2]
     self.gray = channels in (1, 2)
@@ -219,6 +242,25 @@ class _Prepared:
     if self.gray:
       return array[..., 0]
     return array[..., :3]
+
+
+#: Float pixels may exceed [0, 1] by this much (rounding); more is refused.
+FLOAT_TOLERANCE = 1e-6
+
+
+def check_float_range(image, tolerance=FLOAT_TOLERANCE):
+  """Raises ValueError unless every value of a float image is in [0, 1] (within
+  ``tolerance``); NaN and infinities included."""
+  with np.errstate(invalid="ignore"):
+    lo, hi = float(np.min(image)), float(np.max(image))
+  if np.isnan(lo) or np.isnan(hi):
+    raise ValueError("float image contains NaN values; float images must hold values "
+                     "in [0, 1]")
+  if lo < -tolerance or hi > 1.0 + tolerance:
+    hint = (" (0-255 data? divide by 255 first)" if 1.5 < hi <= 255.0 else
+            " (0-65535 data? divide by 65535 first)" if 255.0 < hi <= 65535.0 else "")
+    raise ValueError(f"float image values must be in [0, 1] (tolerance {tolerance:g}), "
+                     f"got {lo:g} to {hi:g}{hint}")
 
 
 # --------------------------------------------------------------------------- statistics

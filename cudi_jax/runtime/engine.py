@@ -48,6 +48,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from cudi_jax import student_math
+from cudi_jax.errors import CudiError
 from cudi_jax.exposure import LUMA
 
 NET_HALO = 7
@@ -69,6 +70,15 @@ _VERTICAL = np.zeros((4, 3), np.float32)
 for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
   _VERTICAL[_p, 1 + _off] = _w_nb
   _VERTICAL[_p, 1] = _w_self
+
+
+#: Largest |raw network output| accepted. Trained students give K and B of order 1;
+#: beyond this, K * I + B (with the x65535 integer scaling) could overflow float32.
+MAX_RAW = 1e20
+
+
+class NonFiniteResultError(CudiError, ValueError):
+  """The network's K or B are NaN, infinite or overflowing (broken weights)."""
 
 
 _BLAS_LOCK = threading.Lock()
@@ -165,10 +175,12 @@ class _Layer:
     pw_kernel = np.asarray(pw_kernel, np.float32)
     self.cin, self.cout = pw_kernel.shape
     self.relu = relu
-    # dw bias folded into the pointwise bias: W^T (dw(x) + db) + pb.
+    # dw bias folded into the pointwise bias: W^T (dw(x) + db) + pb. (Absurd weights
+    # may overflow float32 here: the run then refuses the non-finite result.)
     bias = (np.asarray(pw_bias, np.float64)
             + np.asarray(dw_bias, np.float64) @ pw_kernel.astype(np.float64))
-    self.bias = bias.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+      self.bias = bias.astype(np.float32)
     # Per column offset dx: the 3 vertical taps of every channel, (cin, 1, 1, 3).
     self.dw_cols = [np.ascontiguousarray(dw_kernel[:, dx, :].T[:, None, None, :])
                     for dx in range(3)]
@@ -247,18 +259,22 @@ class Engine:
       self._run_bands(job, bands, threads, max_window, progress)
 
   def _run_bands(self, job, bands, threads, max_window, progress):
+    failed = threading.Event()
+
     def bands_in_this_thread(todo, scratch):
-      errstate = np.errstate(invalid="ignore", over="ignore") if self.poison else None
-      try:
-        if errstate is not None:
-          errstate.__enter__()
+      # Overflow in the network (absurd weights) is not reported as NumPy warnings:
+      # each band checks its K and B and raises NonFiniteResultError instead.
+      with np.errstate(invalid="ignore", over="ignore"):
         for q0, q1 in todo:
-          self._band(job, q0, q1, scratch)
+          if failed.is_set():
+            return
+          try:
+            self._band(job, q0, q1, scratch)
+          except BaseException:
+            failed.set()
+            raise
           if progress is not None:
             progress(min(4 * q1, job.H) - 4 * q0)
-      finally:
-        if errstate is not None:
-          errstate.__exit__(None, None, None)
 
     if threads == 1:
       bands_in_this_thread(bands, _Scratch(self, job, max_window))
@@ -268,6 +284,8 @@ class Engine:
     lock = threading.Lock()
 
     def work(band):
+      if failed.is_set():
+        return
       with lock:
         idx = free.pop()
       try:
@@ -406,6 +424,13 @@ class Engine:
     s[:, 1:w + 1, :] = raw.transpose(1, 2, 0)
     s[:, 0, :] = s[:, 1, :]
     s[:, w + 1, :] = s[:, w, :]
+    # K and B of this band at low resolution: 1/16 of the pixels, so checking them
+    # costs little, and bounded K, B keep everything after finite.
+    largest = np.max(np.abs(s))
+    if not largest <= MAX_RAW:  # NaN fails the comparison too
+      raise NonFiniteResultError(
+          "the model's slope/intercept maps are non-finite (NaN or overflow) for this "
+          "image: the weights are broken (retrain or re-export them)")
     sk = sc.sk[:nq + 2]
     sb = sc.sb[:nq + 2]
     np.add(s[..., 0:3], 1.0, out=sk)            # K = 1 + raw[:3]

@@ -176,6 +176,16 @@ class TrainingExamples:
     self.flips = flips
     self.skipped = SkipCounter()
 
+  def _recent_examples(self, count=3):
+    """Up to ``count`` distinct recent skip reasons, newest first."""
+    seen = []
+    for example in reversed(self.skipped.examples):
+      if example not in seen:
+        seen.append(example)
+      if len(seen) == count:
+        break
+    return seen
+
   def __call__(self, index, _=None):
     rng = np.random.default_rng([self.seed, index])
     for attempt in range(MAX_DECODE_RETRIES):
@@ -189,7 +199,7 @@ class TrainingExamples:
         self.skipped.add(self.source.name(source_index), f"{type(err).__name__}: {err}")
     else:
       raise DataError(f"{MAX_DECODE_RETRIES} consecutive unreadable images near sample "
-                      f"{index}; examples: {self.skipped.examples[-3:]}")
+                      f"{index}; examples: {'; '.join(self._recent_examples())}")
     patch = random_patch(image, rng, self.patch_size, self.mode, self.flips)
     emap = exposure_lib.training_map(rng, self.patch_size, self.patch_size)
     return {"image": patch, "exposure": emap[..., None]}

@@ -281,7 +281,16 @@ def train_and_evaluate(config, workdir, progress=True):
   state = trainer.init_state()
   manager = checkpoints.make_manager(workdir, config.get("keep_checkpoints", 3))
   start_step = 0
-  if manager.latest_step() is not None:
+  latest = manager.latest_step()
+  if latest is not None and latest >= config.num_steps:
+    # Finished: no data pipeline, no loop, config.json and metrics left as they are.
+    state, _ = checkpoints.restore(manager, state)
+    manager.close()
+    print(f"{config.model}: already complete at step {latest} in {workdir} "
+          f"(num_steps={config.num_steps}; the final checkpoint is "
+          f"{os.path.join(workdir, 'checkpoints', str(latest))})", file=sys.stderr)
+    return state
+  if latest is not None:
     state, meta = checkpoints.restore(manager, state)
     start_step = int(meta["data"]["next_batch"])
     print(f"Resuming from step {start_step} in {workdir}", file=sys.stderr)
@@ -369,4 +378,7 @@ def train_and_evaluate(config, workdir, progress=True):
       print(f"skipped {examples.skipped.count} reads of unreadable images, e.g. "
             f"{examples.skipped.examples[:3]}", file=sys.stderr)
   manager.close()
+  if is_main and last_saved is not None:
+    print(f"{config.model}: done; final checkpoint (step {last_saved}): "
+          f"{os.path.join(workdir, 'checkpoints', str(last_saved))}", file=sys.stderr)
   return state
