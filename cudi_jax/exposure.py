@@ -14,10 +14,15 @@ from cudi_jax.errors import CudiError
 
 #: Presets from the paper: 0.55 for under-exposed photos, 0.25 for over-exposed ones.
 PRESETS = {"under": 0.55, "over": 0.25}
-#: ``auto`` picks ``over`` when the photo's mean BT.601 luminance is at least this.
-AUTO_THRESHOLD = 0.5
 #: Strength A of the luminance-adaptive map.
 ADAPTIVE_STRENGTH = 0.15
+#: ``auto``, the input-following map: its mean target and how closely it follows the
+#: photo's own brightness (1: a plain gain, 0: a constant map); see :func:`natural_cells`.
+AUTO_TARGET = 0.5
+AUTO_STRENGTH = 0.5
+#: Its box blur radius, in 4x4 cells, and the range its values are clipped to.
+NATURAL_RADIUS = 2
+NATURAL_RANGE = (0.02, 0.95)
 #: The named settings every front end accepts.
 NAMES = ("under", "over", "auto", "adaptive")
 #: BT.601 luma weights of R, G, B.
@@ -124,15 +129,29 @@ def training_map(rng, height, width, value_range=TRAIN_RANGE, shapes=SHAPES):
 class Presets:
   """What the named settings mean for one set of weights (an export records its own).
 
-  under / over: constant targets; auto_threshold: ``auto`` picks ``over`` when the
-  photo's mean BT.601 luminance is at least this; adaptive_base / adaptive_strength:
-  S and A of the luminance-adaptive map.
+  under / over: constant targets; adaptive_base / adaptive_strength: S and A of the
+  luminance-adaptive map; auto_target / auto_strength: the mean target and the
+  strength of ``auto``'s input-following map (:func:`natural_cells`), whose target
+  may be calibrated by the photo's mean brightness (auto_means -> auto_targets).
   """
   under: float = PRESETS["under"]
   over: float = PRESETS["over"]
-  auto_threshold: float = AUTO_THRESHOLD
   adaptive_base: float = PRESETS["under"]
   adaptive_strength: float = ADAPTIVE_STRENGTH
+  auto_target: float = AUTO_TARGET
+  auto_strength: float = AUTO_STRENGTH
+  #: Optional calibration of auto's target by the photo's mean brightness: increasing
+  #: mean brightnesses and the targets that bring such photos to an output brightness
+  #: of ``auto_target`` with these weights (tools/calibrate_auto.py); empty: none.
+  auto_means: tuple = ()
+  auto_targets: tuple = ()
+
+  def auto_target_for(self, mean_brightness):
+    """The target of ``auto``'s map for a photo of this mean RGB brightness."""
+    if not self.auto_means:
+      return self.auto_target
+    x = np.log(max(float(mean_brightness), 1e-4))
+    return float(np.interp(x, np.log(np.maximum(self.auto_means, 1e-4)), self.auto_targets))
 
   @classmethod
   def from_metadata(cls, metadata):
@@ -150,15 +169,35 @@ class Presets:
         return fallback
       return value if np.isfinite(value) and 0.0 <= value <= 1.0 else fallback
 
+    auto = p.get("auto") if isinstance(p.get("auto"), dict) else {}
+    means, targets = _calibration(auto.get("calibration"))
     return cls(under=num(p.get("under"), default.under), over=num(p.get("over"), default.over),
-               auto_threshold=num(p.get("auto_threshold"), default.auto_threshold),
                adaptive_base=num(adaptive.get("base"), default.adaptive_base),
-               adaptive_strength=num(adaptive.get("strength"), default.adaptive_strength))
+               adaptive_strength=num(adaptive.get("strength"), default.adaptive_strength),
+               auto_target=num(auto.get("target"), default.auto_target),
+               auto_strength=num(auto.get("strength"), default.auto_strength),
+               auto_means=means, auto_targets=targets)
 
   def to_metadata(self):
     """The ``exposure_presets`` entry written into exports."""
-    return {"under": self.under, "over": self.over, "auto_threshold": self.auto_threshold,
-            "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength}}
+    return {"under": self.under, "over": self.over,
+            "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength},
+            "auto": {"target": self.auto_target, "strength": self.auto_strength,
+                     "calibration": [[m, t] for m, t in zip(self.auto_means, self.auto_targets)]}}
+
+
+def _calibration(rows):
+  """((means...), (targets...)) from [[mean, target], ...] metadata; anything that is
+  not increasing means in (0, 1] with targets in [0, 1] gives no calibration."""
+  try:
+    means = tuple(float(r[0]) for r in rows)
+    targets = tuple(float(r[1]) for r in rows)
+  except (TypeError, ValueError, IndexError):
+    return (), ()
+  ok = (len(means) >= 2 and all(0.0 < m <= 1.0 for m in means)
+        and all(0.0 <= t <= 1.0 for t in targets)
+        and all(a < b for a, b in zip(means, means[1:])))
+  return (means, targets) if ok else ((), ())
 
 
 DEFAULT_PRESETS = Presets()
@@ -177,12 +216,16 @@ class ImageStats:
       self._y = luminance(self.image)
     return self._y
 
-  def mean_luminance(self):
-    return float(self.luminance().mean(dtype=np.float64))
-
   def luminance_range(self):
     y = self.luminance()
     return float(y.min()), float(y.max())
+
+  def cell_brightness(self):
+    """Mean RGB brightness of each 4x4 cell (edge-padded as the student pads):
+    (ceil(H/4), ceil(W/4)) float32."""
+    from cudi_jax import student_math  # NumPy-only; imported here as it imports nothing back.
+    x = np.asarray(self.image, np.float32)
+    return student_math.downsample4(x, np).mean(axis=-1).astype(np.float32)
 
 
 def resolve(exposure, height, width, stats, presets=DEFAULT_PRESETS):
@@ -190,18 +233,22 @@ def resolve(exposure, height, width, stats, presets=DEFAULT_PRESETS):
 
   exposure: a number in [0, 1]; 'under', 'over', 'auto' or 'adaptive'; an (H', W')
   array; or the path of an image file (str or ``os.PathLike``). stats: an object with
-  ``mean_luminance()``, ``luminance_range()`` and ``luminance()`` of the photo (see
+  ``cell_brightness()``, ``luminance_range()`` and ``luminance()`` of the photo (see
   :class:`ImageStats`), asked only for what the setting needs. presets: the
   :class:`Presets` of the weights in use.
 
-  Returns ('const', value), ('map', (H, W) float32) or ('luma', a, b), the last
-  meaning E = a - b * Y with Y the BT.601 luminance (the adaptive map when no
-  clipping is needed: the runtime then forms it at quarter resolution).
+  Returns ('const', value), ('map', (H, W) float32), ('luma', a, b), meaning
+  E = a - b * Y with Y the BT.601 luminance (the adaptive map when no clipping is
+  needed: the runtime then forms it at quarter resolution), or ('cells', (h, w)
+  float32), a map given per 4x4 cell (h, w = ceil(H/4), ceil(W/4)): E is constant
+  over each cell, which is all the student sees of a map (its 4x4 means).
   """
   kind, value = parse_setting(exposure)
   if kind == "name":
     if value == "auto":
-      value = "over" if stats.mean_luminance() >= presets.auto_threshold else "under"
+      cells = stats.cell_brightness()
+      target = presets.auto_target_for(cells.mean(dtype=np.float64))
+      return ("cells", natural_cells(cells, target, presets.auto_strength))
     if value == "adaptive":
       return _adaptive(stats, presets.adaptive_base, presets.adaptive_strength)
     return ("const", float(getattr(presets, value)))
@@ -226,19 +273,47 @@ def _adaptive(stats, base, strength):
   return ("map", e.astype(np.float32))
 
 
+def box_blur(x, radius):
+  """Mean over the (2r+1) x (2r+1) window of a 2-D array, borders edge-replicated."""
+  if radius <= 0:
+    return np.asarray(x, np.float32)
+  x = np.pad(np.asarray(x, np.float64), radius, mode="edge")
+  n = 2 * radius + 1
+  for axis in (0, 1):
+    c = np.cumsum(x, axis=axis)
+    c = np.concatenate([np.zeros_like(np.take(c, [0], axis=axis)), c], axis=axis)
+    hi = np.take(c, np.arange(n, c.shape[axis]), axis=axis)
+    lo = np.take(c, np.arange(0, c.shape[axis] - n), axis=axis)
+    x = (hi - lo) / n
+  return x.astype(np.float32)
+
+
+def natural_cells(cells, target=AUTO_TARGET, strength=AUTO_STRENGTH,
+                  radius=NATURAL_RADIUS, value_range=NATURAL_RANGE):
+  """The input-following map of ``auto``, per 4x4 cell: E = target * (b / mean b)^s,
+  b the cells' brightness box-blurred over ``radius`` cells, clipped to
+  ``value_range``.
+
+  With s = 1 every region is asked for its own brightness times one global gain (a
+  plain gain: the photo's contrast is kept); with s = 0 for the same brightness
+  everywhere (a constant map, which flattens contrast); in between, dark regions get
+  somewhat more gain than bright ones. cells: (h, w) brightness in [0, 1].
+  """
+  b = box_blur(cells, radius).astype(np.float64) + 1e-4
+  e = target * (b / b.mean()) ** strength
+  return np.clip(e, *value_range).astype(np.float32)
+
+
 def materialize(spec, height, width, stats):
   """An (H, W) float32 map from a :func:`resolve` result."""
   if spec[0] == "const":
     return np.full((height, width), spec[1], np.float32)
   if spec[0] == "map":
     return spec[1]
+  if spec[0] == "cells":
+    return np.repeat(np.repeat(spec[1], 4, axis=0), 4, axis=1)[:height, :width].copy()
   _, a, b = spec
   return (np.float32(a) - np.float32(b) * stats.luminance()).astype(np.float32)
-
-
-def auto_preset(image, presets=DEFAULT_PRESETS):
-  """The preset name that ``auto`` picks for a float (H, W, 3) image."""
-  return "over" if ImageStats(image).mean_luminance() >= presets.auto_threshold else "under"
 
 
 def adaptive_map(image, strength=ADAPTIVE_STRENGTH, base=PRESETS["under"]):

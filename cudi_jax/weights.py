@@ -8,8 +8,9 @@ An export is a single ``.npz`` (an uncompressed zip of ``.npy`` members) holding
 
     {"format": "cudi-jax-export", "format_version": 1, "kind": "student",
      "architecture": {"name": "student", "width": 16, "in_channels": 4, "out_channels": 6},
-     "exposure_presets": {"under": 0.55, "over": 0.25, "auto_threshold": 0.5,
-                          "adaptive": {"base": 0.55, "strength": 0.15}, ...},
+     "exposure_presets": {"under": 0.55, "over": 0.25,
+                          "adaptive": {"base": 0.55, "strength": 0.15},
+                          "auto": {"target": 0.5, "strength": 0.5, "calibration": [...]}},
      "training": {"step": 12000, "config": {...}}, "param_count": 3630,
      "cudi_jax_version": "0.1.0", "created": "2025-01-01T00:00:00Z"}
 

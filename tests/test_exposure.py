@@ -84,18 +84,15 @@ def test_constant_and_presets():
   assert ex.PRESETS == {"under": 0.55, "over": 0.25}
 
 
-def test_auto_preset():
-  bright = gray_image(np.full((4, 6), 0.8))
-  dark = gray_image(np.full((4, 6), 0.1))
-  assert ex.auto_preset(bright) == "over" and ex.auto_preset(dark) == "under"
-  assert np.all(ex.inference_map("auto", bright) == np.float32(0.25))
-  assert np.all(ex.inference_map("auto", dark) == np.float32(0.55))
-  # luminance, not the RGB mean: pure green (Y = 0.587) is bright, pure blue (0.114) dark
-  green = np.zeros((2, 2, 3), np.float32); green[..., 1] = 1.0
-  blue = np.zeros((2, 2, 3), np.float32); blue[..., 2] = 1.0
-  assert ex.auto_preset(green) == "over" and ex.auto_preset(blue) == "under"
-  assert ex.auto_preset(gray_image(np.full((2, 2), 0.52))) == "over"
-  assert ex.auto_preset(gray_image(np.full((2, 2), 0.48))) == "under"
+def test_auto_is_the_uncalibrated_input_following_map_by_default():
+  # Flat photos: the map is the target everywhere, whatever their brightness (a dark
+  # photo is asked to brighten, a bright one to darken towards the same mean).
+  for level in (0.1, 0.8):
+    np.testing.assert_allclose(ex.inference_map("auto", gray_image(np.full((8, 8), level))),
+                               ex.AUTO_TARGET, atol=1e-6)
+  # Brightness is the RGB mean (what E and the exposure loss mean), not BT.601 luminance.
+  green = np.zeros((8, 8, 3), np.float32); green[..., 1] = 0.9
+  np.testing.assert_allclose(ex.ImageStats(green).cell_brightness(), 0.3, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- adaptive map
@@ -268,3 +265,59 @@ def test_exposure_error_is_value_error():
     ex.constant_map(2.0, 2, 2)
   assert ex.check_value("0.25") == 0.25 and ex.check_value(1) == 1.0
   assert math.isclose(ex.constant_map(0.4, 2, 3).sum(), 6 * 0.4, rel_tol=1e-6)
+
+
+def test_box_blur_matches_a_loop():
+  rng = np.random.default_rng(0)
+  x = rng.random((7, 9)).astype(np.float32)
+  got = ex.box_blur(x, 2)
+  padded = np.pad(x.astype(np.float64), 2, mode="edge")
+  want = np.array([[padded[i:i + 5, j:j + 5].mean() for j in range(9)] for i in range(7)])
+  np.testing.assert_allclose(got, want, atol=1e-6)
+  np.testing.assert_array_equal(ex.box_blur(x, 0), x)
+
+
+def test_auto_map_follows_the_photo_between_constant_and_gain():
+  # Left half dark (0.05), right half brighter (0.2): strength 1 asks both for the same
+  # gain (targets in the ratio 1:4), strength 0 for one constant, 0.5 in between (1:2).
+  cells = np.full((16, 16), 0.05, np.float32)
+  cells[:, 8:] = 0.2
+  full = ex.natural_cells(cells, target=0.5, strength=1.0, radius=0)
+  np.testing.assert_allclose(full[:, 8:] / full[:, :8], 4.0, rtol=2e-3)  # 1e-4 floor
+  assert full.mean() == pytest.approx(0.5, rel=1e-3)
+  flat = ex.natural_cells(cells, target=0.5, strength=0.0, radius=0)
+  np.testing.assert_allclose(flat, 0.5, atol=1e-6)
+  half = ex.natural_cells(cells, target=0.5, strength=0.5, radius=0)
+  np.testing.assert_allclose(half[:, 8:] / half[:, :8], 2.0, rtol=1e-3)
+  # Clipped to the range (a black region is not asked for pure black).
+  black = np.zeros((4, 4), np.float32)
+  black[0, 0] = 1.0
+  assert ex.natural_cells(black, 0.5, 1.0, radius=0).min() == pytest.approx(ex.NATURAL_RANGE[0])
+
+
+def test_auto_resolves_per_cell_and_uses_the_presets():
+  rng = np.random.default_rng(1)
+  img = (rng.random((10, 13, 3)) * 0.3).astype(np.float32)
+  m = ex.inference_map("auto", img)
+  assert m.shape == (10, 13) and m.dtype == np.float32
+  # Constant over each 4x4 cell (what the student sees of a map), edge cells cropped.
+  cells = ex.natural_cells(ex.ImageStats(img).cell_brightness())
+  np.testing.assert_array_equal(m[0:4, 0:4], cells[0, 0])
+  np.testing.assert_array_equal(m[8:10, 12:13], cells[2, 3])
+  brighter = ex.inference_map("auto", img, ex.Presets(auto_target=0.6))
+  assert brighter.mean() > m.mean()
+  calibrated = ex.Presets(auto_target=0.6, auto_strength=0.4, auto_means=(0.05, 0.5),
+                          auto_targets=(0.7, 0.45))
+  meta = calibrated.to_metadata()
+  assert ex.Presets.from_metadata({"exposure_presets": meta}) == calibrated
+  # The calibration picks the target by the photo's mean brightness (log-interpolated).
+  assert calibrated.auto_target_for(0.05) == pytest.approx(0.7)
+  assert calibrated.auto_target_for(0.01) == pytest.approx(0.7)
+  assert calibrated.auto_target_for(0.9) == pytest.approx(0.45)
+  assert calibrated.auto_target_for(np.sqrt(0.05 * 0.5)) == pytest.approx(0.575)
+  dark = np.full((8, 8, 3), 0.05, np.float32)
+  np.testing.assert_allclose(ex.inference_map("auto", dark, calibrated), 0.7, atol=1e-6)
+  # Malformed calibrations are ignored, not trusted.
+  for bad in ([[0.5, 0.7], [0.05, 0.4]], [[0.05, 2.0], [0.5, 0.4]], "x", [[0.1]]):
+    p = ex.Presets.from_metadata({"exposure_presets": {"auto": {"calibration": bad}}})
+    assert p.auto_means == () and p.auto_targets == ()

@@ -101,8 +101,10 @@ def test_exposure_map_resolution(model):
                                exposure_lib.inference_map(setting, x), atol=1e-6)
   np.testing.assert_allclose(model.exposure_map(img, "adaptive"),
                              exposure_lib.adaptive_map(x), atol=1e-5)
+  # auto asks a flat photo, bright or dark, for the target of its brightness.
   bright = np.full((10, 10, 3), 230, np.uint8)
-  assert model.exposure_map(bright, "auto")[0, 0] == pytest.approx(0.25)
+  assert model.exposure_map(bright, "auto")[0, 0] == pytest.approx(
+      model.presets.auto_target_for(230 / 255), abs=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float16, np.float32, np.float64])
@@ -199,10 +201,18 @@ def test_bad_images_raise(model, bad, error):
 
 
 def test_presets_come_from_the_metadata(params):
-  custom = runtime.StudentRuntime(params, {"exposure_presets": {"under": 0.7, "over": 0.3}})
-  img = np.full((8, 8, 3), 30, np.uint8)
+  custom = runtime.StudentRuntime(params, {"exposure_presets": {
+      "under": 0.7, "over": 0.3, "auto": {"target": 0.5, "strength": 0.5,
+                                          "calibration": [[0.05, 0.65], [0.5, 0.45]]}}})
+  img = np.full((8, 8, 3), 30, np.uint8)   # brightness 0.118: between the two calibration points
   assert custom.exposure_map(img, "under")[0, 0] == pytest.approx(0.7)
-  assert custom.exposure_map(img, "auto")[0, 0] == pytest.approx(0.7)
+  want = np.interp(np.log(30 / 255), np.log([0.05, 0.5]), [0.65, 0.45])
+  assert custom.exposure_map(img, "auto")[0, 0] == pytest.approx(want, abs=1e-6)
+  # The runtime's banded statistics resolve auto exactly as the reference does.
+  rng = np.random.default_rng(3)
+  photo = rng.integers(0, 120, (45, 63, 3), dtype=np.uint8)
+  np.testing.assert_allclose(custom.exposure_map(photo, "auto"), exposure_lib.inference_map(
+      "auto", photo.astype(np.float32) / 255, custom.presets), atol=1e-6)
   assert np.array_equal(custom.enhance(img, "under"), custom.enhance(img, 0.7))
 
 

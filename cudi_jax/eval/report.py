@@ -295,7 +295,7 @@ def _mean_y(out):
 
 def _setting_caption(setting, image, emap, presets=exposure_lib.DEFAULT_PRESETS):
   if setting == "auto":
-    return f"auto -> {exposure_lib.auto_preset(image, presets)} (E={emap.mean():.2f})"
+    return f"auto (E {emap.min():.2f}-{emap.max():.2f}, mean {emap.mean():.2f})"
   if setting == "adaptive":
     return f"adaptive (E {emap.min():.2f}-{emap.max():.2f})"
   if isinstance(setting, str) and setting in exposure_lib.PRESETS:

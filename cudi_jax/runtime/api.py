@@ -194,14 +194,14 @@ class _Stats:
     self.prepared = prepared
     self.threads = threads
 
-  def mean_luminance(self):
-    return _mean_luminance(self.prepared, self.threads)
-
   def luminance_range(self):
     return _luminance_range(self.prepared, self.threads)
 
   def luminance(self):
     return _luminance(self.prepared, self.threads)
+
+  def cell_brightness(self):
+    return _cell_brightness(self.prepared, self.threads)
 
 
 class _Prepared:
@@ -278,27 +278,30 @@ def _parallel(fn, bands, threads):
     return list(pool.map(fn, bands))
 
 
-def _mean_luminance(prepared, threads):
-  """Mean BT.601 luminance in [0, 1] from exact per-channel sums."""
-  color, h = prepared.color, prepared.shape2[0]
-  integer = np.issubdtype(color.dtype, np.integer)
+def _cell_brightness(prepared, threads):
+  """Mean RGB brightness of each 4x4 cell, edge-padded at the bottom/right as the
+  student pads: (ceil(H/4), ceil(W/4)) float32, in bands of whole cells."""
+  color = prepared.color
+  h, w = prepared.shape2
+  hq, wq = -(-h // 4), -(-w // 4)
+  out = np.empty((hq, wq), np.float32)
+  channels = 1 if prepared.gray else 3
+  scale = np.float32(1.0 / (16.0 * channels * prepared.maxval))
 
-  # Bands of at most 256 rows: uint32 sums of uint16 values cannot overflow.
-  acc_type = np.uint32 if integer else np.float64
+  def cells(band):
+    q0, q1 = band
+    rows = color[4 * q0:min(4 * q1, h)]
+    if 4 * q1 > h:  # replicate the last row
+      rows = np.concatenate([rows, np.repeat(rows[-1:], 4 * q1 - h, axis=0)], axis=0)
+    acc = rows.reshape((q1 - q0, 4) + rows.shape[1:]).sum(axis=1, dtype=np.float32)
+    if not prepared.gray:
+      acc = acc.sum(axis=-1)
+    if 4 * wq > w:
+      acc = np.concatenate([acc, np.repeat(acc[:, -1:], 4 * wq - w, axis=1)], axis=1)
+    out[q0:q1] = acc.reshape(q1 - q0, wq, 4).sum(axis=-1) * scale
 
-  def sums(band):
-    rows = color[band[0]:band[1]]
-    if prepared.gray:
-      total = float(np.add.reduce(rows, axis=0, dtype=acc_type).sum(dtype=np.float64))
-      return np.array([total] * 3, np.float64)
-    if rows.flags.c_contiguous:
-      rows = rows.reshape(rows.shape[0], -1)
-    acc = np.add.reduce(rows, axis=0, dtype=acc_type)
-    return acc.reshape(-1, 3).sum(axis=0, dtype=np.float64)
-
-  total = np.sum(_parallel(sums, _row_bands(h, threads), threads), axis=0)
-  n = float(prepared.shape2[0] * prepared.shape2[1]) * prepared.maxval
-  return float(sum(c * s for c, s in zip(exposure_lib.LUMA, total)) / n)
+  _parallel(cells, _row_bands(hq, threads, target_rows=64), threads)
+  return out
 
 
 def _luminance_band(prepared, r0, r1):

@@ -426,8 +426,7 @@ class Engine:
     s[:, w + 1, :] = s[:, w, :]
     # K and B of this band at low resolution: 1/16 of the pixels, so checking them
     # costs little, and bounded K, B keep everything after finite.
-    largest = np.max(np.abs(s))
-    if not largest <= MAX_RAW:  # NaN fails the comparison too
+    if not (s.max() <= MAX_RAW and s.min() >= -MAX_RAW):  # NaN fails the comparisons too
       raise NonFiniteResultError(
           "the model's slope/intercept maps are non-finite (NaN or overflow) for this "
           "image: the weights are broken (retrain or re-export them)")
@@ -538,7 +537,7 @@ class Job:
   dtype uint8, uint16 or float (float values are taken as [0, 1]).
   exposure: ('const', value) | ('map', (H, W) float32) | ('luma', alpha, beta) meaning
   E = alpha - beta * Y with Y the BT.601 luma (used for the adaptive map, exact when
-  it needs no clipping).
+  it needs no clipping) | ('cells', (ceil(H/4), ceil(W/4)) float32), E per 4x4 cell.
   out: an array like ``rgb`` (same dtype, any strides) to receive the enhanced image,
   or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None.
   """
@@ -610,6 +609,8 @@ class Job:
       np.add(xv[3], t, out=xv[3])
       np.multiply(xv[3], np.float32(-beta), out=xv[3])
       np.add(xv[3], np.float32(alpha), out=xv[3])
+    elif kind == "cells":
+      xv[3] = self.exposure[1][s:e]
     else:
       emap = self.exposure[1]
       erows = self._rows(emap, 4 * s, 4 * e).reshape(n, 4, W)
