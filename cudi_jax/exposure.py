@@ -145,6 +145,13 @@ class Presets:
   #: of ``auto_target`` with these weights (tools/calibrate_auto.py); empty: none.
   auto_means: tuple = ()
   auto_targets: tuple = ()
+  #: Optional response calibration of every other map, by photo brightness: for
+  #: photos of mean brightness ``response_means[i]``, feeding ``response_fed[i][j]``
+  #: gives outputs of mean brightness ``response_requested[j]`` (measured by
+  #: tools/calibrate_exposure.py); empty: maps are fed as given.
+  response_means: tuple = ()
+  response_requested: tuple = ()
+  response_fed: tuple = ()
 
   def auto_target_for(self, mean_brightness):
     """The target of ``auto``'s map for a photo of this mean RGB brightness."""
@@ -152,6 +159,18 @@ class Presets:
       return self.auto_target
     x = np.log(max(float(mean_brightness), 1e-4))
     return float(np.interp(x, np.log(np.maximum(self.auto_means, 1e-4)), self.auto_targets))
+
+  def feed(self, values, mean_brightness):
+    """The values to give the network for requested exposure values (array or scalar)
+    on a photo of this mean RGB brightness (interpolated in log brightness)."""
+    if not self.response_means:
+      return values
+    x = np.log(max(float(mean_brightness), 1e-4))
+    xs = np.log(np.maximum(self.response_means, 1e-4))
+    curve = [np.interp(x, xs, [row[j] for row in self.response_fed])
+             for j in range(len(self.response_requested))]
+    fed = np.interp(values, self.response_requested, curve)
+    return fed.astype(np.float32) if isinstance(fed, np.ndarray) else float(fed)
 
   @classmethod
   def from_metadata(cls, metadata):
@@ -171,33 +190,58 @@ class Presets:
 
     auto = p.get("auto") if isinstance(p.get("auto"), dict) else {}
     means, targets = _calibration(auto.get("calibration"))
+    response = _response(p.get("response"))
     return cls(under=num(p.get("under"), default.under), over=num(p.get("over"), default.over),
                adaptive_base=num(adaptive.get("base"), default.adaptive_base),
                adaptive_strength=num(adaptive.get("strength"), default.adaptive_strength),
                auto_target=num(auto.get("target"), default.auto_target),
                auto_strength=num(auto.get("strength"), default.auto_strength),
-               auto_means=means, auto_targets=targets)
+               auto_means=means, auto_targets=targets,
+               response_means=response[0], response_requested=response[1],
+               response_fed=response[2])
 
   def to_metadata(self):
     """The ``exposure_presets`` entry written into exports."""
     return {"under": self.under, "over": self.over,
             "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength},
             "auto": {"target": self.auto_target, "strength": self.auto_strength,
-                     "calibration": [[m, t] for m, t in zip(self.auto_means, self.auto_targets)]}}
+                     "calibration": [[m, t] for m, t in zip(self.auto_means, self.auto_targets)]},
+            "response": {"means": list(self.response_means),
+                         "requested": list(self.response_requested),
+                         "fed": [list(row) for row in self.response_fed]}}
 
 
-def _calibration(rows):
-  """((means...), (targets...)) from [[mean, target], ...] metadata; anything that is
-  not increasing means in (0, 1] with targets in [0, 1] gives no calibration."""
+def _response(entry):
+  """(means, requested, fed) from the ``response`` metadata entry; anything malformed
+  (not increasing means in (0, 1], increasing requested values in [0, 1], one row of
+  fed values in [0, 1] per mean) gives no calibration."""
   try:
-    means = tuple(float(r[0]) for r in rows)
-    targets = tuple(float(r[1]) for r in rows)
+    means = tuple(float(m) for m in entry["means"])
+    requested = tuple(float(r) for r in entry["requested"])
+    fed = tuple(tuple(float(f) for f in row) for row in entry["fed"])
+  except (TypeError, ValueError, KeyError, IndexError):
+    return (), (), ()
+  increasing = lambda xs: all(a < b for a, b in zip(xs, xs[1:]))  # noqa: E731
+  ok = (len(means) >= 1 and len(requested) >= 2 and len(fed) == len(means)
+        and all(0.0 < m <= 1.0 for m in means) and increasing(means)
+        and all(0.0 <= r <= 1.0 for r in requested) and increasing(requested)
+        and all(len(row) == len(requested) and all(0.0 <= f <= 1.0 for f in row)
+                for row in fed))
+  return (means, requested, fed) if ok else ((), (), ())
+
+
+def _calibration(rows, lowest=1e-9):
+  """((x...), (y...)) from [[x, y], ...] metadata; anything but increasing x in
+  [lowest, 1] with y in [0, 1] gives no calibration."""
+  try:
+    xs = tuple(float(r[0]) for r in rows)
+    ys = tuple(float(r[1]) for r in rows)
   except (TypeError, ValueError, IndexError):
     return (), ()
-  ok = (len(means) >= 2 and all(0.0 < m <= 1.0 for m in means)
-        and all(0.0 <= t <= 1.0 for t in targets)
-        and all(a < b for a, b in zip(means, means[1:])))
-  return (means, targets) if ok else ((), ())
+  ok = (len(xs) >= 2 and all(lowest <= x <= 1.0 for x in xs)
+        and all(0.0 <= y <= 1.0 for y in ys)
+        and all(a < b for a, b in zip(xs, xs[1:])))
+  return (xs, ys) if ok else ((), ())
 
 
 DEFAULT_PRESETS = Presets()
@@ -237,12 +281,25 @@ def resolve(exposure, height, width, stats, presets=DEFAULT_PRESETS):
   :class:`ImageStats`), asked only for what the setting needs. presets: the
   :class:`Presets` of the weights in use.
 
+  Every map but auto's goes through the presets' response calibration (if any):
+  ``presets.feed`` turns requested brightness into the value the network is given.
+
   Returns ('const', value), ('map', (H, W) float32), ('luma', a, b), meaning
   E = a - b * Y with Y the BT.601 luminance (the adaptive map when no clipping is
   needed: the runtime then forms it at quarter resolution), or ('cells', (h, w)
   float32), a map given per 4x4 cell (h, w = ceil(H/4), ceil(W/4)): E is constant
   over each cell, which is all the student sees of a map (its 4x4 means).
   """
+  spec = _resolve(exposure, height, width, stats, presets)
+  if not presets.response_means or spec[0] == "cells":
+    return spec  # auto's map is calibrated by its own target
+  if spec[0] == "luma":
+    spec = ("map", materialize(spec, height, width, stats))
+  brightness = stats.cell_brightness().mean(dtype=np.float64)
+  return (spec[0], presets.feed(spec[1], brightness))
+
+
+def _resolve(exposure, height, width, stats, presets):
   kind, value = parse_setting(exposure)
   if kind == "name":
     if value == "auto":

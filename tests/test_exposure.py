@@ -321,3 +321,30 @@ def test_auto_resolves_per_cell_and_uses_the_presets():
   for bad in ([[0.5, 0.7], [0.05, 0.4]], [[0.05, 2.0], [0.5, 0.4]], "x", [[0.1]]):
     p = ex.Presets.from_metadata({"exposure_presets": {"auto": {"calibration": bad}}})
     assert p.auto_means == () and p.auto_targets == ()
+
+
+def test_response_calibration_feeds_every_map_but_auto():
+  calibrated = ex.Presets(response_means=(0.1, 0.5), response_requested=(0.0, 0.5, 1.0),
+                          response_fed=((0.0, 0.7, 1.0), (0.0, 0.4, 1.0)))
+  assert calibrated.feed(0.5, 0.1) == pytest.approx(0.7)
+  assert calibrated.feed(0.5, 0.02) == pytest.approx(0.7)           # clamped to the darkest bin
+  assert calibrated.feed(0.5, 0.5) == pytest.approx(0.4)
+  assert calibrated.feed(0.5, np.sqrt(0.05)) == pytest.approx(0.55)  # log-brightness midpoint
+  assert calibrated.feed(0.25, 0.1) == pytest.approx(0.35)
+  np.testing.assert_allclose(calibrated.feed(np.array([0.0, 0.5, 1.0]), 0.5), [0.0, 0.4, 1.0])
+  dark = np.full((8, 8, 3), 0.1, np.float32)
+  np.testing.assert_allclose(ex.inference_map(0.5, dark, calibrated), 0.7, atol=1e-6)
+  np.testing.assert_allclose(ex.inference_map("under", dark, calibrated),
+                             calibrated.feed(0.55, 0.1), atol=1e-6)
+  two = np.where(np.arange(8)[None, :] < 4, 0.25, 0.5).astype(np.float32) * np.ones((8, 1))
+  np.testing.assert_allclose(ex.inference_map(two, dark, calibrated)[0], [0.35] * 4 + [0.7] * 4,
+                             atol=1e-6)
+  # auto is calibrated by its own target, not fed again.
+  np.testing.assert_array_equal(ex.inference_map("auto", dark, calibrated),
+                                ex.inference_map("auto", dark))
+  meta = {"exposure_presets": calibrated.to_metadata()}
+  assert ex.Presets.from_metadata(meta) == calibrated
+  for bad in ({"means": [0.5, 0.1], "requested": [0, 1], "fed": [[0, 1], [0, 1]]},
+              {"means": [0.1], "requested": [0, 1], "fed": [[0, 2]]},
+              {"means": [0.1], "requested": [0, 1], "fed": [[0, 1], [0, 1]]}, [1, 2]):
+    assert ex.Presets.from_metadata({"exposure_presets": {"response": bad}}).response_means == ()

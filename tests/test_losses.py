@@ -414,10 +414,18 @@ def test_color_preservation_keeps_the_input_balance_where_grey_world_does_not():
   assert float(_losses.color_preservation_loss(grey, image)) > 0.1
   assert float(_losses.color_constancy_loss(grey)) == pytest.approx(0.0, abs=1e-7)
   assert float(_losses.color_constancy_loss(same_gain)) > 0.01
-  # Hand value: gains (2, 1, 1) -> normalised (1.5, 0.75, 0.75): sqrt(2 * 0.75^4) = 0.7955.
+  # Hand value: input means (0.2, 0.1, 0.05), chromaticity (4, 2, 1) / 7; doubling red
+  # gives (8, 2, 1) / 11, so d = (8/11 - 4/7, 2/11 - 2/7, 1/11 - 1/7).
   two_one_one = image * np.array([2.0, 1.0, 1.0], np.float32)
+  d = np.array([8 / 11 - 4 / 7, 2 / 11 - 2 / 7, 1 / 11 - 1 / 7])
+  want = np.sqrt((d[0] - d[1]) ** 4 + (d[0] - d[2]) ** 4 + (d[1] - d[2]) ** 4)
   assert float(_losses.color_preservation_loss(two_one_one, image, eps=0.0)) == pytest.approx(
-      np.sqrt(2 * 0.75 ** 4), rel=1e-5)
+      want, rel=1e-5)
+  # Bounded gradient for a near-black input (the output's brightness sets its scale).
+  dark = np.full((1, 4, 4, 3), 1e-4, np.float32)
+  g = jax.grad(lambda o: _losses.color_preservation_loss(o, jnp.asarray(dark)))(
+      jnp.asarray(np.full((1, 4, 4, 3), 0.4, np.float32) * np.array([1.2, 1.0, 0.8], np.float32)))
+  assert float(jnp.abs(g).max()) < 1.0
   # Smooth at the optimum: the gradient vanishes there (an L1 form's would not).
   g = jax.grad(lambda o: _losses.color_preservation_loss(o, jnp.asarray(image), eps=0.0))(
       jnp.asarray(same_gain))

@@ -332,3 +332,17 @@ def test_any_byte_order_is_accepted(model, dtype):
   out = model.enhance(swapped)
   assert out.dtype == native and np.array_equal(out, model.enhance(image))
   assert model.enhance(np.zeros((8, 8, 3), ">u2")).dtype == np.uint16
+
+
+def test_calibrated_export_feeds_the_network_and_calibrate_false_does_not(params):
+  presets = exposure_lib.Presets(response_means=(0.2,), response_requested=(0.0, 1.0),
+                                 response_fed=((0.2, 0.9),))
+  model = runtime.StudentRuntime(params, {"exposure_presets": presets.to_metadata()})
+  plain = runtime.StudentRuntime(params)
+  img = np.random.default_rng(4).integers(0, 100, (20, 24, 3), dtype=np.uint8)
+  fed = presets.feed(0.5, 0.0)   # one bin: the photo's brightness does not matter
+  assert fed == pytest.approx(0.55)
+  assert np.array_equal(model.enhance(img, 0.5), plain.enhance(img, fed))
+  emap = np.full((20, 24), 0.5, np.float32)
+  assert np.array_equal(model.enhance(img, emap, calibrate=False), plain.enhance(img, emap))
+  assert np.array_equal(model.enhance(img, "auto"), plain.enhance(img, "auto"))

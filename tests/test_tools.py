@@ -1,8 +1,10 @@
-"""tools/make_train_split.py: the training folder without the validation scenes."""
+"""tools/make_train_split.py and tools/calibrate_exposure.py."""
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,3 +33,36 @@ def test_make_train_split_leaves_out_every_frame_of_val_scenes(tmp_path):
   subprocess.run([sys.executable, str(REPO / "tools" / "make_train_split.py"), str(photos),
                   str(pairs), str(out)], capture_output=True, text=True, check=True)
   assert len(os.listdir(out)) == 8
+
+
+def test_calibrate_exposure_writes_a_calibration_that_brings_photos_to_the_request(
+    tmp_path, make_student_flat):
+  import numpy as np
+  from PIL import Image
+  from cudi_jax import exposure, weights
+  from cudi_jax.runtime import load_student
+  rng = np.random.default_rng(0)
+  photos = tmp_path / "photos"
+  photos.mkdir()
+  for i, level in enumerate((0.05, 0.1, 0.2, 0.35, 0.5, 0.7)):
+    img = np.clip(level * (0.6 + 0.8 * rng.random((24, 32, 3))), 0, 1)
+    Image.fromarray((img * 255).round().astype(np.uint8)).save(photos / f"p{i}.png")
+  student = tmp_path / "s.npz"
+  weights.export_student(make_student_flat(seed=2, std=0.05), {}, student)
+  out = tmp_path / "cal.npz"
+  run = subprocess.run([sys.executable, str(REPO / "tools" / "calibrate_exposure.py"),
+                        str(student), str(photos), "-o", str(out), "--bins", "3",
+                        "--response-bins", "2"], capture_output=True, text=True, check=True)
+  assert "response" in run.stdout
+  model = load_student(out)
+  p = model.presets
+  assert len(p.auto_means) == 3 and len(p.response_means) == 2
+  assert list(p.auto_means) == sorted(p.auto_means)
+  assert all(list(row) == sorted(row) for row in p.response_fed)
+  # On the calibration photos the calibrated constant 0.4 lands closer to 0.4 on
+  # average than the uncalibrated one does.
+  plain = load_student(student)
+  images = [np.asarray(Image.open(photos / f"p{i}.png")) for i in range(6)]
+  calibrated = np.mean([model.enhance(im, 0.4).mean() / 255 for im in images])
+  uncalibrated = np.mean([plain.enhance(im, 0.4).mean() / 255 for im in images])
+  assert abs(calibrated - 0.4) < abs(uncalibrated - 0.4)

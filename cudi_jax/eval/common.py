@@ -135,8 +135,10 @@ def exposure_label(setting):
 
 
 def exposure_map(setting, image, presets=exposure_lib.DEFAULT_PRESETS):
-  """Resolves a setting into an (H, W) float32 map for ``image`` with the presets of
-  the weights being evaluated (:func:`cudi_jax.exposure.inference_map`)."""
+  """Resolves a setting (or a requested map) into the (H, W) float32 map the networks
+  are given for ``image``, with the presets (and calibration) of the student being
+  evaluated (:func:`cudi_jax.exposure.inference_map`). Model functions take this map
+  as is (:func:`student_function` does not calibrate it again)."""
   return exposure_lib.inference_map(setting, image, presets)
 
 
@@ -183,9 +185,10 @@ def load_student_model(path=None):
 
 
 def student_function(model):
-  """Model function ``(image, E) -> clip(K * I + B, 0, 1)`` for a student with ``.maps``."""
+  """Model function ``(image, E) -> clip(K * I + B, 0, 1)`` for a student runtime; E is
+  the map the network is given (see :func:`exposure_map`)."""
   def fn(image, emap):
     image = np.asarray(image, np.float32)
-    k, b = model.maps(image, np.asarray(emap, np.float32))
+    k, b = model.maps(image, np.asarray(emap, np.float32), calibrate=False)
     return np.asarray(student_math.tangent_apply(np.asarray(k), np.asarray(b), image, np), np.float32)
   return fn

@@ -221,7 +221,8 @@ def _summarise(rows, keys, values):
 
 
 def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_common.LOCAL_MAPS,
-                      cell=16, max_size=None, progress=True, floor=False):
+                      cell=16, max_size=None, progress=True, floor=False,
+                      presets=exposure_lib.DEFAULT_PRESETS):
   """Exposure-control errors.
 
   images: [(name, path or float image)]; models: {name: fn(image, E) -> output}.
@@ -233,6 +234,8 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
   the two regions with the targets' difference. With ``floor``, rows of the
   pseudo-model ``floor`` hold, per constant target, the smallest cell error any tone
   curve through 0 and 1 could reach on each photo (:func:`metrics.exposure_floor`).
+  The networks are given each requested map as the student's ``presets`` resolve it
+  (its response calibration, if any); errors are measured against the request.
   """
   rows = []
   for name, src in _progress(images, "exposure", progress):
@@ -247,7 +250,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
     for model_name, fn in models.items():
       for e in targets:
         emap = np.full((h, w), e, np.float32)
-        out = fn(image, emap)
+        out = fn(image, eval_common.exposure_map(emap, image, presets))
         mean = float(metrics.brightness(out).mean())
         rows.append({"name": name, "model": model_name, "map": "constant", "region": "all",
                      "target": float(e), "mean": mean, "abs_error": abs(mean - e),
@@ -255,7 +258,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
                      "black_lift": metrics.black_lift(out, image)})
       for kind in local_maps:
         emap, regions = eval_common.local_map(kind, h, w)
-        out = fn(image, emap)
+        out = fn(image, eval_common.exposure_map(emap, image, presets))
         stats = {}
         for region, mask in regions.items():
           st = metrics.region_exposure(out, emap, mask, cell)
@@ -523,8 +526,9 @@ def main(argv=None):
           raise SystemExit(f"cudi evaluate: error: unknown local map {k!r}")
       names = ["student"] + (["teacher"] if args.teacher else [])
       settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor))
-      result = evaluate_exposure(_images(args), _load_models(args, names)[0], targets, local,
-                                 args.cell, args.max_size, progress, floor=args.floor)
+      models, presets = _load_models(args, names)
+      result = evaluate_exposure(_images(args), models, targets, local, args.cell, args.max_size,
+                                 progress, floor=args.floor, presets=presets)
       columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error",
                  "black_lift")
     else:

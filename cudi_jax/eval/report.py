@@ -347,12 +347,13 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   errors = []
   for e in sweep:
     m = np.full((h, w), e, np.float32)
-    out = student(image, m)
+    fed = eval_common.exposure_map(m, image, presets)  # the student's calibration, if any
+    out = student(image, fed)
     err = metrics.exposure_error(out, m)
     errors.append(err)
     rows[0].append((to_pil(out, thumb), f"student E={e:g}\nmean {_mean_y(out):.3f}"))
     if teacher is not None and teacher_sweep:
-      tout = teacher(image, m)
+      tout = teacher(image, fed)
       rows[1].append((to_pil(tout, thumb), f"teacher E={e:g}\nmean {_mean_y(tout):.3f}"))
   stats["sweep_error"] = float(np.mean(errors)) if errors else float("nan")
   files["sweep"] = _save(contact_sheet([r for r in rows if r]), out_dir, f"{name}_sweep.png")
@@ -373,11 +374,12 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   # 4. local exposure
   if local:
     m, regions, label = local_example(local, h, w)
-    out = student(image, m)
+    fed = eval_common.exposure_map(m, image, presets)
+    out = student(image, fed)
     row = [(to_pil(image, thumb), "input"), (to_pil(m, thumb), f"map E ({label})"),
            (to_pil(out, thumb), "student\n" + _region_caption(out, m, regions))]
     if teacher is not None:
-      tout = teacher(image, m)
+      tout = teacher(image, fed)
       row.append((to_pil(tout, thumb), "teacher\n" + _region_caption(tout, m, regions)))
     files["local"] = _save(contact_sheet([row]), out_dir, f"{name}_local.png")
   return files, stats

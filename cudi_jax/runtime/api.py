@@ -103,7 +103,7 @@ class StudentRuntime:
 
   # ---------------------------------------------------------------- float API (reference)
 
-  def maps(self, image, exposure="auto"):
+  def maps(self, image, exposure="auto", calibrate=True):
     """Slope and intercept maps K, B: (H, W, 3) float32 each.
 
     image: as for :meth:`enhance`; exposure: as for :meth:`enhance` (an (H, W) map
@@ -112,7 +112,7 @@ class StudentRuntime:
     prepared = self._prepare(image)
     k = np.empty(prepared.shape2 + (3,), np.float32)
     b = np.empty_like(k)
-    self._run(prepared, exposure, out=None, maps=(k, b))
+    self._run(prepared, exposure, out=None, maps=(k, b), calibrate=calibrate)
     return k, b
 
   def enhance_float(self, image, exposure_map):
@@ -122,7 +122,7 @@ class StudentRuntime:
 
   # ---------------------------------------------------------------- main API
 
-  def enhance(self, image, exposure="auto", return_maps=False, progress=None):
+  def enhance(self, image, exposure="auto", return_maps=False, progress=None, calibrate=True):
     """Enhances an image; returns the same dtype and layout.
 
     image: (H, W) grayscale, (H, W, 1), (H, W, 2) grayscale + alpha, (H, W, 3) RGB or
@@ -132,13 +132,20 @@ class StudentRuntime:
       divide 8-bit data by 255 (16-bit by 65535) first.
       Alpha is passed through untouched. Grayscale is replicated to RGB, enhanced,
       and the mean of the three enhanced channels is returned.
-    exposure: a number in [0, 1] (the target mean brightness); 'under' (0.55) or
-      'over' (0.25); 'auto' (picks 'over' if the mean BT.601 luminance >= 0.5, else
-      'under'); 'adaptive' (E = 0.55 + 0.15 * Norm(mean(Y) - Y): brightens dark regions
-      more); an (H, W) array (uint8/uint16 scaled to [0, 1], float in [0, 1], any size:
-      resized bilinearly); or a path (``os.PathLike``) to a grayscale image.
+    exposure: 'auto' (the default: a map that follows the photo's own brightness,
+      so that each region gets about one common gain and the photo comes out at a
+      mean brightness of about 0.5, dark or bright); a number in [0, 1] (the target
+      mean brightness); 'under' (0.55) or 'over' (0.25); 'adaptive' (E = 0.55 + 0.15 *
+      Norm(mean(Y) - Y): brightens dark regions more); an (H, W) array (uint8/uint16
+      scaled to [0, 1], float in [0, 1], any size: resized bilinearly); or a path
+      (``os.PathLike``) to a grayscale image. Exports calibrated by
+      tools/calibrate_exposure.py correct every setting but 'auto' (which has its own
+      calibration) for how far the network falls short of a target.
     return_maps: also return K and B, (H, W, 3) float32 each: ``(out, k, b)``.
     progress: optional callable ``progress(rows_done)`` called as bands finish.
+    calibrate: False gives an (H, W) array ``exposure`` to the network as is (a map
+      already resolved for this model, e.g. by :func:`cudi_jax.exposure.inference_map`
+      with ``model.presets``).
 
     Integer outputs are ``round-half-up(clip(K * I + B, 0, 1) * max)`` computed in
     float32 (max = 255 or 65535); float outputs are ``clip(K * I + B, 0, 1)``.
@@ -155,7 +162,7 @@ class StudentRuntime:
     if return_maps:
       maps = (np.empty(prepared.shape2 + (3,), np.float32),
               np.empty(prepared.shape2 + (3,), np.float32))
-    self._run(prepared, exposure, out=target, maps=maps, progress=progress)
+    self._run(prepared, exposure, out=target, maps=maps, progress=progress, calibrate=calibrate)
     if return_maps:
       return out, maps[0], maps[1]
     return out
@@ -173,8 +180,11 @@ class StudentRuntime:
   def _prepare(self, image):
     return _Prepared(image)
 
-  def _run(self, prepared, exposure, out, maps, progress=None):
-    spec = self._resolve(prepared, exposure)
+  def _run(self, prepared, exposure, out, maps, progress=None, calibrate=True):
+    if calibrate:
+      spec = self._resolve(prepared, exposure)
+    else:  # an (H, W) map already resolved for this model: given to the network as is
+      spec = ("map", exposure_lib.map_from_array(exposure, *prepared.shape2))
     job = engine_lib.Job(prepared.color, spec, out=out, maps=maps, gray=prepared.gray)
     self.engine.run(job, progress=progress)
 

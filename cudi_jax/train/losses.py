@@ -100,19 +100,19 @@ def color_constancy_loss(output):
 
 
 def color_preservation_loss(output, image, eps=1e-3):
-  """L_cc's form applied to the per-channel gains instead of the channel means (not
-  in the paper): with g_c = (mean R_c + eps) / (mean I_c + eps) normalised by the
-  mean of the three, sqrt((g_r - g_g)^4 + (g_r - g_b)^4 + (g_g - g_b)^4) per image,
-  averaged over the batch. It is 0 when every channel gets the same overall gain, so
-  it keeps the input's colour balance where L_cc pushes every photo towards grey (a
-  cast on scenes that are not grey on average). Smooth at 0, like L_cc: an L1 form
-  of this term, whose gradient keeps its size at the optimum, stalled training."""
+  """L_cc's form applied to the change of colour balance instead of the colour
+  balance itself (not in the paper): with d = chromaticity(R) - chromaticity(I), where
+  chromaticity = channel means / their sum, sqrt((d_r - d_g)^4 + (d_r - d_b)^4 +
+  (d_g - d_b)^4) per image, averaged over the batch. It is 0 when every channel gets
+  the same overall gain, so it keeps the input's colour balance where L_cc pushes every
+  photo towards grey (a cast on scenes that are not grey on average). Smooth at 0,
+  and its gradient scales with 1 / (the output's brightness), not the input's: ratios
+  to a dark input's channel means gave gradient spikes that killed the network."""
   mo = output.mean(axis=(1, 2)) + eps
   mi = jax.lax.stop_gradient(image.mean(axis=(1, 2)) + eps)
-  g = mo / mi
-  g = g / g.mean(axis=-1, keepdims=True)
-  gr, gg, gb = g[:, 0], g[:, 1], g[:, 2]
-  return jnp.mean(_safe_sqrt((gr - gg) ** 4 + (gr - gb) ** 4 + (gg - gb) ** 4))
+  d = mo / mo.sum(axis=-1, keepdims=True) - mi / mi.sum(axis=-1, keepdims=True)
+  dr, dg, db = d[:, 0], d[:, 1], d[:, 2]
+  return jnp.mean(_safe_sqrt((dr - dg) ** 4 + (dr - db) ** 4 + (dg - db) ** 4))
 
 
 def illumination_smoothness_loss(maps):
