@@ -197,7 +197,8 @@ def main(argv=None):
   traced, rss = memory(fast)
   report("runtime (banded, threaded)", walls, cpus, traced, rss)
   if not args.skip_baseline:
-    slow = lambda: runtime.reference_enhance(model.params, image, exposure)  # noqa: E731
+    slow = lambda: runtime.reference_enhance(model.params, image, exposure,  # noqa: E731
+                                             model.presets)
     ref, walls_b, cpus_b = timed(slow, args.baseline_repeats)
     traced_b, rss_b = memory(slow)
     report("straightforward NumPy", walls_b, cpus_b, traced_b, rss_b)

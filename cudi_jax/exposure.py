@@ -20,8 +20,9 @@ ADAPTIVE_STRENGTH = 0.15
 #: photo's own brightness (1: a plain gain, 0: a constant map); see :func:`natural_cells`.
 AUTO_TARGET = 0.5
 AUTO_STRENGTH = 0.5
-#: Its box blur radius, in 4x4 cells, and the range its values are clipped to.
-NATURAL_RADIUS = 2
+#: Its box blur radius, in 4x4 cells (0: each cell's own brightness, which gave the
+#: fewest halos at strong edges), and the range its values are clipped to.
+NATURAL_RADIUS = 0
 NATURAL_RANGE = (0.02, 0.95)
 #: The named settings every front end accepts.
 NAMES = ("under", "over", "auto", "adaptive")

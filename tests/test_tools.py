@@ -66,3 +66,19 @@ def test_calibrate_exposure_writes_a_calibration_that_brings_photos_to_the_reque
   calibrated = np.mean([model.enhance(im, 0.4).mean() / 255 for im in images])
   uncalibrated = np.mean([plain.enhance(im, 0.4).mean() / 255 for im in images])
   assert abs(calibrated - 0.4) < abs(uncalibrated - 0.4)
+
+
+def test_make_quality_figures_writes_sheets_and_crops(tmp_path):
+  import numpy as np
+  from PIL import Image
+  photo = tmp_path / "dark.png"
+  img = (np.random.default_rng(1).random((40, 60, 3)) * 60).astype(np.uint8)
+  Image.fromarray(img).save(photo)
+  out = tmp_path / "figs"
+  run = subprocess.run([sys.executable, str(REPO / "tools" / "make_quality_figures.py"),
+                        str(photo), "-o", str(out), "--crop", "0,0,20,30", "--max-size", "200"],
+                       capture_output=True, text=True, check=True)
+  sheet = Image.open(out / "dark.jpg")
+  assert sheet.size[0] == 4 * 60 and sheet.size[1] == 40   # input, auto, previous, gain
+  assert Image.open(out / "dark_crop.png").size == (4 * 30, 20)
+  assert "auto  mean" in run.stdout and "gain to 0.5" in run.stdout

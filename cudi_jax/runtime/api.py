@@ -183,6 +183,8 @@ class StudentRuntime:
   def _run(self, prepared, exposure, out, maps, progress=None, calibrate=True):
     if calibrate:
       spec = self._resolve(prepared, exposure)
+    elif np.ndim(exposure) == 0:  # a value already resolved for this model
+      spec = ("const", exposure_lib.check_value(exposure))
     else:  # an (H, W) map already resolved for this model: given to the network as is
       spec = ("map", exposure_lib.map_from_array(exposure, *prepared.shape2))
     job = engine_lib.Job(prepared.color, spec, out=out, maps=maps, gray=prepared.gray)
@@ -298,17 +300,21 @@ def _cell_brightness(prepared, threads):
   channels = 1 if prepared.gray else 3
   scale = np.float32(1.0 / (16.0 * channels * prepared.maxval))
 
+  # Exact integer sums where the input is integer (4 rows of uint8 fit uint16).
+  row_type = {np.dtype(np.uint8): np.uint16, np.dtype(np.uint16): np.uint32}.get(
+      color.dtype, np.float32)
+  cell_type = np.uint32 if row_type != np.float32 else np.float32
+
   def cells(band):
     q0, q1 = band
     rows = color[4 * q0:min(4 * q1, h)]
     if 4 * q1 > h:  # replicate the last row
       rows = np.concatenate([rows, np.repeat(rows[-1:], 4 * q1 - h, axis=0)], axis=0)
-    acc = rows.reshape((q1 - q0, 4) + rows.shape[1:]).sum(axis=1, dtype=np.float32)
-    if not prepared.gray:
-      acc = acc.sum(axis=-1)
-    if 4 * wq > w:
+    acc = np.add.reduce(rows.reshape((q1 - q0, 4) + rows.shape[1:]), axis=1, dtype=row_type)
+    if 4 * wq > w:  # replicate the last column
       acc = np.concatenate([acc, np.repeat(acc[:, -1:], 4 * wq - w, axis=1)], axis=1)
-    out[q0:q1] = acc.reshape(q1 - q0, wq, 4).sum(axis=-1) * scale
+    acc = acc.reshape((q1 - q0, wq, -1))  # the 4 columns (x channels) of each cell
+    out[q0:q1] = np.add.reduce(acc, axis=-1, dtype=cell_type) * scale
 
   _parallel(cells, _row_bands(hq, threads, target_rows=64), threads)
   return out
@@ -352,14 +358,15 @@ def _luminance(prepared, threads):
   return y
 
 
-def reference_enhance(params, image, exposure="auto"):
+def reference_enhance(params, image, exposure="auto", presets=exposure_lib.DEFAULT_PRESETS):
   """The straightforward implementation (``student_math`` with ``xp=numpy`` on whole
-  float32 arrays): the benchmark baseline and a test oracle. uint8/uint16 RGB or float."""
+  float32 arrays): the benchmark baseline and a test oracle. uint8/uint16 RGB or float;
+  ``presets``: the export's (``model.presets``)."""
   maxval = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
   x = image.astype(np.float32)
   if maxval != 1.0:
     x = x / np.float32(maxval)
-  e = exposure_lib.inference_map(exposure, x)
+  e = exposure_lib.inference_map(exposure, x, presets)
   k, b = student_math.student_maps(params, x, e[..., None], np)
   out = student_math.tangent_apply(k, b, x, np)
   if maxval == 1.0:
