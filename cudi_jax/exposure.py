@@ -123,6 +123,15 @@ def training_map(rng, height, width, value_range=TRAIN_RANGE, shapes=SHAPES):
   return np.where(mask, inside, outside).astype(np.float32)
 
 
+def following_map(image, target, strength):
+  """An input-following training map for a float (H, W, 3) patch: ``auto``'s map
+  (:func:`natural_cells`) with the given target and strength, at full size."""
+  h, w = image.shape[:2]
+  stats = ImageStats(image)
+  return materialize(("cells", natural_cells(stats.cell_brightness(), target, strength)),
+                     h, w, stats)
+
+
 # --------------------------------------------------------------------------- inference
 
 

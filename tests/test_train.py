@@ -241,6 +241,35 @@ def test_pipeline_is_deterministic_and_sharded_by_process(image_dir):
   np.testing.assert_array_equal(first["image"], a["image"])
 
 
+def test_following_maps_replace_that_fraction_of_training_maps(image_dir):
+  from cudi_jax import exposure
+  config = _config(tiny_teacher, image_dir).data
+  plain, _ = data_lib.make_dataset(config, 4, seed=3)
+  config.following_maps = 1.0
+  following, _ = data_lib.make_dataset(config, 4, seed=3)
+  a, b = plain[2], following[2]
+  np.testing.assert_array_equal(a["image"], b["image"])   # same crops
+  for image, emap in zip(b["image"], b["exposure"][..., 0]):
+    cells = exposure.ImageStats(image).cell_brightness()
+    # An input-following map: constant per 4x4 cell, a power of each cell's brightness.
+    np.testing.assert_array_equal(emap[::4, ::4].shape, cells.shape)
+    assert np.all(emap[0:4, 0:4] == emap[0, 0])
+    # Brighter cells are never asked for less (a non-negative strength).
+    order = np.argsort(cells.ravel())
+    assert np.all(np.diff(emap[::4, ::4].ravel()[order]) >= -1e-6)
+    assert emap.min() >= exposure.NATURAL_RANGE[0] and emap.max() <= exposure.NATURAL_RANGE[1]
+  assert not np.array_equal(a["exposure"], b["exposure"])
+  # 0 keeps every sample as it was (the extra draws come after the two-region map).
+  config.following_maps = 0.0
+  again, _ = data_lib.make_dataset(config, 4, seed=3)
+  np.testing.assert_array_equal(again[2]["exposure"], a["exposure"])
+  # A fraction in between mixes both kinds.
+  config.following_maps = 0.5
+  mixed, _ = data_lib.make_dataset(config, 4, seed=3)
+  kinds = [len(np.unique(m)) <= 2 for i in range(4) for m in mixed[i]["exposure"][..., 0]]
+  assert 0 < sum(kinds) < len(kinds)
+
+
 def test_worker_processes_give_the_same_batches(image_dir):
   config = _config(tiny_teacher, image_dir).data
   ds, _ = data_lib.make_dataset(config, 3, seed=1)

@@ -164,11 +164,15 @@ class TrainingExamples:
 
   A sample's randomness (crop, flips, exposure map) comes from
   ``default_rng([seed, index])``; an unreadable image is replaced by the next
-  index of the (shuffled) order and counted in ``skipped``.
+  index of the (shuffled) order and counted in ``skipped``. ``following_maps``: the
+  fraction of samples whose map is instead an input-following one (the kind ``auto``
+  uses; :func:`cudi_jax.exposure.following_map`, random target and strength).
   """
 
-  def __init__(self, source, order, patch_size, seed, mode="crop", flips=True):
+  def __init__(self, source, order, patch_size, seed, mode="crop", flips=True,
+               following_maps=0.0):
     self.source = source
+    self.following_maps = following_maps
     self.order = order
     self.patch_size = patch_size
     self.seed = seed
@@ -202,6 +206,10 @@ class TrainingExamples:
                       f"{index}; examples: {'; '.join(self._recent_examples())}")
     patch = random_patch(image, rng, self.patch_size, self.mode, self.flips)
     emap = exposure_lib.training_map(rng, self.patch_size, self.patch_size)
+    # Drawn after the two-region map, so that following_maps = 0 keeps every sample.
+    if self.following_maps and rng.random() < self.following_maps:
+      emap = exposure_lib.following_map(patch, rng.uniform(*exposure_lib.TRAIN_RANGE),
+                                        rng.uniform(0.0, 1.0))
     return {"image": patch, "exposure": emap[..., None]}
 
 
@@ -217,7 +225,8 @@ def make_dataset(data_config, local_batch_size, seed, process_index=0, process_c
   order = grain.MapDataset.range(len(source)).seed(seed).shuffle().repeat(None)
   examples = TrainingExamples(source, order, data_config.patch_size, seed,
                               data_config.get("resize_mode", "crop"),
-                              data_config.get("flips", True))
+                              data_config.get("flips", True),
+                              data_config.get("following_maps", 0.0))
   ds = grain.MapDataset.range(len(order)).map(examples)
   if process_count > 1:
     ds = ds[process_index::process_count]
