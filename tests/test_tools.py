@@ -1,10 +1,8 @@
-"""tools/make_train_split.py and tools/calibrate_exposure.py."""
+"""tools/make_train_split.py, tools/calibrate_exposure.py and tools/make_quality_figures.py."""
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,7 +37,7 @@ def test_calibrate_exposure_writes_a_calibration_that_brings_photos_to_the_reque
     tmp_path, make_student_flat):
   import numpy as np
   from PIL import Image
-  from cudi_jax import exposure, weights
+  from cudi_jax import weights
   from cudi_jax.runtime import load_student
   rng = np.random.default_rng(0)
   photos = tmp_path / "photos"
