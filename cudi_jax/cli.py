@@ -98,8 +98,10 @@ def _parser():
       prog=f"{PROG} enhance",
       description="Enhance the exposure of photos with the CuDi student (NumPy only).",
       epilog="Exposure: a number in [0, 1] is the target mean brightness of the result; "
-             "'under' = 0.55, 'over' = 0.25, 'auto' picks one of them from the photo's "
-             "mean luminance, 'adaptive' brightens dark regions more than bright ones. "
+             "'under' and 'over' are fixed targets (the weights' calibration says what "
+             "they mean), 'auto' follows the photo's own brightness and brings it to a "
+             "mean of about 0.5, dark or bright, 'adaptive' brightens dark regions more "
+             "than bright ones. "
              "--exposure-map (or --exposure FILE) takes a grayscale image (white = 1) "
              "resized to each photo. "
              "Outputs keep the input's name, format, bit depth, grayscale/colour layout, "
@@ -115,6 +117,10 @@ def _parser():
                       "file (as --exposure-map)")
   p.add_argument("--exposure-map", metavar="FILE",
                  help="a grayscale image used as the exposure map (overrides --exposure)")
+  p.add_argument("--color", choices=("natural", "network"), default="natural",
+                 help="natural (default): brightening keeps the photo's white balance (one "
+                      "curve for all channels), darkening restores washed-out colour; "
+                      "network: the network's per-channel curves as predicted")
   p.add_argument("-w", "--weights", metavar="FILE",
                  help="student weights exported by export.py (default: the shipped ones)")
   p.add_argument("--suffix", default="", help="appended to output file names, e.g. _cudi")
@@ -413,7 +419,8 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
   bar = _progress_bar(h, os.path.basename(task.source), "row",
                       per_image_bar and h * w >= LARGE_IMAGE_PIXELS)
   try:
-    out = model.enhance(pic.array, setting, progress=bar.update if bar is not None else None)
+    out = model.enhance(pic.array, setting, progress=bar.update if bar is not None else None,
+                        color=args.color)
   finally:
     if bar is not None:
       bar.close()
@@ -441,7 +448,7 @@ def _demo(args, model):
   results = []
   for name, setting in demo.DEMO_SETTINGS:
     try:
-      enhanced = model.enhance(pic.array, setting)
+      enhanced = model.enhance(pic.array, setting, color=args.color)
     except ValueError as err:  # e.g. NonFiniteResultError: broken weights
       _err(f"demo: {err}")
       return 1

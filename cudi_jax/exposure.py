@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from cudi_jax.errors import CudiError
+from cudi_jax.student_math import LUMA  # noqa: F401  (re-exported: BT.601 luma weights)
 
 #: Presets from the paper: 0.55 for under-exposed photos, 0.25 for over-exposed ones.
 PRESETS = {"under": 0.55, "over": 0.25}
@@ -26,8 +27,6 @@ NATURAL_RADIUS = 0
 NATURAL_RANGE = (0.02, 0.95)
 #: The named settings every front end accepts.
 NAMES = ("under", "over", "auto", "adaptive")
-#: BT.601 luma weights of R, G, B.
-LUMA = (0.299, 0.587, 0.114)
 TRAIN_RANGE = (0.2, 0.8)
 SHAPES = ("ellipse", "polygon", "blob", "half_plane", "rectangle")
 

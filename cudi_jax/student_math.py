@@ -150,15 +150,61 @@ def raw_to_slope_intercept(raw):
   return 1.0 + raw[..., :3], raw[..., 3:6]
 
 
-def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted):
+#: How the per-channel maps are used: 'natural' (the runtime's default, see
+#: :func:`natural_color`) or 'network' (as predicted, what training distils).
+COLOR_MODES = ("natural", "network")
+#: BT.601 luma weights of R, G, B.
+LUMA = (0.299, 0.587, 0.114)
+#: natural_color: a cell brightened by 2**(1/4) (x1.19) or more gets one shared slope
+#: and intercept; a cell darkened by 2**(-1/4) (x0.84) or more keeps the network's
+#: per-channel maps; the blend is linear in log2(gain) between the two.
+COLOR_SHARE_SLOPE = 2.0
+
+
+def natural_color(k, b, cells, xp, scale=1.0):
+  """Low-resolution K, B -> K, B that brighten without shifting colour.
+
+  Where the network brightens a 4x4 cell, every channel gets the same slope and
+  intercept (the BT.601-weighted means of the network's three), so brightening keeps
+  the photo's white balance: the per-channel differences the teacher learned from its
+  grey-world colour term are what tint dusk skies and white walls. Where it darkens
+  (over-exposed regions) the per-channel maps are kept: there they restore colour
+  that over-exposure washed out. The cell's gain is ``mean K + mean B / luma`` at the
+  cell's own luma, and the weight of the shared maps is
+  ``clip(COLOR_SHARE_SLOPE * log2(gain) + 0.5, 0, 1)``.
+
+  k, b: (..., h, w, 3) low-resolution maps; cells: (..., h, w, 3) the input's 4x4 cell
+  means (the network's input); ``scale``: the factor B carries (255 when B is already
+  in 8-bit units). Returns (k, b), new arrays.
+  """
+  wts = xp.asarray(LUMA, dtype=k.dtype)
+  kbar = (k * wts).sum(axis=-1, keepdims=True)
+  bbar = (b * wts).sum(axis=-1, keepdims=True)
+  luma = (cells * wts).sum(axis=-1, keepdims=True) * scale
+  gain = kbar + bbar / xp.maximum(luma, 1e-4 * scale)
+  t = xp.clip(xp.log2(xp.maximum(gain, 1e-6)) * COLOR_SHARE_SLOPE + 0.5, 0.0, 1.0)
+  return k + t * (kbar - k), b + t * (bbar - b)
+
+
+def check_color(color):
+  if color not in COLOR_MODES:
+    raise ValueError(f"color must be one of {COLOR_MODES}, got {color!r}")
+  return color
+
+
+def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, color="network"):
   """Full-resolution slope and intercept maps.
 
-  image: (..., H, W, 3) in [0, 1]; exposure: (..., H, W, 1) in [0, 1].
+  image: (..., H, W, 3) in [0, 1]; exposure: (..., H, W, 1) in [0, 1]; color: one of
+  :data:`COLOR_MODES` ('network', the default here, is what training distils; the
+  runtime defaults to 'natural', :func:`natural_color`).
   Returns K, B: (..., H, W, 3) each.
   """
   h, w = image.shape[-3], image.shape[-2]
   x = downsample4(xp.concatenate([image, exposure], axis=-1), xp)
   k, b = raw_to_slope_intercept(student_lowres(params, x, xp, depthwise))
+  if check_color(color) == "natural":
+    k, b = natural_color(k, b, x[..., :3], xp)
   return upsample4(k, xp, (h, w)), upsample4(b, xp, (h, w))
 
 

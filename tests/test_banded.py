@@ -29,15 +29,16 @@ def poisoned(params):
   return e
 
 
-def _run(eng, image, exposure, band_rows=None, gray=False, kind="out"):
+def _run(eng, image, exposure, band_rows=None, gray=False, kind="out", color="natural"):
   h, w = image.shape[:2]
   if kind == "maps":
     k = np.empty((h, w, 3), np.float32)
     b = np.empty_like(k)
-    eng.run(engine.Job(image, exposure, maps=(k, b), gray=gray), band_rows=band_rows)
+    eng.run(engine.Job(image, exposure, maps=(k, b), gray=gray, color=color),
+            band_rows=band_rows)
     return k, b
   out = np.empty_like(image)
-  eng.run(engine.Job(image, exposure, out=out, gray=gray), band_rows=band_rows)
+  eng.run(engine.Job(image, exposure, out=out, gray=gray, color=color), band_rows=band_rows)
   return (out,)
 
 
@@ -87,17 +88,18 @@ def test_strided_rgba_view_equals_contiguous(whole):
   assert np.all(out[..., 3] == 0)  # the engine never touches the other channels
 
 
+@pytest.mark.parametrize("color", student_math.COLOR_MODES)
 @pytest.mark.parametrize("size", [(37, 53), (8, 8), (2, 7)])
-def test_engine_matches_reference_math(size, params, poisoned):
+def test_engine_matches_reference_math(size, color, params, poisoned):
   """Float path: K, B and the image within 1e-5 of student_math with xp=numpy."""
   rng = np.random.default_rng(size[0])
   h, w = size
   image = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
   emap = rng.uniform(0.2, 0.8, (h, w)).astype(np.float32)
-  k_ref, b_ref = student_math.student_maps(params, image, emap[..., None], np)
+  k_ref, b_ref = student_math.student_maps(params, image, emap[..., None], np, color=color)
   out_ref = student_math.tangent_apply(k_ref, b_ref, image, np)
-  k, b = _run(poisoned, image, ("map", emap), 2, kind="maps")
-  out = _run(poisoned, image, ("map", emap), 3)[0]
+  k, b = _run(poisoned, image, ("map", emap), 2, kind="maps", color=color)
+  out = _run(poisoned, image, ("map", emap), 3, color=color)[0]
   np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(out, out_ref, atol=1e-5, rtol=0)
@@ -108,7 +110,8 @@ def test_uint8_rounding_is_half_up_of_the_float_result(params, poisoned):
   rng = np.random.default_rng(5)
   image = rng.integers(0, 256, (41, 29, 3), dtype=np.uint8)
   x = image.astype(np.float32) / 255
-  k, b = student_math.student_maps(params, x, np.full((41, 29, 1), 0.6, np.float32), np)
+  k, b = student_math.student_maps(params, x, np.full((41, 29, 1), 0.6, np.float32), np,
+                                   color="natural")
   ref = student_math.tangent_apply(k, b, x, np) * 255
   out = _run(poisoned, image, ("const", 0.6), 2)[0].astype(np.float64)
   # round-half-up of the float result; float32 noise may only flip exact ties

@@ -683,3 +683,21 @@ def test_readme_gives_the_test_suite_duration():
   section = text[text.index("Run the tests"):text.index("## Installing")]
   import re
   assert re.search(r"\d+-\d+ minutes", section) and re.search(r"\d{3} tests", section)
+
+
+def test_enhance_color_option(tmp_path, weights, model):
+  """--color picks the runtime's colour handling; natural is the default."""
+  src = tmp_path / "c.png"
+  img = RNG.integers(0, 120, (20, 24, 3), dtype=np.uint8)
+  Image.fromarray(img).save(src)
+  outs = {}
+  for mode in ("default", "natural", "network"):
+    target = tmp_path / f"{mode}.png"
+    extra = [] if mode == "default" else ["--color", mode]
+    assert run(src, "-o", target, "--weights", weights, "-e", "0.6", *extra) == 0
+    outs[mode] = np.asarray(Image.open(target))
+  assert np.array_equal(outs["default"], outs["natural"])
+  assert np.array_equal(outs["network"], model.enhance(img, 0.6, color="network"))
+  assert not np.array_equal(outs["natural"], outs["network"])
+  with pytest.raises(SystemExit):
+    run(src, "-o", tmp_path / "x.png", "--color", "vivid")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cudi_jax import exposure as exposure_lib
 from cudi_jax import weights
 from cudi_jax.eval import common as eval_common
 from cudi_jax.eval.common import EvaluationError
@@ -57,7 +58,8 @@ def teacher_npz(tmp_path_factory, make_teacher_variables):
 
 def test_exposure_control_error_is_zero_for_grey_fake_model():
   image = np.random.default_rng(0).random((40, 56, 3)).astype(np.float32)
-  res = evaluate.evaluate_exposure([("x", image)], {"fake": _grey_model}, progress=False)
+  res = evaluate.evaluate_exposure([("x", image)], {"fake": _grey_model}, progress=False,
+                                   named=())
   const = [r for r in res["images"] if r["map"] == "constant"]
   assert [r["target"] for r in const] == pytest.approx([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
   for r in res["images"]:
@@ -75,7 +77,7 @@ def test_exposure_control_error_is_zero_for_grey_fake_model():
 def test_exposure_control_error_of_identity_model():
   image = np.full((32, 32, 3), 0.25, np.float32)
   res = evaluate.evaluate_exposure([("x", image)], {"id": lambda i, e: i}, targets=(0.25, 0.75),
-                                   local_maps=(), progress=False)
+                                   local_maps=(), progress=False, named=())
   errs = [r["cell_error"] for r in res["images"]]
   assert errs == pytest.approx([0.0, 0.5])
   assert [r["black_lift"] for r in res["images"]] == [0.0, 0.0]
@@ -83,9 +85,32 @@ def test_exposure_control_error_of_identity_model():
   image = np.zeros((32, 32, 3), np.float32)
   image[:16] = 0.5
   res = evaluate.evaluate_exposure([("x", image)], {"grey": _grey_model}, targets=(0.4,),
-                                   local_maps=(), progress=False)
+                                   local_maps=(), progress=False, named=())
   assert res["images"][0]["black_lift"] == pytest.approx(0.4)
   assert res["overall"][0]["constant_black_lift"] == pytest.approx(0.4)
+
+
+def test_exposure_named_settings_rows():
+  """auto / under / over: mean brightness against what the name promises, black lift."""
+  rng = np.random.default_rng(4)
+  image = (rng.random((40, 56, 3)) * 0.3).astype(np.float32)
+  presets = exposure_lib.Presets(under=0.6, over=0.3, auto_target=0.45)
+  res = evaluate.evaluate_exposure([("x", image)], {"grey": _grey_model}, targets=(),
+                                   local_maps=(), progress=False, presets=presets)
+  rows = {r["map"]: r for r in res["images"]}
+  assert set(rows) == {"auto", "under", "over"}
+  assert rows["under"]["target"] == pytest.approx(0.6) and rows["over"]["target"] == pytest.approx(0.3)
+  assert rows["under"]["mean"] == pytest.approx(0.6) and rows["under"]["abs_error"] < 1e-6
+  assert rows["over"]["black_lift"] == pytest.approx(0.3 - np.percentile(image.mean(-1), 1),
+                                                     abs=1e-6)
+  auto_map = eval_common.exposure_map("auto", image, presets)
+  assert rows["auto"]["target"] == pytest.approx(0.45)
+  assert rows["auto"]["mean"] == pytest.approx(float(auto_map.mean()), abs=1e-6)
+  assert rows["auto"]["abs_error"] == pytest.approx(abs(float(auto_map.mean()) - 0.45), abs=1e-6)
+  assert all(np.isnan(r["cell_error"]) for r in rows.values())
+  with pytest.raises(EvaluationError):
+    evaluate.evaluate_exposure([("x", image)], {"grey": _grey_model}, targets=(), local_maps=(),
+                               progress=False, named=("adaptive",))
 
 
 def test_local_maps():
@@ -130,6 +155,22 @@ def test_paired_cli_json_csv(photos, student_npz, tmp_path, capsys):
   assert all(0 < s["ssim"] <= 1 and s["count"] == 3 for s in summary.values())
   rows = list(csv.DictReader(out_csv.open()))
   assert len(rows) == 9 and {"name", "model", "exposure", "psnr", "ssim"} <= set(rows[0])
+  # --color: the student's colour handling, recorded; natural (cudi enhance's) by default.
+  assert data["settings"]["color"] == "natural"
+  net_json = tmp_path / "net.json"
+  assert evaluate.main(["paired", str(ins), str(refs), "--student", str(student_npz),
+                        "--models", "student", "--exposure", "0.5", "--color", "network",
+                        "--json", str(net_json), "-q"]) == 0
+  net = json.loads(net_json.read_text())
+  assert net["settings"]["color"] == "network"
+  model = runtime.load_student(student_npz)
+  ins_sorted = sorted(p for p in ins.iterdir())
+  image = eval_common.load_image(ins_sorted[0])
+  ref = eval_common.resize_image(eval_common.read_image(sorted(refs.iterdir())[0]),
+                                 size=image.shape[:2])
+  out = eval_common.to_uint8(model.enhance(image, 0.5, calibrate=False, color="network"))
+  assert net["images"][0]["psnr"] == pytest.approx(
+      metrics.psnr(out.astype(np.float32) / 255, ref), abs=1e-6)
 
 
 def test_paired_pairs_csv_and_max_size(photos, student_npz, tmp_path):
@@ -193,7 +234,14 @@ def test_exposure_cli(photos, student_npz, tmp_path, capsys):
   assert rc == 0
   assert "constant_cell_error" in capsys.readouterr().out
   data = json.loads(out_json.read_text())
-  assert len(data["images"]) == 2 * (2 + 3) + 2 * 2  # + the floor's two targets per photo
+  # per photo: 3 named settings, 2 targets, 3 halves rows; + the floor's two targets
+  assert len(data["images"]) == 2 * (3 + 2 + 3) + 2 * 2
+  assert [r["map"] for r in data["images"] if r["model"] == "student"][:3] == [
+      "auto", "under", "over"]
+  assert data["settings"]["named"] == ["auto", "under", "over"]
+  with pytest.raises(SystemExit, match="--named takes"):
+    evaluate.main(["exposure", str(ins / "p0.png"), "--student", str(student_npz),
+                   "--named", "sideways", "-q"])
   assert [o["model"] for o in data["overall"]] == ["student", "floor"]
   assert 0 <= data["overall"][0]["constant_cell_error"] <= 1
   floor = [r for r in data["images"] if r["model"] == "floor"]

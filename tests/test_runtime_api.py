@@ -29,8 +29,8 @@ def weights_file(params, tmp_path_factory):
   return path
 
 
-def _float_reference(params, x, emap):
-  k, b = student_math.student_maps(params, x, emap[..., None], np)
+def _float_reference(params, x, emap, color="natural"):
+  k, b = student_math.student_maps(params, x, emap[..., None], np, color=color)
   return student_math.tangent_apply(k, b, x, np), k, b
 
 
@@ -346,3 +346,55 @@ def test_calibrated_export_feeds_the_network_and_calibrate_false_does_not(params
   emap = np.full((20, 24), 0.5, np.float32)
   assert np.array_equal(model.enhance(img, emap, calibrate=False), plain.enhance(img, emap))
   assert np.array_equal(model.enhance(img, "auto"), plain.enhance(img, "auto"))
+
+
+# --------------------------------------------------------------------------- colour
+
+
+def test_natural_color_shares_maps_where_brightening_only():
+  wts = np.asarray(student_math.LUMA, np.float32)
+  cells = np.full((1, 3, 3), 0.2, np.float32)  # three grey cells of luma 0.2
+  # Per-channel maps whose luma-weighted gains are x2 (brighten), x1 and x0.5 (darken).
+  k = np.array([[[1.5, 1.0, 0.5], [1.2, 1.0, 0.8], [0.7, 0.5, 0.3]]], np.float32)
+  b = np.array([[[0.2, 0.2, 0.2], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], np.float32)
+  kbar, bbar = (k * wts).sum(-1), (b * wts).sum(-1)
+  gains = kbar + bbar / 0.2
+  k2, b2 = student_math.natural_color(k, b, cells, np)
+  t = np.clip(np.log2(gains) * student_math.COLOR_SHARE_SLOPE + 0.5, 0, 1)
+  assert gains[0, 0] > 1.5 and gains[0, 2] < 0.7 and t[0, 0] == 1 and t[0, 2] == 0
+  np.testing.assert_allclose(k2[0, 0], kbar[0, 0])  # brightening: one slope for R, G, B
+  np.testing.assert_allclose(b2[0, 0], bbar[0, 0])
+  np.testing.assert_array_equal(k2[0, 2], k[0, 2])  # darkening: the network's own maps
+  np.testing.assert_allclose(k2[0, 1], k[0, 1] + t[0, 1] * (kbar[0, 1] - k[0, 1]), rtol=1e-6)
+  # The weighted means (what brightness follows) are unchanged everywhere.
+  np.testing.assert_allclose((k2 * wts).sum(-1), kbar, rtol=1e-6)
+  np.testing.assert_allclose((b2 * wts).sum(-1), bbar, atol=1e-7)
+  # B in 8-bit units with the cells' scale: the same weights.
+  k3, b3 = student_math.natural_color(k, b * 255, cells, np, scale=255.0)
+  np.testing.assert_allclose(k3, k2, rtol=1e-6)
+  np.testing.assert_allclose(b3, b2 * 255, rtol=1e-5, atol=1e-5)
+
+
+def test_natural_color_keeps_grey_grey_when_brightening():
+  """A dark grey photo brightened by the shipped weights stays grey in 'natural' colour
+  and takes the network's tint in 'network' colour."""
+  if not os.path.isfile(runtime.shipped_weights_path()):
+    pytest.skip("this checkout ships no weights")
+  model = runtime.load_student()
+  grey = np.full((24, 32, 3), 20, np.uint8)
+  grey[8:16, 8:24] = 35
+  net = model.enhance(grey, 0.7, color="network").astype(int)
+  nat = model.enhance(grey, 0.7, color="natural").astype(int)
+  gain = model.maps(grey, 0.7, color="network")
+  wts = np.asarray(student_math.LUMA, np.float32)
+  x = grey.astype(np.float32) / 255
+  brightened = ((gain[0] * x + gain[1]) @ wts) > 1.25 * (x @ wts)
+  assert brightened.mean() > 0.9  # the premise: these weights brighten this photo
+  spread = lambda img: (img.max(-1) - img.min(-1))[brightened]  # noqa: E731
+  assert spread(net).mean() > 2  # the network's own maps tint grey
+  assert spread(nat).max() <= 1  # natural: one curve for the three channels (rounding)
+
+
+def test_color_mode_is_checked(model):
+  with pytest.raises(ValueError, match="color must be one of"):
+    model.enhance(np.zeros((8, 8, 3), np.uint8), color="vivid")

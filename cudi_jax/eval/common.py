@@ -184,11 +184,12 @@ def load_student_model(path=None):
   return runtime.load_student(path)
 
 
-def student_function(model):
+def student_function(model, color="natural"):
   """Model function ``(image, E) -> clip(K * I + B, 0, 1)`` for a student runtime; E is
-  the map the network is given (see :func:`exposure_map`)."""
+  the map the network is given (see :func:`exposure_map`); ``color``: as for
+  ``model.enhance`` ('network' compares the networks themselves, e.g. with a teacher)."""
   def fn(image, emap):
     image = np.asarray(image, np.float32)
-    k, b = model.maps(image, np.asarray(emap, np.float32), calibrate=False)
+    k, b = model.maps(image, np.asarray(emap, np.float32), calibrate=False, color=color)
     return np.asarray(student_math.tangent_apply(np.asarray(k), np.asarray(b), image, np), np.float32)
   return fn

@@ -31,6 +31,7 @@ import numpy as np
 
 from cudi_jax import exposure as exposure_lib
 from cudi_jax import progress as progress_lib
+from cudi_jax import student_math
 from cudi_jax.errors import CudiError
 from cudi_jax.eval import common as eval_common
 from cudi_jax.eval.common import EvaluationError
@@ -220,9 +221,21 @@ def _summarise(rows, keys, values):
   return out
 
 
+#: The named settings ``cudi evaluate exposure`` scores by default.
+NAMED_SETTINGS = ("auto", "under", "over")
+
+
+def named_target(setting, presets):
+  """The mean brightness a named setting promises with these presets."""
+  targets = {"auto": presets.auto_target, "under": presets.under, "over": presets.over}
+  if setting not in targets:
+    raise EvaluationError(f"named settings are {sorted(targets)}, got {setting!r}")
+  return float(targets[setting])
+
+
 def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_common.LOCAL_MAPS,
                       cell=16, max_size=None, progress=True, floor=False,
-                      presets=exposure_lib.DEFAULT_PRESETS):
+                      presets=exposure_lib.DEFAULT_PRESETS, named=NAMED_SETTINGS):
   """Exposure-control errors.
 
   images: [(name, path or float image)]; models: {name: fn(image, E) -> output}.
@@ -236,6 +249,10 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
   curve through 0 and 1 could reach on each photo (:func:`metrics.exposure_floor`).
   The networks are given each requested map as the student's ``presets`` resolve it
   (its response calibration, if any); errors are measured against the request.
+  ``named``: settings among 'auto', 'under', 'over', one row each (``map`` = the name)
+  with the mean brightness against what the name promises (auto: the presets' mean
+  target, under / over: their values) and the black lift; no cell error (a map that
+  follows the photo is not meant to make every cell alike).
   """
   rows = []
   for name, src in _progress(images, "exposure", progress):
@@ -248,6 +265,13 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
                      "cell_error": metrics.exposure_floor(image, e, cell),
                      "black_lift": float("nan")})
     for model_name, fn in models.items():
+      for setting in named:
+        out = fn(image, eval_common.exposure_map(setting, image, presets))
+        mean = float(metrics.brightness(out).mean())
+        target = named_target(setting, presets)
+        rows.append({"name": name, "model": model_name, "map": setting, "region": "all",
+                     "target": target, "mean": mean, "abs_error": abs(mean - target),
+                     "cell_error": float("nan"), "black_lift": metrics.black_lift(out, image)})
       for e in targets:
         emap = np.full((h, w), e, np.float32)
         out = fn(image, eval_common.exposure_map(emap, image, presets))
@@ -277,7 +301,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
   overall = []
   for model_name in list(models) + (["floor"] if floor else []):
     const = [r for r in rows if r["model"] == model_name and r["map"] == "constant"]
-    local = [r for r in rows if r["model"] == model_name and r["map"] != "constant"
+    local = [r for r in rows if r["model"] == model_name and r["map"] in eval_common.LOCAL_MAPS
              and r["region"] != "contrast"]
     contrast = [r for r in rows if r["model"] == model_name and r["region"] == "contrast"]
     overall.append({"model": model_name,
@@ -391,7 +415,7 @@ def build_parser():
                   "teacher/student fidelity.")
   sub = parser.add_subparsers(dest="mode", required=True, metavar="MODE")
 
-  def common(p, exposure=True):
+  def common(p, exposure=True, color_default="natural"):
     p.add_argument("--student", metavar="PATH",
                    help="student weights (.npz export or training workdir; default: packaged weights)")
     p.add_argument("--teacher", metavar="PATH",
@@ -402,6 +426,10 @@ def build_parser():
       p.add_argument("--exposure", action="append", metavar="E",
                      help="exposure setting: a number in [0, 1], under, over, auto, adaptive or a "
                           "map image; repeat for several (default: auto)")
+    p.add_argument("--color", choices=student_math.COLOR_MODES, default=color_default,
+                   help="the student's colour handling: natural (one curve for all channels "
+                        "where it brightens, as cudi enhance does) or network (the per-channel "
+                        f"maps as predicted, what the teacher does); default {color_default}")
     p.add_argument("--tile", type=int, default=512, metavar="N",
                    help="teacher tile size in pixels (0: whole images; default 512)")
     p.add_argument("--tile-margin", type=int, default=64, metavar="N",
@@ -439,6 +467,10 @@ def build_parser():
   p.add_argument("--local", default=",".join(eval_common.LOCAL_MAPS), metavar="LIST",
                  help="two-region maps: halves (left 0.3 / right 0.7), ellipse (0.7 in a centred "
                       "ellipse, 0.3 outside); '' for none")
+  p.add_argument("--named", default=",".join(NAMED_SETTINGS), metavar="LIST",
+                 help="named settings scored by mean brightness against what they promise "
+                      "(auto: 0.5, under / over: their values) and black lift "
+                      f"(default {','.join(NAMED_SETTINGS)}; '' for none)")
   p.add_argument("--cell", type=int, default=16, help="cell size of the brightness error (default 16)")
   p.add_argument("--floor", action="store_true",
                  help="also report, per target, the smallest cell error any tone curve through 0 "
@@ -452,7 +484,7 @@ def build_parser():
                  help="also fit the best quarter-resolution tangent line (K, B) to each teacher "
                       "output by least squares and report its PSNR/SSIM: what any student of "
                       "this design could reach (a few seconds per photo)")
-  common(p)
+  common(p, color_default="network")
   return parser
 
 
@@ -463,7 +495,7 @@ def _load_models(args, names):
   if "student" in names:
     student = eval_common.load_student_model(args.student)
     presets = student.presets
-    models["student"] = eval_common.student_function(student)
+    models["student"] = eval_common.student_function(student, args.color)
   if "teacher" in names:
     if not args.teacher:
       raise SystemExit("cudi evaluate: error: the teacher needs --teacher PATH")
@@ -494,7 +526,7 @@ def main(argv=None):
   progress = progress_lib.enabled(args.quiet, args.no_progress)
   started = time.time()
   settings = {"mode": args.mode, "student": args.student or "packaged", "teacher": args.teacher,
-              "max_size": args.max_size}
+              "max_size": args.max_size, "color": args.color}
   try:
     if args.mode in ("paired", "fidelity"):
       exposures = [eval_common.parse_exposure(e) for e in (args.exposure or ["auto"])]
@@ -524,11 +556,17 @@ def main(argv=None):
       for k in local:
         if k not in eval_common.LOCAL_MAPS:
           raise SystemExit(f"cudi evaluate: error: unknown local map {k!r}")
+      named = [k.strip() for k in args.named.split(",") if k.strip()]
+      for k in named:
+        if k not in NAMED_SETTINGS:
+          raise SystemExit(f"cudi evaluate: error: --named takes {','.join(NAMED_SETTINGS)}, "
+                           f"got {k!r}")
       names = ["student"] + (["teacher"] if args.teacher else [])
-      settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor))
+      settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor),
+                      named=named)
       models, presets = _load_models(args, names)
       result = evaluate_exposure(_images(args), models, targets, local, args.cell, args.max_size,
-                                 progress, floor=args.floor, presets=presets)
+                                 progress, floor=args.floor, presets=presets, named=named)
       columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error",
                  "black_lift")
     else:

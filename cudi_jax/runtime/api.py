@@ -103,16 +103,15 @@ class StudentRuntime:
 
   # ---------------------------------------------------------------- float API (reference)
 
-  def maps(self, image, exposure="auto", calibrate=True):
+  def maps(self, image, exposure="auto", calibrate=True, color="natural"):
     """Slope and intercept maps K, B: (H, W, 3) float32 each.
 
-    image: as for :meth:`enhance`; exposure: as for :meth:`enhance` (an (H, W) map
-    included).
+    image, exposure, calibrate, color: as for :meth:`enhance` (an (H, W) map included).
     """
     prepared = self._prepare(image)
     k = np.empty(prepared.shape2 + (3,), np.float32)
     b = np.empty_like(k)
-    self._run(prepared, exposure, out=None, maps=(k, b), calibrate=calibrate)
+    self._run(prepared, exposure, out=None, maps=(k, b), calibrate=calibrate, color=color)
     return k, b
 
   def enhance_float(self, image, exposure_map):
@@ -122,7 +121,8 @@ class StudentRuntime:
 
   # ---------------------------------------------------------------- main API
 
-  def enhance(self, image, exposure="auto", return_maps=False, progress=None, calibrate=True):
+  def enhance(self, image, exposure="auto", return_maps=False, progress=None, calibrate=True,
+              color="natural"):
     """Enhances an image; returns the same dtype and layout.
 
     image: (H, W) grayscale, (H, W, 1), (H, W, 2) grayscale + alpha, (H, W, 3) RGB or
@@ -146,6 +146,11 @@ class StudentRuntime:
     calibrate: False gives an (H, W) array ``exposure`` to the network as is (a map
       already resolved for this model, e.g. by :func:`cudi_jax.exposure.inference_map`
       with ``model.presets``).
+    color: 'natural' (the default): where the network brightens, one slope and
+      intercept for all three channels, so brightening keeps the photo's white balance;
+      where it darkens (over-exposure), the network's per-channel maps, which restore
+      washed-out colour (:func:`cudi_jax.student_math.natural_color`). 'network': the
+      per-channel maps as the network predicts them (what the teacher's curves do).
 
     Integer outputs are ``round-half-up(clip(K * I + B, 0, 1) * max)`` computed in
     float32 (max = 255 or 65535); float outputs are ``clip(K * I + B, 0, 1)``.
@@ -162,7 +167,8 @@ class StudentRuntime:
     if return_maps:
       maps = (np.empty(prepared.shape2 + (3,), np.float32),
               np.empty(prepared.shape2 + (3,), np.float32))
-    self._run(prepared, exposure, out=target, maps=maps, progress=progress, calibrate=calibrate)
+    self._run(prepared, exposure, out=target, maps=maps, progress=progress, calibrate=calibrate,
+              color=color)
     if return_maps:
       return out, maps[0], maps[1]
     return out
@@ -180,14 +186,15 @@ class StudentRuntime:
   def _prepare(self, image):
     return _Prepared(image)
 
-  def _run(self, prepared, exposure, out, maps, progress=None, calibrate=True):
+  def _run(self, prepared, exposure, out, maps, progress=None, calibrate=True, color="natural"):
     if calibrate:
       spec = self._resolve(prepared, exposure)
     elif np.ndim(exposure) == 0:  # a value already resolved for this model
       spec = ("const", exposure_lib.check_value(exposure))
     else:  # an (H, W) map already resolved for this model: given to the network as is
       spec = ("map", exposure_lib.map_from_array(exposure, *prepared.shape2))
-    job = engine_lib.Job(prepared.color, spec, out=out, maps=maps, gray=prepared.gray)
+    job = engine_lib.Job(prepared.color, spec, out=out, maps=maps, gray=prepared.gray,
+                         color=color)
     self.engine.run(job, progress=progress)
 
   def _resolve(self, prepared, exposure):
@@ -358,16 +365,18 @@ def _luminance(prepared, threads):
   return y
 
 
-def reference_enhance(params, image, exposure="auto", presets=exposure_lib.DEFAULT_PRESETS):
+def reference_enhance(params, image, exposure="auto", presets=exposure_lib.DEFAULT_PRESETS,
+                      color="natural"):
   """The straightforward implementation (``student_math`` with ``xp=numpy`` on whole
   float32 arrays): the benchmark baseline and a test oracle. uint8/uint16 RGB or float;
-  ``presets``: the export's (``model.presets``)."""
+  ``presets``: the export's (``model.presets``); ``color``: as for
+  :meth:`StudentRuntime.enhance`."""
   maxval = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
   x = image.astype(np.float32)
   if maxval != 1.0:
     x = x / np.float32(maxval)
   e = exposure_lib.inference_map(exposure, x, presets)
-  k, b = student_math.student_maps(params, x, e[..., None], np)
+  k, b = student_math.student_maps(params, x, e[..., None], np, color=color)
   out = student_math.tangent_apply(k, b, x, np)
   if maxval == 1.0:
     return out.astype(image.dtype)

@@ -434,6 +434,17 @@ class Engine:
     sb = sc.sb[:nq + 2]
     np.add(s[..., 0:3], 1.0, out=sk)            # K = 1 + raw[:3]
     np.multiply(s[..., 3:6], job.b_scale, out=sb)  # B = raw[3:] (scaled, + rounding offset)
+    if job.color == "natural":
+      # The input's 4x4 cell means of the same rows (the network's input), RGB last.
+      cells = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, rows, :w]
+      k_in, b_in = sk[:, 1:w + 1], sb[:, 1:w + 1]
+      k_new, b_new = student_math.natural_color(k_in, b_in, cells.transpose(1, 2, 0), np,
+                                                scale=job.b_scale)
+      k_in[...] = k_new
+      b_in[...] = b_new
+      for m in (sk, sb):
+        m[:, 0] = m[:, 1]
+        m[:, w + 1] = m[:, w]
     if job.b_offset:
       np.add(sb, job.b_offset, out=sb)
     shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
@@ -539,11 +550,13 @@ class Job:
   E = alpha - beta * Y with Y the BT.601 luma (used for the adaptive map, exact when
   it needs no clipping) | ('cells', (ceil(H/4), ceil(W/4)) float32), E per 4x4 cell.
   out: an array like ``rgb`` (same dtype, any strides) to receive the enhanced image,
-  or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None.
+  or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None;
+  color: 'natural' or 'network' (:func:`cudi_jax.student_math.natural_color`).
   """
 
-  def __init__(self, rgb, exposure, out=None, maps=None, gray=False):
+  def __init__(self, rgb, exposure, out=None, maps=None, gray=False, color="natural"):
     self.rgb = rgb
+    self.color = student_math.check_color(color)
     self.gray = gray
     self.H, self.W = rgb.shape[:2]
     self.h, self.w = -(-self.H // 4), -(-self.W // 4)

@@ -45,25 +45,27 @@ def load_params(npz_or_params):
   return {k: np.asarray(v, np.float32) for k, v in params.items()}, {}
 
 
-def make_student(npz_or_params, depthwise_impl="auto"):
+def make_student(npz_or_params, depthwise_impl="auto", color="network"):
   """(models.Student module, Flax variables) for the weights."""
   flat, _ = load_params(npz_or_params)
   width = int(flat["conv1/pw_kernel"].shape[-1])
   model = models.build("student", {"width": width, "depthwise_impl": depthwise_impl})
+  model = model.clone(color=student_math.check_color(color))
   variables = {"params": jax.tree.map(jnp.asarray, student_math.unflatten_params(flat))}
   return model, variables
 
 
-def make_jax_enhancer(npz_or_params, depthwise_impl="auto", return_maps=False):
+def make_jax_enhancer(npz_or_params, depthwise_impl="auto", return_maps=False, color="natural"):
   """A jitted ``fn(images, exposure_maps)`` for batched GPU/TPU/CPU inference.
 
   images: (B, H, W, 3) float in [0, 1]; exposure_maps: (B, H, W, 1) or (B, H, W) in
   [0, 1]. Returns the enhanced (B, H, W, 3) float32 images, or ``(out, K, B)`` with
   ``return_maps=True``. The weights are the same arrays the NumPy runtime uses
   (an exported ``.npz`` or a params dict); ``depthwise_impl='auto'`` picks the grouped
-  convolution on GPU/TPU and shifted products on CPU. Compiles once per input shape.
+  convolution on GPU/TPU and shifted products on CPU. ``color``: as for the NumPy
+  runtime's ``enhance`` ('natural' by default). Compiles once per input shape.
   """
-  model, variables = make_student(npz_or_params, depthwise_impl)
+  model, variables = make_student(npz_or_params, depthwise_impl, color)
 
   @jax.jit
   def enhance(images, exposure_maps):
@@ -115,6 +117,7 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
   flat, metadata = load_params(npz_or_params)
   numpy_model = runtime.StudentRuntime(flat, metadata)
   enhance = make_jax_enhancer(flat, depthwise_impl=depthwise_impl, return_maps=True)
+  network = make_jax_enhancer(flat, depthwise_impl=depthwise_impl, color="network")
   rows, failures = [], []
   for name, image, exposure in samples or sample_inputs():
     x = image.astype(np.float32) / np.float32(255)
@@ -122,7 +125,10 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
     # Full float32 convolutions: GPUs default to TF32, ~1e-3 relative.
     with jax.default_matmul_precision("highest"):
       out_j, k_j, b_j = (np.asarray(a[0]) for a in enhance(x[None], e[None, ..., None]))
-    out_n, k_n, b_n = numpy_model.enhance(x, e, return_maps=True)
+    out_n, k_n, b_n = numpy_model.enhance(x, e, return_maps=True, calibrate=False)
+    with jax.default_matmul_precision("highest"):
+      net_j = np.asarray(network(x[None], e[None, ..., None])[0])
+    net_n = numpy_model.enhance(x, e, calibrate=False, color="network")
     out_8 = numpy_model.enhance(image, exposure)
     # The exposure map as the reference module computes it, too.
     e_ref = exposure_lib.inference_map(exposure, x, numpy_model.presets)
@@ -131,7 +137,7 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
     # order are relative: K and B are compared relative to max(1, |value|).
     d_k = float(np.max(np.abs(k_j - k_n) / np.maximum(1.0, np.abs(k_j))))
     d_b = float(np.max(np.abs(b_j - b_n) / np.maximum(1.0, np.abs(b_j))))
-    d_o = float(np.max(np.abs(out_j - out_n)))
+    d_o = max(float(np.max(np.abs(out_j - out_n))), float(np.max(np.abs(net_j - net_n))))
     d_8 = float(np.max(np.abs(out_8.astype(np.float64) - out_j.astype(np.float64) * 255.0)))
     rows.append((name, d_k, d_b, d_o, d_8))
     if max(d_k, d_b, d_o, d_e) > tolerance or d_8 > 0.5 + 255 * tolerance:

@@ -129,6 +129,9 @@ class Student(nn.Module):
   width: int = 16
   depthwise_impl: str = "auto"
   dtype: Any = jnp.float32
+  #: 'network' (what distillation trains) or 'natural' (the runtime's default colour
+  #: handling, :func:`cudi_jax.student_math.natural_color`).
+  color: str = "network"
 
   def flat_params(self):
     shapes = student_math.student_param_shapes(self.width)
@@ -145,7 +148,7 @@ class Student(nn.Module):
     params = self.flat_params()
     k, b = student_math.student_maps(
         params, image.astype(self.dtype), exposure.astype(self.dtype), jnp,
-        depthwise=resolve_depthwise(self.depthwise_impl))
+        depthwise=resolve_depthwise(self.depthwise_impl), color=self.color)
     return k.astype(jnp.float32), b.astype(jnp.float32)
 
 
