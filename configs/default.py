@@ -40,6 +40,9 @@ def get_config():
       # Not in the paper: this fraction of samples gets an input-following map (what
       # `auto` gives the networks) instead of a two-region one.
       following_maps=0.0,
+      # The values of the two-region training maps (and the targets of the following
+      # maps) are drawn from this range; the paper's is (0.2, 0.8).
+      exposure_range=(0.2, 0.8),
   ))
 
   config.batch_size = 8  # global, over all devices and hosts

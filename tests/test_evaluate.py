@@ -140,6 +140,21 @@ def test_paired_identity_and_pairs(photos):
   assert res["images"][1]["ssim"] == pytest.approx(metrics.ssim(inp, ref))
 
 
+def test_paired_reference_baseline(photos):
+  """'reference' scores the reference itself: what the references do to blacks."""
+  ins, refs = photos
+  pairs = evaluate.match_pairs(ins, refs)
+  res = evaluate.evaluate_paired(pairs, {"reference": None}, progress=False)
+  for row, (_, in_path, ref_path) in zip(res["images"], pairs):
+    assert row["ssim"] == pytest.approx(1.0) and row["contrast"] == pytest.approx(1.0)
+    assert row["mean_error"] == pytest.approx(0.0, abs=1e-6)
+    y_in = exposure_lib.luminance(eval_common.read_image(in_path))
+    y_ref = exposure_lib.luminance(eval_common.read_image(ref_path))
+    assert row["black_lift"] == pytest.approx(np.percentile(y_ref, 1) - np.percentile(y_in, 1),
+                                              abs=1e-6)
+    assert row["black_lift"] > 0.01  # these references are brighter than their inputs
+
+
 def test_paired_cli_json_csv(photos, student_npz, tmp_path, capsys):
   ins, refs = photos
   out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"

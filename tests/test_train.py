@@ -270,6 +270,17 @@ def test_following_maps_replace_that_fraction_of_training_maps(image_dir):
   assert 0 < sum(kinds) < len(kinds)
 
 
+def test_exposure_range_sets_the_training_map_values(image_dir):
+  config = _config(tiny_teacher, image_dir).data
+  config.exposure_range = (0.05, 0.1)
+  ds, _ = data_lib.make_dataset(config, 4, seed=3)
+  values = np.concatenate([ds[i]["exposure"].ravel() for i in range(3)])
+  assert values.min() >= 0.05 and values.max() <= 0.1 and values.std() > 0.005
+  config.exposure_range = (0.9, 0.3)
+  with pytest.raises(ValueError, match="exposure_range"):
+    data_lib.make_dataset(config, 4, seed=3)
+
+
 def test_worker_processes_give_the_same_batches(image_dir):
   config = _config(tiny_teacher, image_dir).data
   ds, _ = data_lib.make_dataset(config, 3, seed=1)

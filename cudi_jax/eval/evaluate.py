@@ -143,9 +143,10 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
   """PSNR/SSIM of each model's output against the reference, and what the eye sees.
 
   pairs: [(name, input path, reference path)] (a :class:`Pair` carries a kind);
-  models: {name: fn(image, E) -> output}, where the names 'input' and 'gain' may map
-  to None for the baselines that need no exposure setting (the unprocessed input;
-  :func:`cudi_jax.eval.common.global_gain`); exposures: settings accepted by
+  models: {name: fn(image, E) -> output}, where the names 'input', 'gain' and
+  'reference' may map to None for the baselines that need no exposure setting (the
+  unprocessed input; :func:`cudi_jax.eval.common.global_gain`; the reference itself,
+  whose black lift and contrast say what the references do); exposures: settings accepted by
   :func:`eval_common.exposure_map`, resolved with ``presets`` (those of the student
   export evaluated). Outputs are rounded to 8 bits, as a saved photo is.
 
@@ -187,7 +188,8 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
 
     for model_name, fn in models.items():
       if fn is None:
-        out = eval_common.global_gain(image) if model_name == "gain" else image
+        out = {"gain": eval_common.global_gain, "input": lambda i: i,
+               "reference": lambda i: ref}[model_name](image)
         score(model_name, "-", None, out)
     for setting in exposures:
       emap = eval_common.exposure_map(setting, image, presets)
@@ -453,7 +455,8 @@ def build_parser():
   p.add_argument("--split", metavar="NAME", help="only the CSV rows of this split (e.g. val)")
   p.add_argument("--models", default=None, metavar="LIST",
                  help="comma-separated: student, teacher, gain (one global gain to mean BT.709 "
-                      "luminance 0.5), input (the unprocessed input); default: student, gain, "
+                      "luminance 0.5), input (the unprocessed input), reference (the reference "
+                      "itself: how far it lifts blacks, its contrast); default: student, gain, "
                       "plus teacher when --teacher is given")
   common(p)
 
@@ -502,7 +505,7 @@ def _load_models(args, names):
     from cudi_jax.eval import teacher_runner  # JAX, only when a teacher is evaluated.
     models["teacher"] = teacher_runner.load_teacher_runner(
         args.teacher, tile=args.tile or None, margin=args.tile_margin)
-  for baseline in ("gain", "input"):
+  for baseline in ("gain", "input", "reference"):
     if baseline in names:
       models[baseline] = None
   return models, presets
@@ -537,7 +540,7 @@ def main(argv=None):
       names = (args.models.split(",") if args.models
                else ["student"] + (["teacher"] if args.teacher else []) + ["gain"])
       names = [n.strip() for n in names if n.strip()]
-      unknown = set(names) - {"student", "teacher", "gain", "input"}
+      unknown = set(names) - {"student", "teacher", "gain", "input", "reference"}
       if unknown:
         raise SystemExit(f"cudi evaluate: error: unknown model(s) {sorted(unknown)}")
       pairs = match_pairs(args.inputs, args.references, args.pairs, args.split)

@@ -167,12 +167,18 @@ class TrainingExamples:
   index of the (shuffled) order and counted in ``skipped``. ``following_maps``: the
   fraction of samples whose map is instead an input-following one (the kind ``auto``
   uses; :func:`cudi_jax.exposure.following_map`, random target and strength).
+  ``exposure_range``: (low, high) of the two-region maps' values and of the
+  following maps' targets (the paper's (0.2, 0.8) by default).
   """
 
   def __init__(self, source, order, patch_size, seed, mode="crop", flips=True,
-               following_maps=0.0):
+               following_maps=0.0, exposure_range=exposure_lib.TRAIN_RANGE):
     self.source = source
     self.following_maps = following_maps
+    lo, hi = (float(v) for v in exposure_range)
+    if not 0.0 <= lo <= hi <= 1.0:
+      raise ValueError(f"exposure_range must satisfy 0 <= low <= high <= 1, got {exposure_range}")
+    self.exposure_range = (lo, hi)
     self.order = order
     self.patch_size = patch_size
     self.seed = seed
@@ -205,10 +211,10 @@ class TrainingExamples:
       raise DataError(f"{MAX_DECODE_RETRIES} consecutive unreadable images near sample "
                       f"{index}; examples: {'; '.join(self._recent_examples())}")
     patch = random_patch(image, rng, self.patch_size, self.mode, self.flips)
-    emap = exposure_lib.training_map(rng, self.patch_size, self.patch_size)
+    emap = exposure_lib.training_map(rng, self.patch_size, self.patch_size, self.exposure_range)
     # Drawn after the two-region map, so that following_maps = 0 keeps every sample.
     if self.following_maps and rng.random() < self.following_maps:
-      emap = exposure_lib.following_map(patch, rng.uniform(*exposure_lib.TRAIN_RANGE),
+      emap = exposure_lib.following_map(patch, rng.uniform(*self.exposure_range),
                                         rng.uniform(0.0, 1.0))
     return {"image": patch, "exposure": emap[..., None]}
 
@@ -226,7 +232,8 @@ def make_dataset(data_config, local_batch_size, seed, process_index=0, process_c
   examples = TrainingExamples(source, order, data_config.patch_size, seed,
                               data_config.get("resize_mode", "crop"),
                               data_config.get("flips", True),
-                              data_config.get("following_maps", 0.0))
+                              data_config.get("following_maps", 0.0),
+                              tuple(data_config.get("exposure_range", exposure_lib.TRAIN_RANGE)))
   ds = grain.MapDataset.range(len(order)).map(examples)
   if process_count > 1:
     ds = ds[process_index::process_count]
