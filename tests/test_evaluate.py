@@ -108,6 +108,9 @@ def test_exposure_named_settings_rows():
   assert rows["auto"]["mean"] == pytest.approx(float(auto_map.mean()), abs=1e-6)
   assert rows["auto"]["abs_error"] == pytest.approx(abs(float(auto_map.mean()) - 0.45), abs=1e-6)
   assert all(np.isnan(r["cell_error"]) for r in rows.values())
+  # A grey output of a colour photo: its blue/green ratio over the input's.
+  ratio = (image[..., 2].mean() + 1e-3) / (image[..., 1].mean() + 1e-3)
+  assert rows["under"]["blue_shift"] == pytest.approx(1.0 / ratio, rel=1e-6)
   with pytest.raises(EvaluationError):
     evaluate.evaluate_exposure([("x", image)], {"grey": _grey_model}, targets=(), local_maps=(),
                                progress=False, named=("adaptive",))
@@ -153,6 +156,7 @@ def test_paired_reference_baseline(photos):
     assert row["black_lift"] == pytest.approx(np.percentile(y_ref, 1) - np.percentile(y_in, 1),
                                               abs=1e-6)
     assert row["black_lift"] > 0.01  # these references are brighter than their inputs
+    assert row["blue_shift"] == pytest.approx(1.0)
 
 
 def test_paired_cli_json_csv(photos, student_npz, tmp_path, capsys):

@@ -171,3 +171,13 @@ def test_region_exposure():
   tiny = np.zeros((h, w), bool)
   tiny[:4, :4] = True
   assert math.isnan(metrics.region_exposure(out, emap, tiny)["cell_error"])
+
+
+def test_blue_green_shift():
+  grey = np.full((4, 5, 3), 0.4)
+  bluish = grey * np.array([1.0, 1.0, 1.2])
+  assert metrics.blue_green_shift(grey, grey) == pytest.approx(1.0)
+  assert metrics.blue_green_shift(bluish, grey) == pytest.approx((0.481) / (0.401), rel=1e-9)
+  assert metrics.blue_green_shift(grey, bluish) < 1
+  # A cast the reference has too is no shift.
+  assert metrics.blue_green_shift(bluish, bluish) == pytest.approx(1.0)

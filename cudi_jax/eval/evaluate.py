@@ -153,7 +153,8 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
   Per image and model: psnr, ssim; black_lift (1st percentile of the output's BT.601
   luminance minus the input's: a grey haze); contrast (the output's luminance
   standard deviation over the reference's); mean_error (output mean luminance minus
-  the reference's). Returns {'images': rows, 'summary': rows per (kind, model,
+  the reference's); blue_shift (:func:`metrics.blue_green_shift` against the
+  reference: above 1, a blue cast). Returns {'images': rows, 'summary': rows per (kind, model,
   exposure)}.
   """
   rows = []
@@ -184,6 +185,7 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
           "black_lift": float(np.percentile(y, 1) - np.percentile(y_in, 1)),
           "contrast": float(y.std() / ref_std) if ref_std > 0 else float("nan"),
           "mean_error": float(y.mean() - y_ref.mean()),
+          "blue_shift": metrics.blue_green_shift(out, ref),
       })
 
     for model_name, fn in models.items():
@@ -205,7 +207,7 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
   return {"images": rows, "summary": summary}
 
 
-PAIRED_VALUES = ("psnr", "ssim", "black_lift", "contrast", "mean_error")
+PAIRED_VALUES = ("psnr", "ssim", "black_lift", "contrast", "mean_error", "blue_shift")
 
 
 def _summarise(rows, keys, values):
@@ -217,7 +219,7 @@ def _summarise(rows, keys, values):
     s = dict(zip(keys, key))
     s["count"] = len(group)
     for v in values:
-      finite = [r[v] for r in group if r[v] is not None and math.isfinite(r[v])]
+      finite = [r[v] for r in group if r.get(v) is not None and math.isfinite(r[v])]
       s[v] = float(np.mean(finite)) if finite else (float("inf") if group and v == "psnr" else float("nan"))
     out.append(s)
   return out
@@ -273,7 +275,8 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
         target = named_target(setting, presets)
         rows.append({"name": name, "model": model_name, "map": setting, "region": "all",
                      "target": target, "mean": mean, "abs_error": abs(mean - target),
-                     "cell_error": float("nan"), "black_lift": metrics.black_lift(out, image)})
+                     "cell_error": float("nan"), "black_lift": metrics.black_lift(out, image),
+                     "blue_shift": metrics.blue_green_shift(out, image)})
       for e in targets:
         emap = np.full((h, w), e, np.float32)
         out = fn(image, eval_common.exposure_map(emap, image, presets))
@@ -299,7 +302,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
                      "target": target, "mean": achieved, "abs_error": abs(achieved - target),
                      "cell_error": float("nan"), "black_lift": float("nan")})
   summary = _summarise(rows, ("model", "map", "region", "target"),
-                       ("mean", "abs_error", "cell_error", "black_lift"))
+                       ("mean", "abs_error", "cell_error", "black_lift", "blue_shift"))
   overall = []
   for model_name in list(models) + (["floor"] if floor else []):
     const = [r for r in rows if r["model"] == model_name and r["map"] == "constant"]
@@ -571,7 +574,7 @@ def main(argv=None):
       result = evaluate_exposure(_images(args), models, targets, local, args.cell, args.max_size,
                                  progress, floor=args.floor, presets=presets, named=named)
       columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error",
-                 "black_lift")
+                 "black_lift", "blue_shift")
     else:
       if not args.teacher:
         raise SystemExit("cudi evaluate fidelity: error: --teacher PATH is required")

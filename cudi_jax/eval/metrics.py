@@ -163,6 +163,16 @@ def cell_means(x, cell=16, xp=np):
   return out[..., 0] if squeeze else out
 
 
+def blue_green_shift(output, reference, eps=1e-3):
+  """How much bluer than ``reference`` an image is: (mean B / mean G of ``output``) over
+  (mean B / mean G of ``reference``); 1 = no shift, above 1 = a blue/lavender cast.
+  output, reference: (H, W, 3) in [0, 1]."""
+  def ratio(x):
+    x = np.asarray(x, np.float64)
+    return (x[..., 2].mean() + eps) / (x[..., 1].mean() + eps)
+  return float(ratio(output) / ratio(reference))
+
+
 def brightness(image):
   """The L_sec brightness of an (H, W, 3) image: the mean over RGB, (H, W) float64."""
   return np.asarray(image, np.float64).mean(axis=-1)
