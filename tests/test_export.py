@@ -291,8 +291,8 @@ def test_verify_export_passes_and_detects_a_mismatch(student_file, monkeypatch):
   assert all(max(r[1:4]) <= 1e-5 for r in rows)
   original = runtime.StudentRuntime.enhance
 
-  def broken(self, image, exposure="auto", return_maps=False, progress=None):
-    result = original(self, image, exposure, return_maps, progress)
+  def broken(self, image, exposure="auto", return_maps=False, progress=None, **kwargs):
+    result = original(self, image, exposure, return_maps, progress, **kwargs)
     if return_maps:
       out, k, b = result
       return out, k + np.float32(1e-4), b
