@@ -11,7 +11,7 @@ by export.py (such as cudi_jax/assets/teacher.npz). Measured on a 2-core CPU wit
 is part of every step), 20-45 minutes in all. The L1 distillation loss (per batch,
 averaged over 500 steps) falls from ~0.11 in the first 500 steps to ~0.047
 (1,000-1,500) and ~0.027 (3,500-4,000), still falling slowly. The shipped student was
-trained with these settings in five stages: configs/recipes/shipped_cpu/.
+trained from these settings in three stages: configs/recipes/shipped_cpu/.
 """
 from configs import student
 

@@ -11,7 +11,8 @@ from its last checkpoint, every 250 steps). The higher learning rate than the pa
 250 steps) falls from ~0.26 (steps 1-250) to ~0.19 (500-1,000), ~0.14 (1,000-1,500)
 and ~0.11-0.12 (2,000-3,000), still falling slowly. Add ``--config.lr_schedule=cosine``
 to decay the learning rate to 0. The shipped teacher was trained with these settings
-in three stages: configs/recipes/shipped_cpu/.
+in two stages (a 6,000-step cosine run, then a wider range of training maps):
+configs/recipes/shipped_cpu/.
 """
 from configs import default
 

@@ -56,7 +56,8 @@ def auto_target_for_goal(model, image, strength, goal):
 
   def brightness(t):
     spec = ("cells", exposure_lib.natural_cells(cells, t, strength))
-    return float(model.enhance(image, exposure_lib.materialize(spec, h, w, stats)).mean())
+    return float(model.enhance(image, exposure_lib.materialize(spec, h, w, stats),
+                               calibrate=False).mean())
 
   return _bisect(brightness, goal, 0.02, 0.98), float(cells.mean())
 
@@ -71,7 +72,8 @@ def response_table(model, images, means, bins, points=RESPONSE_POINTS):
     group = [images[i] for i in chunk]
 
     def brightness(value, group=group):
-      return float(np.mean([model.enhance(image, value).mean() for image in group]))
+      return float(np.mean([model.enhance(image, value, calibrate=False).mean()
+                            for image in group]))
 
     m = float(np.median(np.asarray(means)[chunk]))
     if bin_means and m <= bin_means[-1]:
