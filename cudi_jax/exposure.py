@@ -7,6 +7,7 @@ user map.
 """
 import dataclasses
 import os
+from typing import Optional
 
 import numpy as np
 
@@ -21,6 +22,10 @@ ADAPTIVE_STRENGTH = 0.15
 #: photo's own brightness (1: a plain gain, 0: a constant map); see :func:`natural_cells`.
 AUTO_TARGET = 0.5
 AUTO_STRENGTH = 0.5
+#: No cell of ``auto``'s map asks for more than this multiple of the photo's global
+#: gain (target / mean brightness): black skies and shadows are not lifted into grey
+#: noise. None: no cap.
+AUTO_GAIN_CAP = 1.5
 #: Its box blur radius, in 4x4 cells (0: each cell's own brightness, which gave the
 #: fewest halos at strong edges), and the range its values are clipped to.
 NATURAL_RADIUS = 0
@@ -149,6 +154,8 @@ class Presets:
   adaptive_strength: float = ADAPTIVE_STRENGTH
   auto_target: float = AUTO_TARGET
   auto_strength: float = AUTO_STRENGTH
+  #: see :data:`AUTO_GAIN_CAP`; None: no cap (exports calibrated before the cap existed).
+  auto_gain_cap: Optional[float] = AUTO_GAIN_CAP
   #: Optional calibration of auto's target by the photo's mean brightness: increasing
   #: mean brightnesses and the targets that bring such photos to an output brightness
   #: of ``auto_target`` with these weights (tools/calibrate_auto.py); empty: none.
@@ -199,13 +206,23 @@ class Presets:
 
     auto = p.get("auto") if isinstance(p.get("auto"), dict) else {}
     means, targets = _calibration(auto.get("calibration"))
+    if "gain_cap" in auto:
+      cap = auto["gain_cap"]
+      try:
+        cap = None if cap is None else float(cap)
+      except (TypeError, ValueError):
+        cap = default.auto_gain_cap
+      if cap is not None and not (np.isfinite(cap) and cap >= 1.0):
+        cap = default.auto_gain_cap
+    else:  # a calibration measured before the cap existed was measured without it
+      cap = None if means else default.auto_gain_cap
     response = _response(p.get("response"))
     return cls(under=num(p.get("under"), default.under), over=num(p.get("over"), default.over),
                adaptive_base=num(adaptive.get("base"), default.adaptive_base),
                adaptive_strength=num(adaptive.get("strength"), default.adaptive_strength),
                auto_target=num(auto.get("target"), default.auto_target),
                auto_strength=num(auto.get("strength"), default.auto_strength),
-               auto_means=means, auto_targets=targets,
+               auto_gain_cap=cap, auto_means=means, auto_targets=targets,
                response_means=response[0], response_requested=response[1],
                response_fed=response[2])
 
@@ -214,6 +231,7 @@ class Presets:
     return {"under": self.under, "over": self.over,
             "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength},
             "auto": {"target": self.auto_target, "strength": self.auto_strength,
+                     "gain_cap": self.auto_gain_cap,
                      "calibration": [[m, t] for m, t in zip(self.auto_means, self.auto_targets)]},
             "response": {"means": list(self.response_means),
                          "requested": list(self.response_requested),
@@ -314,7 +332,8 @@ def _resolve(exposure, height, width, stats, presets):
     if value == "auto":
       cells = stats.cell_brightness()
       target = presets.auto_target_for(cells.mean(dtype=np.float64))
-      return ("cells", natural_cells(cells, target, presets.auto_strength))
+      return ("cells", natural_cells(cells, target, presets.auto_strength,
+                                     gain_cap=presets.auto_gain_cap))
     if value == "adaptive":
       return _adaptive(stats, presets.adaptive_base, presets.adaptive_strength)
     return ("const", float(getattr(presets, value)))
@@ -355,18 +374,23 @@ def box_blur(x, radius):
 
 
 def natural_cells(cells, target=AUTO_TARGET, strength=AUTO_STRENGTH,
-                  radius=NATURAL_RADIUS, value_range=NATURAL_RANGE):
-  """The input-following map of ``auto``, per 4x4 cell: E = target * (b / mean b)^s,
-  b the cells' brightness box-blurred over ``radius`` cells, clipped to
-  ``value_range``.
+                  radius=NATURAL_RADIUS, value_range=NATURAL_RANGE, gain_cap=AUTO_GAIN_CAP):
+  """The input-following map of ``auto``, per 4x4 cell:
+  E = min(target * r^s, gain_cap * target * r), r = b / mean b, b the cells'
+  brightness box-blurred over ``radius`` cells; clipped to ``value_range``.
 
   With s = 1 every region is asked for its own brightness times one global gain (a
   plain gain: the photo's contrast is kept); with s = 0 for the same brightness
   everywhere (a constant map, which flattens contrast); in between, dark regions get
-  somewhat more gain than bright ones. cells: (h, w) brightness in [0, 1].
+  somewhat more gain than bright ones, but never more than ``gain_cap`` times the
+  global gain target / mean b (None: no cap), so that near-black regions are not
+  lifted into a grey veil of amplified noise. cells: (h, w) brightness in [0, 1].
   """
   b = box_blur(cells, radius).astype(np.float64) + 1e-4
-  e = target * (b / b.mean()) ** strength
+  r = b / b.mean()
+  e = target * r ** strength
+  if gain_cap is not None:
+    e = np.minimum(e, gain_cap * target * r)
   return np.clip(e, *value_range).astype(np.float32)
 
 

@@ -285,10 +285,16 @@ def test_auto_map_follows_the_photo_between_constant_and_gain():
   full = ex.natural_cells(cells, target=0.5, strength=1.0, radius=0)
   np.testing.assert_allclose(full[:, 8:] / full[:, :8], 4.0, rtol=2e-3)  # 1e-4 floor
   assert full.mean() == pytest.approx(0.5, rel=1e-3)
-  flat = ex.natural_cells(cells, target=0.5, strength=0.0, radius=0)
+  flat = ex.natural_cells(cells, target=0.5, strength=0.0, radius=0, gain_cap=None)
   np.testing.assert_allclose(flat, 0.5, atol=1e-6)
-  half = ex.natural_cells(cells, target=0.5, strength=0.5, radius=0)
+  half = ex.natural_cells(cells, target=0.5, strength=0.5, radius=0, gain_cap=None)
   np.testing.assert_allclose(half[:, 8:] / half[:, :8], 2.0, rtol=1e-3)
+  # The gain cap: the dark half (r = 0.05 / 0.125 = 0.4) would be asked for 0.5 * 0.4^0.5
+  # = 0.316, i.e. 1.58x the global gain 0.5 / 0.125; capped at 1.5x: 1.5 * 0.5 * 0.4.
+  capped = ex.natural_cells(cells, target=0.5, strength=0.5, radius=0, gain_cap=1.5)
+  np.testing.assert_allclose(capped[:, :8], 0.3, rtol=2e-3)
+  np.testing.assert_array_equal(capped[:, 8:], half[:, 8:])  # brighter cells: no change
+  assert ex.AUTO_GAIN_CAP == ex.Presets().auto_gain_cap == 1.5
   # Clipped to the range (a black region is not asked for pure black).
   black = np.zeros((4, 4), np.float32)
   black[0, 0] = 1.0
@@ -303,6 +309,12 @@ def test_auto_resolves_per_cell_and_uses_the_presets():
   # Constant over each 4x4 cell (what the student sees of a map), edge cells cropped.
   cells = ex.natural_cells(ex.ImageStats(img).cell_brightness())
   np.testing.assert_array_equal(m[0:4, 0:4], cells[0, 0])
+  shadow = img.copy()
+  shadow[:, :4] *= 0.05  # a near-black strip: the cap binds there
+  capped = ex.inference_map("auto", shadow)
+  uncapped = ex.inference_map("auto", shadow, ex.Presets(auto_gain_cap=None))
+  assert np.all(uncapped >= capped - 1e-7) and np.all(uncapped[:, :4] > capped[:, :4] + 1e-3)
+  np.testing.assert_array_equal(uncapped[:, 4:], capped[:, 4:])
   np.testing.assert_array_equal(m[8:10, 12:13], cells[2, 3])
   brighter = ex.inference_map("auto", img, ex.Presets(auto_target=0.6))
   assert brighter.mean() > m.mean()
@@ -317,6 +329,19 @@ def test_auto_resolves_per_cell_and_uses_the_presets():
   assert calibrated.auto_target_for(np.sqrt(0.05 * 0.5)) == pytest.approx(0.575)
   dark = np.full((8, 8, 3), 0.05, np.float32)
   np.testing.assert_allclose(ex.inference_map("auto", dark, calibrated), 0.7, atol=1e-6)
+  # The cap travels with the export; an export calibrated before the cap existed (a
+  # calibration but no gain_cap entry) keeps its map uncapped; malformed caps: default.
+  capped = ex.Presets(auto_gain_cap=2.0, auto_means=(0.05, 0.5), auto_targets=(0.7, 0.45))
+  assert ex.Presets.from_metadata({"exposure_presets": capped.to_metadata()}) == capped
+  none = ex.Presets(auto_gain_cap=None)
+  assert ex.Presets.from_metadata({"exposure_presets": none.to_metadata()}).auto_gain_cap is None
+  old = capped.to_metadata()
+  del old["auto"]["gain_cap"]
+  assert ex.Presets.from_metadata({"exposure_presets": old}).auto_gain_cap is None
+  assert ex.Presets.from_metadata({}).auto_gain_cap == ex.AUTO_GAIN_CAP
+  for bad in (0.5, "x", float("nan")):
+    meta = {"exposure_presets": {"auto": {"gain_cap": bad}}}
+    assert ex.Presets.from_metadata(meta).auto_gain_cap == ex.AUTO_GAIN_CAP
   # Malformed calibrations are ignored, not trusted.
   for bad in ([[0.5, 0.7], [0.05, 0.4]], [[0.05, 2.0], [0.5, 0.4]], "x", [[0.1]]):
     p = ex.Presets.from_metadata({"exposure_presets": {"auto": {"calibration": bad}}})

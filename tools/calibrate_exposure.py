@@ -48,14 +48,14 @@ def _bisect(brightness_at, goal, lo=0.0, hi=1.0, iterations=12):
   return 0.5 * (lo + hi)
 
 
-def auto_target_for_goal(model, image, strength, goal):
+def auto_target_for_goal(model, image, strength, goal, gain_cap=exposure_lib.AUTO_GAIN_CAP):
   """(target of auto's map whose output has mean brightness ``goal``, photo brightness)."""
   stats = exposure_lib.ImageStats(image)
   cells = stats.cell_brightness()
   h, w = image.shape[:2]
 
   def brightness(t):
-    spec = ("cells", exposure_lib.natural_cells(cells, t, strength))
+    spec = ("cells", exposure_lib.natural_cells(cells, t, strength, gain_cap=gain_cap))
     return float(model.enhance(image, exposure_lib.materialize(spec, h, w, stats),
                                calibrate=False).mean())
 
@@ -105,6 +105,9 @@ def main(argv=None):
   parser.add_argument("-o", "--output", required=True, help="the calibrated export to write")
   parser.add_argument("--strength", type=float, default=exposure_lib.AUTO_STRENGTH,
                       help="how closely auto's map follows the photo (0: constant, 1: a gain)")
+  parser.add_argument("--gain-cap", type=float, default=exposure_lib.AUTO_GAIN_CAP,
+                      help="no cell of auto's map asks for more than this multiple of the "
+                           f"photo's global gain (default {exposure_lib.AUTO_GAIN_CAP}; 0: no cap)")
   parser.add_argument("--goal", type=float, default=exposure_lib.AUTO_TARGET,
                       help="the mean output brightness auto aims at (default 0.5)")
   parser.add_argument("--max-size", type=int, default=256, help="downscale photos to this")
@@ -119,12 +122,17 @@ def main(argv=None):
   if args.limit and len(paths) > args.limit:
     paths = paths[::-(-len(paths) // args.limit)]
   images = [eval_common.load_image(p, args.max_size) for p in paths]
-  found = [auto_target_for_goal(model, image, args.strength, args.goal) for image in images]
+  gain_cap = args.gain_cap if args.gain_cap and args.gain_cap > 0 else None
+  if gain_cap is not None and gain_cap < 1:
+    parser.error("--gain-cap must be at least 1 (or 0 for no cap)")
+  found = [auto_target_for_goal(model, image, args.strength, args.goal, gain_cap)
+           for image in images]
   bin_means, bin_targets = fit_bins([m for _, m in found], [t for t, _ in found], args.bins)
   r_means, requested, fed = response_table(model, images, [m for _, m in found],
                                            args.response_bins)
   presets = dataclasses.replace(
       exposure_lib.Presets.from_metadata(export.metadata), auto_strength=args.strength,
+      auto_gain_cap=gain_cap,
       auto_target=args.goal, auto_means=bin_means, auto_targets=bin_targets,
       response_means=r_means, response_requested=requested, response_fed=fed)
   metadata = dict(export.metadata)
@@ -132,7 +140,7 @@ def main(argv=None):
   metadata["exposure_calibration"] = {"photos": len(paths), "max_size": args.max_size}
   weights.export_student(export.nested_params(), metadata, args.output)
   print(f"calibrated on {len(paths)} photos ({args.max_size} px)")
-  print(f"auto (strength {args.strength}, goal {args.goal}):")
+  print(f"auto (strength {args.strength}, gain cap {gain_cap}, goal {args.goal}):")
   for m, t in zip(bin_means, bin_targets):
     print(f"  photo brightness {m:.3f} -> target {t:.3f}")
   print("response (fed for requested " + " ".join(f"{r:.1f}" for r in requested) + "):")
