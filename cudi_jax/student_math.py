@@ -157,8 +157,21 @@ COLOR_MODES = ("natural", "network")
 LUMA = (0.299, 0.587, 0.114)
 #: natural_color: a cell brightened by 2**(1/4) (x1.19) or more gets one shared slope
 #: and intercept; a cell darkened by 2**(-1/4) (x0.84) or more keeps the network's
-#: per-channel maps; the blend is linear in log2(gain) between the two.
-COLOR_SHARE_SLOPE = 2.0
+#: per-channel maps; the blend is linear in the gain between the two.
+COLOR_SHARED_GAIN = 2.0 ** 0.25
+COLOR_NETWORK_GAIN = 2.0 ** -0.25
+
+
+def cell_gain(kbar, bbar, luma, xp, scale=1.0):
+  """The gain mean K + mean B / luma of a cell (B carrying ``scale``)."""
+  return kbar + bbar / xp.maximum(luma * scale, 1e-4 * scale)
+
+
+def network_weight(gain, xp):
+  """How much of the network's own per-channel maps :func:`natural_color` keeps at this
+  cell gain: 1 at x0.84 or darker, 0 at x1.19 or brighter, linear in between."""
+  return xp.clip((COLOR_SHARED_GAIN - gain) / (COLOR_SHARED_GAIN - COLOR_NETWORK_GAIN),
+                 0.0, 1.0)
 
 
 def natural_color(k, b, cells, xp, scale=1.0):
@@ -170,8 +183,7 @@ def natural_color(k, b, cells, xp, scale=1.0):
   grey-world colour term are what tint dusk skies and white walls. Where it darkens
   (over-exposed regions) the per-channel maps are kept: there they restore colour
   that over-exposure washed out. The cell's gain is ``mean K + mean B / luma`` at the
-  cell's own luma, and the weight of the shared maps is
-  ``clip(COLOR_SHARE_SLOPE * log2(gain) + 0.5, 0, 1)``.
+  cell's own luma (:func:`cell_gain`); :func:`network_weight` blends the two.
 
   k, b: (..., h, w, 3) low-resolution maps; cells: (..., h, w, 3) the input's 4x4 cell
   means (the network's input); ``scale``: the factor B carries (255 when B is already
@@ -180,10 +192,9 @@ def natural_color(k, b, cells, xp, scale=1.0):
   wts = xp.asarray(LUMA, dtype=k.dtype)
   kbar = (k * wts).sum(axis=-1, keepdims=True)
   bbar = (b * wts).sum(axis=-1, keepdims=True)
-  luma = (cells * wts).sum(axis=-1, keepdims=True) * scale
-  gain = kbar + bbar / xp.maximum(luma, 1e-4 * scale)
-  t = xp.clip(xp.log2(xp.maximum(gain, 1e-6)) * COLOR_SHARE_SLOPE + 0.5, 0.0, 1.0)
-  return k + t * (kbar - k), b + t * (bbar - b)
+  luma = (cells * wts).sum(axis=-1, keepdims=True)
+  u = network_weight(cell_gain(kbar, bbar, luma, xp, scale), xp)
+  return kbar + u * (k - kbar), bbar + u * (b - bbar)
 
 
 def check_color(color):

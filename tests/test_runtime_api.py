@@ -360,7 +360,7 @@ def test_natural_color_shares_maps_where_brightening_only():
   kbar, bbar = (k * wts).sum(-1), (b * wts).sum(-1)
   gains = kbar + bbar / 0.2
   k2, b2 = student_math.natural_color(k, b, cells, np)
-  t = np.clip(np.log2(gains) * student_math.COLOR_SHARE_SLOPE + 0.5, 0, 1)
+  t = 1 - np.clip((2 ** 0.25 - gains) / (2 ** 0.25 - 2 ** -0.25), 0, 1)  # shared weight
   assert gains[0, 0] > 1.5 and gains[0, 2] < 0.7 and t[0, 0] == 1 and t[0, 2] == 0
   np.testing.assert_allclose(k2[0, 0], kbar[0, 0])  # brightening: one slope for R, G, B
   np.testing.assert_allclose(b2[0, 0], bbar[0, 0])

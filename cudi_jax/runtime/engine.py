@@ -51,6 +51,8 @@ from cudi_jax import student_math
 from cudi_jax.errors import CudiError
 from cudi_jax.exposure import LUMA
 
+_LUMA32 = np.asarray(LUMA, np.float32)
+
 NET_HALO = 7
 UP_HALO = 1
 #: Low-res rows of context each band needs on each side.
@@ -435,16 +437,7 @@ class Engine:
     np.add(s[..., 0:3], 1.0, out=sk)            # K = 1 + raw[:3]
     np.multiply(s[..., 3:6], job.b_scale, out=sb)  # B = raw[3:] (scaled, + rounding offset)
     if job.color == "natural":
-      # The input's 4x4 cell means of the same rows (the network's input), RGB last.
-      cells = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, rows, :w]
-      k_in, b_in = sk[:, 1:w + 1], sb[:, 1:w + 1]
-      k_new, b_new = student_math.natural_color(k_in, b_in, cells.transpose(1, 2, 0), np,
-                                                scale=job.b_scale)
-      k_in[...] = k_new
-      b_in[...] = b_new
-      for m in (sk, sb):
-        m[:, 0] = m[:, 1]
-        m[:, w + 1] = m[:, w]
+      self._natural_color(job, sk, sb, rows, n_hi, w, sc)
     if job.b_offset:
       np.add(sb, job.b_offset, out=sb)
     shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
@@ -472,6 +465,28 @@ class Engine:
       k2 = kc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
       b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
       job.apply(y0, y1, k2, b2, sc)
+
+  def _natural_color(self, job, sk, sb, rows, n_hi, w, sc):
+    """:func:`cudi_jax.student_math.natural_color` in place on the edge-padded
+    low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries."""
+    L = w + 1
+    base = 1 + L
+    x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)
+    luma = np.empty(sk.shape[:2], np.float32)
+    inner = luma[:, 1:w + 1]
+    np.multiply(x[0][rows, :w], _LUMA32[0], out=inner)
+    inner += x[1][rows, :w] * _LUMA32[1]
+    inner += x[2][rows, :w] * _LUMA32[2]
+    luma[:, 0] = luma[:, 1]
+    luma[:, w + 1] = luma[:, w]
+    kbar = np.matmul(sk, _LUMA32)
+    bbar = np.matmul(sb, _LUMA32)
+    gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
+    u = student_math.network_weight(gain, np)[..., None]
+    for m, bar in ((sk, kbar[..., None]), (sb, bbar[..., None])):
+      np.subtract(m, bar, out=m)
+      np.multiply(m, u, out=m)
+      np.add(m, bar, out=m)
 
   def _hupsample(self, low, out, sc):
     """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
