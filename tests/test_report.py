@@ -178,3 +178,19 @@ def test_captions_are_wrapped_to_the_panel_width():
   one_line = report.contact_sheet([[(narrow, "x")]], pad=pad)
   assert sheet.size[1] > one_line.size[1] + 3 * 10  # more lines, nothing dropped
   assert sheet.size[0] == 2 * 60 + 3 * pad  # the layout itself is unchanged
+
+
+def test_setting_captions_show_the_request_and_what_was_fed():
+  import pathlib
+  from cudi_jax import exposure as exposure_lib
+  img = np.zeros((8, 8, 3), np.float32)
+  plain = exposure_lib.DEFAULT_PRESETS
+  calibrated = exposure_lib.Presets(under=0.55, response_means=(0.1, 0.5),
+                                    response_requested=(0.0, 1.0),
+                                    response_fed=((0.0, 1.0), (0.0, 1.0)))
+  assert report._setting_caption("under", img, np.full((8, 8), 0.55), plain) == "under (E=0.55)"
+  assert report._setting_caption("under", img, np.full((8, 8), 0.62), calibrated) == \
+      "under (E=0.55, fed 0.62)"
+  assert report._setting_caption(0.4, img, np.full((8, 8), 0.4), plain) == "E=0.40"
+  assert report._setting_caption(0.4, img, np.full((8, 8), 0.47), plain) == "E=0.40, fed 0.47"
+  assert report._setting_caption(pathlib.Path("m.png"), img, np.zeros((8, 8)), plain) == "E=m.png"

@@ -294,13 +294,21 @@ def _mean_y(out):
 
 
 def _setting_caption(setting, image, emap, presets=exposure_lib.DEFAULT_PRESETS):
+  """The setting as requested, and the value fed to the network when a calibration
+  changed it (``emap``: the map the network is given)."""
   if setting == "auto":
     return f"auto (E {emap.min():.2f}-{emap.max():.2f}, mean {emap.mean():.2f})"
   if setting == "adaptive":
     return f"adaptive (E {emap.min():.2f}-{emap.max():.2f})"
+  fed = float(emap.mean())
   if isinstance(setting, str) and setting in exposure_lib.PRESETS:
-    return f"{setting} (E={emap.mean():.2f})"
-  return f"E={eval_common.exposure_label(setting)}"
+    requested, label = float(getattr(presets, setting)), f"{setting} (E={{}})"
+  elif isinstance(setting, (int, float)):
+    requested, label = float(setting), "E={}"
+  else:  # a map file or array
+    return f"E={eval_common.exposure_label(setting)}"
+  text = f"{requested:.2f}" if abs(fed - requested) < 0.005 else f"{requested:.2f}, fed {fed:.2f}"
+  return label.format(text)
 
 
 def local_example(spec, height, width):
