@@ -26,6 +26,7 @@ import warnings
 from cudi_jax import __version__
 from cudi_jax import exposure as exposure_lib
 from cudi_jax import progress
+from cudi_jax import student_math
 
 PROG = "cudi"
 USAGE = f"""usage: {PROG} <command> [options]
@@ -117,7 +118,7 @@ def _parser():
                       "file (as --exposure-map)")
   p.add_argument("--exposure-map", metavar="FILE",
                  help="a grayscale image used as the exposure map (overrides --exposure)")
-  p.add_argument("--color", choices=("natural", "network"), default="natural",
+  p.add_argument("--color", choices=student_math.COLOR_MODES, default="natural",
                  help="natural (default): brightening keeps the photo's white balance (one "
                       "curve for all channels), darkening restores washed-out colour; "
                       "network: the network's per-channel curves as predicted")

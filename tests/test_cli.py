@@ -301,12 +301,19 @@ def test_bad_options_exit_2(tmp_path, weights, args, message, capsys):
   assert message in capsys.readouterr().err
 
 
-def test_exposure_map_option(tmp_path, weights, model, capsys):
-  src = tmp_path / "a.png"
+def _photo_and_map(folder, map_name):
+  """A random photo a.png and a horizontal-ramp exposure map ``map_name`` in ``folder``:
+  (photo path, photo array, map array)."""
+  src = folder / "a.png"
   image = RNG.integers(0, 256, (10, 12, 3), dtype=np.uint8)
   Image.fromarray(image).save(src)
   emap = np.tile(np.linspace(0, 255, 6).astype(np.uint8), (5, 1))
-  Image.fromarray(emap).save(tmp_path / "map.png")
+  Image.fromarray(emap).save(folder / map_name)
+  return src, image, emap
+
+
+def test_exposure_map_option(tmp_path, weights, model, capsys):
+  src, image, emap = _photo_and_map(tmp_path, "map.png")
   assert run(src, "-o", tmp_path / "o", "--weights", weights,
              "--exposure-map", tmp_path / "map.png") == 0
   expected = model.enhance(image, emap)
@@ -661,11 +668,7 @@ def test_usage_describes_report_as_taking_photos(capsys):
 
 def test_exposure_accepts_a_map_file(tmp_path, weights, model, capsys):
   """Item 18: --exposure FILE works like --exposure-map FILE (as its message says)."""
-  src = tmp_path / "a.png"
-  image = RNG.integers(0, 256, (10, 12, 3), dtype=np.uint8)
-  Image.fromarray(image).save(src)
-  emap = np.tile(np.linspace(0, 255, 6).astype(np.uint8), (5, 1))
-  Image.fromarray(emap).save(tmp_path / "mask.png")
+  src, image, emap = _photo_and_map(tmp_path, "mask.png")
   assert run(src, "-o", tmp_path / "o", "--weights", weights,
              "--exposure", tmp_path / "mask.png") == 0
   assert np.array_equal(iio.read_image(tmp_path / "o" / "a.png").array,

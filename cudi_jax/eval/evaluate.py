@@ -188,11 +188,11 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
           "blue_shift": metrics.blue_green_shift(out, ref),
       })
 
+    baselines = {"gain": eval_common.global_gain, "input": lambda i: i,
+                 "reference": lambda i: ref}
     for model_name, fn in models.items():
       if fn is None:
-        out = {"gain": eval_common.global_gain, "input": lambda i: i,
-               "reference": lambda i: ref}[model_name](image)
-        score(model_name, "-", None, out)
+        score(model_name, "-", None, baselines[model_name](image))
     for setting in exposures:
       emap = eval_common.exposure_map(setting, image, presets)
       for model_name, fn in models.items():
@@ -208,6 +208,8 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
 
 
 PAIRED_VALUES = ("psnr", "ssim", "black_lift", "contrast", "mean_error", "blue_shift")
+#: The paired baselines that need no model (see :func:`evaluate_paired`).
+BASELINES = ("gain", "input", "reference")
 
 
 def _summarise(rows, keys, values):
@@ -508,7 +510,7 @@ def _load_models(args, names):
     from cudi_jax.eval import teacher_runner  # JAX, only when a teacher is evaluated.
     models["teacher"] = teacher_runner.load_teacher_runner(
         args.teacher, tile=args.tile or None, margin=args.tile_margin)
-  for baseline in ("gain", "input", "reference"):
+  for baseline in BASELINES:
     if baseline in names:
       models[baseline] = None
   return models, presets
@@ -543,7 +545,7 @@ def main(argv=None):
       names = (args.models.split(",") if args.models
                else ["student"] + (["teacher"] if args.teacher else []) + ["gain"])
       names = [n.strip() for n in names if n.strip()]
-      unknown = set(names) - {"student", "teacher", "gain", "input", "reference"}
+      unknown = set(names) - {"student", "teacher", *BASELINES}
       if unknown:
         raise SystemExit(f"cudi evaluate: error: unknown model(s) {sorted(unknown)}")
       pairs = match_pairs(args.inputs, args.references, args.pairs, args.split)

@@ -49,7 +49,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
-from cudi_jax.exposure import LUMA
+from cudi_jax.student_math import LUMA
 
 _LUMA32 = np.asarray(LUMA, np.float32)
 
