@@ -24,7 +24,7 @@ import warnings
 
 
 from cudi_jax import __version__
-from cudi_jax import exposure as exposure_lib
+from cudi_jax.exposure import settings as exposure_settings
 from cudi_jax import progress
 from cudi_jax import student_math
 
@@ -149,12 +149,11 @@ def _parser():
 
 
 def _parse_exposure(text):
-  """--exposure -> (kind, value): ('name', 'auto' | 'under' | 'over' | 'adaptive'),
-  ('value', float in [0, 1]) or ('file', path of an exposure-map image, read as
+  """--exposure -> a :mod:`cudi_jax.exposure.settings` value (a MapFile is read as
   --exposure-map reads it); raises ValueError."""
   try:
-    return exposure_lib.parse_setting(text)
-  except exposure_lib.ExposureError as err:
+    return exposure_settings.parse_setting(text)
+  except exposure_settings.ExposureError as err:
     raise ValueError(f"invalid --exposure {text!r}: {err}") from None
 
 
@@ -313,12 +312,13 @@ def enhance_main(argv):
          f"a folder or glob): give an output folder")
     return 2
   try:
-    kind, exposure = _parse_exposure(args.exposure)
+    exposure = _parse_exposure(args.exposure)
   except ValueError as err:
     parser.error(str(err))
-  if kind == "file":  # --exposure FILE means --exposure-map FILE (which wins if both)
-    args.exposure_map = args.exposure_map or exposure
-    exposure = "auto"
+  if isinstance(exposure, exposure_settings.MapFile):
+    # --exposure FILE means --exposure-map FILE (which wins if both)
+    args.exposure_map = args.exposure_map or exposure.path
+    exposure = exposure_settings.Named("auto")
   if args.quality is not None and not 1 <= args.quality <= 100:
     parser.error("--quality must be between 1 and 100")
   if args.threads is not None and args.threads < 1:
@@ -400,22 +400,21 @@ class _TaskError(Exception):
 
 def _read_exposure_map(path):
   try:
-    return exposure_lib.read_map_file(path)
-  except exposure_lib.ExposureError as err:
+    return exposure_settings.read_map_file(path)
+  except exposure_settings.ExposureError as err:
     _err(f"--exposure-map: {err}")
     return None
 
 
 def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_image_bar):
-  from cudi_jax import exposure as exposure_lib
   from cudi_jax.io import imagefile
   pic = imagefile.read_image(task.source, max_pixels)
   h, w = pic.array.shape[:2]
   setting = exposure
   if exposure_map is not None:
     try:
-      setting = exposure_lib.map_from_array(exposure_map, h, w)
-    except exposure_lib.ExposureError as err:
+      setting = exposure_settings.MapArray(exposure_settings.map_from_array(exposure_map, h, w))
+    except exposure_settings.ExposureError as err:
       raise _TaskError(f"exposure map: {err}") from None
   bar = _progress_bar(h, os.path.basename(task.source), "row",
                       per_image_bar and h * w >= LARGE_IMAGE_PIXELS)

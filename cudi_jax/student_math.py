@@ -23,6 +23,7 @@ Gaussian weights) starts, and any slope/intercept needed for strong brightening
 (K > 1, B > 0) or darkening (K < 1) is reachable. The enhanced image is
 ``clip(K * I + B, 0, 1)``.
 """
+from cudi_jax import imagemath
 
 SCALE = 4
 #: Bilinear x4 upsampling weights for output phase p = 0..3 inside a low-res cell:
@@ -153,8 +154,6 @@ def raw_to_slope_intercept(raw):
 #: How the per-channel maps are used: 'natural' (the runtime's default, see
 #: :func:`natural_color`) or 'network' (as predicted, what training distils).
 COLOR_MODES = ("natural", "network")
-#: BT.601 luma weights of R, G, B.
-LUMA = (0.299, 0.587, 0.114)
 #: natural_color: a cell brightened by 2**(1/4) (x1.19) or more gets one shared slope
 #: and intercept; a cell darkened by 2**(-1/4) (x0.84) or more keeps the network's
 #: per-channel maps; the blend is linear in the gain between the two.
@@ -189,7 +188,7 @@ def natural_color(k, b, cells, xp, scale=1.0):
   means (the network's input); ``scale``: the factor B carries (255 when B is already
   in 8-bit units). Returns (k, b), new arrays.
   """
-  wts = xp.asarray(LUMA, dtype=k.dtype)
+  wts = xp.asarray(imagemath.LUMA_BT601, dtype=k.dtype)
   kbar = (k * wts).sum(axis=-1, keepdims=True)
   bbar = (b * wts).sum(axis=-1, keepdims=True)
   luma = (cells * wts).sum(axis=-1, keepdims=True)

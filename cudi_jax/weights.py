@@ -29,7 +29,9 @@ import zipfile
 import numpy as np
 
 from cudi_jax import __version__
-from cudi_jax import exposure
+from cudi_jax.exposure import presets as presets_lib
+from cudi_jax.exposure import resolve as resolve_lib
+from cudi_jax.exposure.settings import ExposureError
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
 from cudi_jax.io import imagefile
@@ -200,7 +202,7 @@ def json_safe(value, depth=0):
 
 def default_exposure_presets():
   """The exposure presets recorded in new exports (what the named settings mean)."""
-  return exposure.DEFAULT_PRESETS.to_metadata()
+  return presets_lib.DEFAULT_PRESETS.to_metadata()
 
 
 def build_metadata(kind, architecture, flat, metadata=None):
@@ -362,8 +364,10 @@ def load_export(path, kind=None):
     if METADATA_KEY not in headers:
       _fail(shown, f"no {METADATA_KEY} entry")
     shape, _, dtype = headers[METADATA_KEY]
-    if dtype != np.uint8 or len(shape) != 1 or shape[0] > MAX_METADATA_BYTES:
+    if dtype != np.uint8 or len(shape) != 1:
       _fail(shown, f"{METADATA_KEY} must be a 1-D uint8 array")
+    if shape[0] > MAX_METADATA_BYTES:
+      _fail(shown, f"metadata too large ({shape[0]:,} bytes; at most {MAX_METADATA_BYTES:,})")
     with np.load(path, allow_pickle=False) as npz:
       blob = npz[METADATA_KEY].tobytes()
       try:
@@ -413,6 +417,11 @@ def load_export(path, kind=None):
         except ExportFormatError as err:
           _fail(shown, str(err))
         params[name] = array
+    if file_kind == "student":
+      try:
+        resolve_lib.ExposureRules.from_metadata(meta)
+      except ExposureError as err:
+        _fail(shown, f"bad exposure metadata: {err}")
   except ExportFormatError:
     raise
   except MemoryError:
@@ -426,11 +435,45 @@ def load_export(path, kind=None):
 def describe(export):
   """A short human-readable summary (used by ``export.py`` and ``cudi``)."""
   meta = export.metadata
-  training = meta.get("training") or {}
+  training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
   lines = [f"kind: {export.kind}", f"format_version: {meta.get('format_version')}",
            f"architecture: {json.dumps(meta.get('architecture'), sort_keys=True)}",
            f"parameters: {sum(v.size for v in export.params.values()):,}",
            f"training step: {training.get('step')}"]
   if meta.get("placeholder"):
     lines.append("placeholder: yes (untrained weights)")
+  if export.kind == "student":
+    calibration = resolve_lib.ExposureRules.from_metadata(meta).calibration
+    measured = ", ".join(f"{k} {v}" for k, v in calibration.measured_on)
+    lines.append("exposure calibration: " + (
+        "none" if calibration.auto is None and calibration.maps is None else
+        f"auto {'yes' if calibration.auto else 'no'}, maps {'yes' if calibration.maps else 'no'}"
+        + (f" (measured on {measured})" if measured else "")))
   return "\n".join(lines)
+
+
+def check_student_params(params):
+  """Flat student parameters -> float32 contiguous arrays, checked against the
+  architecture their shapes imply; raises ExportFormatError in one line."""
+  params = {k: np.ascontiguousarray(v, np.float32) for k, v in params.items()}
+  for name in ("conv1/dw_kernel", "conv1/pw_kernel", "conv7/pw_kernel"):
+    if name not in params or params[name].ndim < 1:
+      raise ExportFormatError(f"student parameters lack {name}")
+  width = params["conv1/pw_kernel"].shape[-1]
+  in_channels = int(params["conv1/dw_kernel"].shape[-1])
+  try:
+    check_student_channels(in_channels, int(params["conv7/pw_kernel"].shape[-1]))
+  except ExportFormatError as err:
+    name = "conv1/dw_kernel" if in_channels != STUDENT_IN_CHANNELS else "conv7/pw_kernel"
+    raise ExportFormatError(f"parameter {name} has shape {params[name].shape}: {err}") from None
+  expected = student_math.student_param_shapes(width)
+  if set(expected) != set(params):
+    missing = sorted(set(expected) - set(params))
+    extra = sorted(set(params) - set(expected))
+    raise ExportFormatError(f"student parameters do not match the architecture "
+                            f"(missing {missing}, unexpected {extra})")
+  for name, shape in expected.items():
+    if params[name].shape != shape:
+      raise ExportFormatError(f"parameter {name} has shape {params[name].shape}, "
+                              f"expected {shape}")
+  return params

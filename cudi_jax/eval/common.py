@@ -1,13 +1,13 @@
 """Loading photos, the student and the teacher for ``cudi evaluate`` / ``cudi report``.
 
-A *model function* here is any callable ``fn(image, exposure_map) -> output`` on
-float32 arrays: image (H, W, 3) in [0, 1], map (H, W) in [0, 1], output
-(H, W, 3) in [0, 1]. Both networks are wrapped that way so that the same
-exposure map is fed to both.
+A *model function* here is any callable ``fn(image, fed) -> output``: image a float32
+(H, W, 3) array in [0, 1], ``fed`` the exposure the network is given (a value of
+:mod:`cudi_jax.exposure.values`, resolved once with the student's rules by
+:func:`resolve_exposure`), output (H, W, 3) float32 in [0, 1]. Both networks are
+wrapped that way so that the same exposure is fed to both.
 
-* Student: :func:`load_student_model` (NumPy only) -> an object with
-  ``.maps(image, exposure_map) -> (K, B)``; :func:`student_function` turns it
-  into a model function ``clip(K * I + B, 0, 1)``.
+* Student: :func:`load_student_model` (NumPy only) -> a StudentRuntime;
+  :func:`student_function` turns it into a model function.
 * Teacher: :func:`cudi_jax.eval.teacher_runner.load_teacher_runner` (JAX).
 """
 import os
@@ -15,7 +15,8 @@ import pathlib
 
 import numpy as np
 
-from cudi_jax import exposure as exposure_lib
+from cudi_jax.exposure import resolve as resolve_lib
+from cudi_jax.exposure import settings as exposure_settings
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
 from cudi_jax.io import imagefile
@@ -122,8 +123,10 @@ def parse_exposure(text):
   """A CLI exposure setting: a number, under/over/auto/adaptive, or a map file path."""
   if not isinstance(text, str):
     return text
-  kind, value = exposure_lib.parse_setting(text)
-  return pathlib.Path(value) if kind == "file" else value
+  setting = exposure_settings.parse_setting(text)
+  if isinstance(setting, exposure_settings.MapFile):
+    return pathlib.Path(setting.path)
+  return setting.name if isinstance(setting, exposure_settings.Named) else setting.value
 
 
 def exposure_label(setting):
@@ -134,12 +137,10 @@ def exposure_label(setting):
   return str(setting)
 
 
-def exposure_map(setting, image, presets=exposure_lib.DEFAULT_PRESETS):
-  """Resolves a setting (or a requested map) into the (H, W) float32 map the networks
-  are given for ``image``, with the presets (and calibration) of the student being
-  evaluated (:func:`cudi_jax.exposure.inference_map`). Model functions take this map
-  as is (:func:`student_function` does not calibrate it again)."""
-  return exposure_lib.inference_map(setting, image, presets)
+def resolve_exposure(setting, image, rules=resolve_lib.DEFAULT_RULES):
+  """The fed value a setting (or a requested map) resolves to for a float ``image``,
+  with the rules (presets and calibration) of the student being evaluated."""
+  return rules.resolve_image(setting, image)
 
 
 def local_map(kind, height, width, low=0.3, high=0.7):
@@ -169,12 +170,12 @@ LOCAL_MAPS = ("halves", "ellipse")
 
 
 def load_student_model(path=None):
-  """The student as a :class:`cudi_jax.runtime.StudentRuntime` (``.maps``,
-  ``.enhance``, ``.presets``).
+  """The student as a :class:`cudi_jax.runtime.StudentRuntime` (``.enhance``,
+  ``.resolve_exposure``, ``.rules``).
 
   path: None (the shipped weights) or an exported ``.npz`` (NumPy only, through
   :func:`cudi_jax.runtime.load_student`), or a training workdir (needs JAX: through
-  :func:`cudi_jax.train.checkpoints.load_trained`, with the default presets).
+  :func:`cudi_jax.train.checkpoints.load_trained`, with the default exposure rules).
   """
   if path is not None and os.path.isdir(path):
     from cudi_jax.train import checkpoints  # JAX, only for workdirs.
@@ -185,11 +186,9 @@ def load_student_model(path=None):
 
 
 def student_function(model, color="natural"):
-  """Model function ``(image, E) -> clip(K * I + B, 0, 1)`` for a student runtime; E is
-  the map the network is given (see :func:`exposure_map`); ``color``: as for
-  ``model.enhance`` ('network' compares the networks themselves, e.g. with a teacher)."""
-  def fn(image, emap):
-    image = np.asarray(image, np.float32)
-    k, b = model.maps(image, np.asarray(emap, np.float32), calibrate=False, color=color)
-    return np.asarray(student_math.tangent_apply(np.asarray(k), np.asarray(b), image, np), np.float32)
+  """Model function ``(image, fed) -> clip(K * I + B, 0, 1)`` for a student runtime;
+  ``color``: as for ``model.enhance`` ('network' compares the networks themselves, e.g.
+  with a teacher)."""
+  def fn(image, fed):
+    return model.enhance(np.asarray(image, np.float32), fed, color=color)
   return fn

@@ -29,7 +29,9 @@ import time
 
 import numpy as np
 
-from cudi_jax import exposure as exposure_lib
+from cudi_jax import imagemath
+from cudi_jax.exposure import resolve as resolve_lib
+from cudi_jax.exposure import values as exposure_values
 from cudi_jax import progress as progress_lib
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
@@ -139,16 +141,15 @@ def _resolve(name, folders):
 
 
 def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=True,
-                    presets=exposure_lib.DEFAULT_PRESETS):
+                    rules=resolve_lib.DEFAULT_RULES):
   """PSNR/SSIM of each model's output against the reference, and what the eye sees.
 
   pairs: [(name, input path, reference path)] (a :class:`Pair` carries a kind);
   models: {name: fn(image, E) -> output}, where the names 'input', 'gain' and
   'reference' may map to None for the baselines that need no exposure setting (the
   unprocessed input; :func:`cudi_jax.eval.common.global_gain`; the reference itself,
-  whose black lift and contrast say what the references do); exposures: settings accepted by
-  :func:`eval_common.exposure_map`, resolved with ``presets`` (those of the student
-  export evaluated). Outputs are rounded to 8 bits, as a saved photo is.
+  whose black lift and contrast say what the references do); exposures: settings, resolved with ``rules``
+  (those of the student export evaluated, ``model.rules``). Outputs are rounded to 8 bits, as a saved photo is.
 
   Per image and model: psnr, ssim; black_lift (1st percentile of the output's BT.601
   luminance minus the input's: a grey haze); contrast (the output's luminance
@@ -169,16 +170,16 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
       raise EvaluationError(f"{name}: reference {rw}x{rh} and input {w}x{h} have different "
                             f"aspect ratios")
     ref = eval_common.resize_image(ref, size=(h, w))
-    y_in = exposure_lib.luminance(image)
-    y_ref = exposure_lib.luminance(ref)
+    y_in = imagemath.luma(image)
+    y_ref = imagemath.luma(ref)
     ref_std = float(y_ref.std())
 
-    def score(model_name, setting, emap, out):
+    def score(model_name, setting, fed, out):
       out = eval_common.to_uint8(out).astype(np.float32) / np.float32(255)
-      y = exposure_lib.luminance(out)
+      y = imagemath.luma(out)
       rows.append({
           "name": name, "kind": kind, "model": model_name,
-          "exposure": setting, "exposure_mean": None if emap is None else float(emap.mean()),
+          "exposure": setting, "exposure_mean": None if fed is None else float(exposure_values.full_map(fed, image).mean()),
           "height": h, "width": w,
           "psnr": metrics.psnr(out, ref),
           "ssim": metrics.ssim(out, ref) if min(h, w) >= 11 else float("nan"),
@@ -194,10 +195,10 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
       if fn is None:
         score(model_name, "-", None, baselines[model_name](image))
     for setting in exposures:
-      emap = eval_common.exposure_map(setting, image, presets)
+      fed = eval_common.resolve_exposure(setting, image, rules)
       for model_name, fn in models.items():
         if fn is not None:
-          score(model_name, eval_common.exposure_label(setting), emap, fn(image, emap))
+          score(model_name, eval_common.exposure_label(setting), fed, fn(image, fed))
   keys = ("kind", "model", "exposure") if any(r["kind"] for r in rows) else ("model", "exposure")
   summary = _summarise(rows, keys, PAIRED_VALUES)
   order = {name: i for i, name in enumerate(models)}
@@ -233,15 +234,14 @@ NAMED_SETTINGS = ("auto", "under", "over")
 
 def named_target(setting, presets):
   """The mean brightness a named setting promises with these presets."""
-  targets = {"auto": presets.auto_target, "under": presets.under, "over": presets.over}
-  if setting not in targets:
-    raise EvaluationError(f"named settings are {sorted(targets)}, got {setting!r}")
-  return float(targets[setting])
+  if setting not in NAMED_SETTINGS:
+    raise EvaluationError(f"named settings are {sorted(NAMED_SETTINGS)}, got {setting!r}")
+  return presets.target(setting)
 
 
 def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_common.LOCAL_MAPS,
                       cell=16, max_size=None, progress=True, floor=False,
-                      presets=exposure_lib.DEFAULT_PRESETS, named=NAMED_SETTINGS):
+                      rules=resolve_lib.DEFAULT_RULES, named=NAMED_SETTINGS):
   """Exposure-control errors.
 
   images: [(name, path or float image)]; models: {name: fn(image, E) -> output}.
@@ -253,8 +253,8 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
   the two regions with the targets' difference. With ``floor``, rows of the
   pseudo-model ``floor`` hold, per constant target, the smallest cell error any tone
   curve through 0 and 1 could reach on each photo (:func:`metrics.exposure_floor`).
-  The networks are given each requested map as the student's ``presets`` resolve it
-  (its response calibration, if any); errors are measured against the request.
+  The networks are given each requested map as the student's ``rules`` resolve it
+  (its calibration, if any); errors are measured against the request.
   ``named``: settings among 'auto', 'under', 'over', one row each (``map`` = the name)
   with the mean brightness against what the name promises (auto: the presets' mean
   target, under / over: their values) and the black lift; no cell error (a map that
@@ -272,16 +272,16 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
                      "black_lift": float("nan")})
     for model_name, fn in models.items():
       for setting in named:
-        out = fn(image, eval_common.exposure_map(setting, image, presets))
+        out = fn(image, eval_common.resolve_exposure(setting, image, rules))
         mean = float(metrics.brightness(out).mean())
-        target = named_target(setting, presets)
+        target = named_target(setting, rules.presets)
         rows.append({"name": name, "model": model_name, "map": setting, "region": "all",
                      "target": target, "mean": mean, "abs_error": abs(mean - target),
                      "cell_error": float("nan"), "black_lift": metrics.black_lift(out, image),
                      "blue_shift": metrics.blue_green_shift(out, image)})
       for e in targets:
         emap = np.full((h, w), e, np.float32)
-        out = fn(image, eval_common.exposure_map(emap, image, presets))
+        out = fn(image, eval_common.resolve_exposure(emap, image, rules))
         mean = float(metrics.brightness(out).mean())
         rows.append({"name": name, "model": model_name, "map": "constant", "region": "all",
                      "target": float(e), "mean": mean, "abs_error": abs(mean - e),
@@ -289,7 +289,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
                      "black_lift": metrics.black_lift(out, image)})
       for kind in local_maps:
         emap, regions = eval_common.local_map(kind, h, w)
-        out = fn(image, eval_common.exposure_map(emap, image, presets))
+        out = fn(image, eval_common.resolve_exposure(emap, image, rules))
         stats = {}
         for region, mask in regions.items():
           st = metrics.region_exposure(out, emap, mask, cell)
@@ -323,7 +323,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
 
 
 def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=None, progress=True,
-                      tangent_fit=False, presets=exposure_lib.DEFAULT_PRESETS):
+                      tangent_fit=False, rules=resolve_lib.DEFAULT_RULES):
   """Student vs teacher on the same exposure maps: PSNR, SSIM, Pearson r, mean |difference|.
 
   With ``tangent_fit``, also ``fit_psnr`` / ``fit_ssim``: the teacher output against
@@ -335,11 +335,11 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
     image = eval_common.load_image(src, max_size) if not isinstance(src, np.ndarray) else src
     h, w = image.shape[:2]
     for setting in exposures:
-      emap = eval_common.exposure_map(setting, image, presets)
-      t = teacher(image, emap)
-      s = student(image, emap)
+      fed = eval_common.resolve_exposure(setting, image, rules)
+      t = teacher(image, fed)
+      s = student(image, fed)
       rows.append({"name": name, "exposure": eval_common.exposure_label(setting),
-                   "exposure_mean": float(emap.mean()), "height": h, "width": w,
+                   "exposure_mean": float(exposure_values.full_map(fed, image).mean()), "height": h, "width": w,
                    "psnr": metrics.psnr(s, t),
                    "ssim": metrics.ssim(s, t) if min(h, w) >= 11 else float("nan"),
                    "pearson": metrics.pearson(s, t),
@@ -497,12 +497,12 @@ def build_parser():
 
 
 def _load_models(args, names):
-  """({name: model function}, the exposure presets of the student export)."""
+  """({name: model function}, the exposure rules of the student export)."""
   models = {}
-  presets = exposure_lib.DEFAULT_PRESETS
+  rules = resolve_lib.DEFAULT_RULES
   if "student" in names:
     student = eval_common.load_student_model(args.student)
-    presets = student.presets
+    rules = student.rules
     models["student"] = eval_common.student_function(student, args.color)
   if "teacher" in names:
     if not args.teacher:
@@ -513,7 +513,7 @@ def _load_models(args, names):
   for baseline in BASELINES:
     if baseline in names:
       models[baseline] = None
-  return models, presets
+  return models, rules
 
 
 def _images(args):
@@ -554,8 +554,8 @@ def main(argv=None):
         pairs = pairs[: args.limit]
       if not pairs:
         raise SystemExit("cudi evaluate paired: error: no input/reference pairs found")
-      models, presets = _load_models(args, names)
-      result = evaluate_paired(pairs, models, exposures, args.max_size, progress, presets)
+      models, rules = _load_models(args, names)
+      result = evaluate_paired(pairs, models, exposures, args.max_size, progress, rules)
       columns = (("kind",) if any(r.get("kind") for r in result["summary"]) else ()) + (
           "model", "exposure", "count") + PAIRED_VALUES
     elif args.mode == "exposure":
@@ -572,19 +572,19 @@ def main(argv=None):
       names = ["student"] + (["teacher"] if args.teacher else [])
       settings.update(targets=targets, local_maps=local, cell=args.cell, floor=bool(args.floor),
                       named=named)
-      models, presets = _load_models(args, names)
+      models, rules = _load_models(args, names)
       result = evaluate_exposure(_images(args), models, targets, local, args.cell, args.max_size,
-                                 progress, floor=args.floor, presets=presets, named=named)
+                                 progress, floor=args.floor, rules=rules, named=named)
       columns = ("model", "map", "region", "target", "count", "mean", "abs_error", "cell_error",
                  "black_lift", "blue_shift")
     else:
       if not args.teacher:
         raise SystemExit("cudi evaluate fidelity: error: --teacher PATH is required")
-      models, presets = _load_models(args, ["student", "teacher"])
+      models, rules = _load_models(args, ["student", "teacher"])
       settings["tangent_fit"] = bool(args.tangent_fit)
       result = evaluate_fidelity(_images(args), models["student"], models["teacher"], exposures,
                                  args.max_size, progress, tangent_fit=args.tangent_fit,
-                                 presets=presets)
+                                 rules=rules)
       columns = ("exposure", "count", "psnr", "ssim", "pearson", "mae") + (
           ("fit_psnr", "fit_ssim") if args.tangent_fit else ())
   except (CudiError, OSError) as err:

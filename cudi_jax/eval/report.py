@@ -25,7 +25,9 @@ import sys
 
 import numpy as np
 
-from cudi_jax import exposure as exposure_lib
+from cudi_jax.exposure import resolve as resolve_lib
+from cudi_jax.exposure import settings as exposure_settings
+from cudi_jax.exposure import values as exposure_values
 from cudi_jax import progress
 from cudi_jax.errors import CudiError
 from cudi_jax.eval import common as eval_common
@@ -289,20 +291,21 @@ def plot_metrics(records, title="", columns=3, panel=(380, 250), dpi=100):
 # --------------------------------------------------------------------------- per photo
 
 
-def _mean_y(out):
+def _mean_brightness(out):
   return float(metrics.brightness(out).mean())
 
 
-def _setting_caption(setting, image, emap, presets=exposure_lib.DEFAULT_PRESETS):
+def _setting_caption(setting, image, fed, presets):
   """The setting as requested, and the value fed to the network when a calibration
-  changed it (``emap``: the map the network is given)."""
+  changed it (``fed``: what the network is given)."""
+  emap = exposure_values.full_map(fed, image)
   if setting == "auto":
     return f"auto (E {emap.min():.2f}-{emap.max():.2f}, mean {emap.mean():.2f})"
   if setting == "adaptive":
     return f"adaptive (E {emap.min():.2f}-{emap.max():.2f})"
   fed = float(emap.mean())
-  if isinstance(setting, str) and setting in exposure_lib.PRESETS:
-    requested, label = float(getattr(presets, setting)), f"{setting} (E={{}})"
+  if isinstance(setting, str) and setting in ("under", "over"):
+    requested, label = presets.target(setting), f"{setting} (E={{}})"
   elif isinstance(setting, (int, float)):
     requested, label = float(setting), "E={}"
   else:  # a map file or array
@@ -316,29 +319,29 @@ def local_example(spec, height, width):
   if spec in eval_common.LOCAL_MAPS:
     emap, regions = eval_common.local_map(spec, height, width)
     return emap, regions, spec
-  emap = exposure_lib.map_from_file(spec, height, width)
+  emap = exposure_settings.map_from_array(exposure_settings.read_map_file(spec), height, width)
   return emap, None, pathlib.Path(spec).name
 
 
 def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=DEFAULT_SWEEP,
                  local="ellipse", amplify=10.0, thumb=256, teacher_sweep=False,
-                 presets=exposure_lib.DEFAULT_PRESETS):
+                 rules=resolve_lib.DEFAULT_RULES):
   """Renders the four sheets of one photo into ``out_dir``; returns (file names, stats).
-  presets: what the named settings mean (the student export's own)."""
+  rules: what the settings mean for the student (the export's presets and calibration)."""
   out_dir = pathlib.Path(out_dir)
   files, stats = {}, {"name": name, "height": image.shape[0], "width": image.shape[1],
-                      "input_mean": _mean_y(image)}
+                      "input_mean": _mean_brightness(image)}
   h, w = image.shape[:2]
 
   # 1. input | teacher | student | |teacher - student|
-  emap = eval_common.exposure_map(setting, image, presets)
-  s_out = student(image, emap)
-  caption = _setting_caption(setting, image, emap, presets)
-  stats.update(exposure=caption, student_mean=_mean_y(s_out))
+  fed = eval_common.resolve_exposure(setting, image, rules)
+  s_out = student(image, fed)
+  caption = _setting_caption(setting, image, fed, rules.presets)
+  stats.update(exposure=caption, student_mean=_mean_brightness(s_out))
   row = [(image, f"input\nmean {stats['input_mean']:.3f}")]
   if teacher is not None:
-    t_out = teacher(image, emap)
-    stats.update(teacher_mean=_mean_y(t_out), psnr=metrics.psnr(s_out, t_out),
+    t_out = teacher(image, fed)
+    stats.update(teacher_mean=_mean_brightness(t_out), psnr=metrics.psnr(s_out, t_out),
                  ssim=metrics.ssim(s_out, t_out) if min(h, w) >= 11 else float("nan"),
                  pearson=metrics.pearson(s_out, t_out))
     diff = np.clip(np.abs(t_out - s_out) * amplify, 0.0, 1.0)
@@ -355,14 +358,14 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   errors = []
   for e in sweep:
     m = np.full((h, w), e, np.float32)
-    fed = eval_common.exposure_map(m, image, presets)  # the student's calibration, if any
+    fed = eval_common.resolve_exposure(m, image, rules)  # the student's calibration, if any
     out = student(image, fed)
     err = metrics.exposure_error(out, m)
     errors.append(err)
-    rows[0].append((to_pil(out, thumb), f"student E={e:g}\nmean {_mean_y(out):.3f}"))
+    rows[0].append((to_pil(out, thumb), f"student E={e:g}\nmean {_mean_brightness(out):.3f}"))
     if teacher is not None and teacher_sweep:
       tout = teacher(image, fed)
-      rows[1].append((to_pil(tout, thumb), f"teacher E={e:g}\nmean {_mean_y(tout):.3f}"))
+      rows[1].append((to_pil(tout, thumb), f"teacher E={e:g}\nmean {_mean_brightness(tout):.3f}"))
   stats["sweep_error"] = float(np.mean(errors)) if errors else float("nan")
   files["sweep"] = _save(contact_sheet([r for r in rows if r]), out_dir, f"{name}_sweep.png")
 
@@ -370,19 +373,19 @@ def photo_sheets(name, image, student, teacher, out_dir, setting="auto", sweep=D
   row = [(to_pil(image, thumb), "input")]
   adaptive = None
   for p in PRESET_SETTINGS:
-    m = eval_common.exposure_map(p, image, presets)
+    fed = eval_common.resolve_exposure(p, image, rules)
     if p == "adaptive":
-      adaptive = m
-    out = student(image, m)
+      adaptive = exposure_values.full_map(fed, image)
+    out = student(image, fed)
     row.append((to_pil(out, thumb),
-                f"{_setting_caption(p, image, m, presets)}\nmean {_mean_y(out):.3f}"))
+                f"{_setting_caption(p, image, fed, rules.presets)}\nmean {_mean_brightness(out):.3f}"))
   row.append((to_pil(adaptive, thumb), "adaptive map E"))
   files["presets"] = _save(contact_sheet([row]), out_dir, f"{name}_presets.png")
 
   # 4. local exposure
   if local:
     m, regions, label = local_example(local, h, w)
-    fed = eval_common.exposure_map(m, image, presets)
+    fed = eval_common.resolve_exposure(m, image, rules)
     out = student(image, fed)
     row = [(to_pil(image, thumb), "input"), (to_pil(m, thumb), f"map E ({label})"),
            (to_pil(out, thumb), "student\n" + _region_caption(out, m, regions))]
@@ -535,7 +538,7 @@ def main(argv=None):
   try:
     paths = eval_common.list_images(args.inputs) if args.inputs else []
     setting = eval_common.parse_exposure(args.exposure)
-    sweep = [exposure_lib.check_value(v) for v in args.sweep.split(",") if v.strip()]
+    sweep = [exposure_settings.check_value(v) for v in args.sweep.split(",") if v.strip()]
   except (FileNotFoundError, ValueError) as err:
     print(f"cudi report: error: {err}", file=sys.stderr)
     return 2
@@ -625,7 +628,7 @@ def main(argv=None):
         continue
       files, stats = photo_sheets(name, image, student, teacher, img_dir, setting, sweep,
                                   args.local or None, args.amplify, args.thumb_size, args.teacher_sweep,
-                                  presets=student_model.presets)
+                                  rules=student_model.rules)
       files = {k: f"images/{v}" for k, v in files.items()}
       stats["anchor"] = f"photo-{name}"
       stats["name"] = path.name

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from cudi_jax.exposure import values as exposure_values
 from cudi_jax.train import checkpoints
 from cudi_jax.train import models
 
@@ -63,9 +64,12 @@ class TeacherRunner:
     return np.asarray(_run_jit(self.module, self.variables, np.ascontiguousarray(image, np.float32),
                                np.ascontiguousarray(emap, np.float32)))
 
-  def enhance_float(self, image, emap):
+  def enhance(self, image, fed):
+    """A float32 (H, W, 3) image and a fed exposure value
+    (:mod:`cudi_jax.exposure.values`, e.g. from ``model.resolve_exposure``) -> the
+    teacher's output, (H, W, 3) float32."""
     image = np.asarray(image, np.float32)
-    emap = np.asarray(emap, np.float32)
+    emap = exposure_values.full_map(fed, image)
     h, w = image.shape[:2]
     if self.tile is None:
       return self._apply(image, emap)
@@ -76,7 +80,7 @@ class TeacherRunner:
         out[cys:cye, cxs:cxe] = res[cys - ys:cye - ys, cxs - xs:cxe - xs]
     return out
 
-  __call__ = enhance_float
+  __call__ = enhance
 
 
 def load_teacher_runner(path, tile=512, margin=64):

@@ -32,26 +32,22 @@ reference, and is what the JAX model runs), reorganised for speed on a CPU:
   ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))`` with ``m = 255`` or ``65535``, i.e.
   round-half-up of ``clip(K*I + B, 0, 1) * m``.
 
-BLAS is kept single-threaded while the worker threads run (``threadpoolctl`` limits the
-BLAS library NumPy loaded -- OpenBLAS, MKL or BLIS -- to one thread for the duration of
-:meth:`Engine.run`; where it finds none, or with ``CUDI_NO_BLAS_LOCAL=1``, matmuls are
-kept small enough that OpenBLAS does not start threads): nested BLAS threads on a busy
-machine are dramatically slower.
+BLAS is kept single-threaded while the worker threads run (:mod:`cudi_jax.runtime.blas`).
+What one image asks for (its rows, exposure and outputs) is a :class:`cudi_jax.runtime.job.Job`.
 """
-import contextlib
 import os
 import threading
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cudi_jax import imagemath
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
-from cudi_jax.student_math import LUMA
+from cudi_jax.runtime import blas
 
-_LUMA32 = np.asarray(LUMA, np.float32)
+_LUMA32 = np.asarray(imagemath.LUMA_BT601, np.float32)
 
 NET_HALO = 7
 UP_HALO = 1
@@ -81,76 +77,6 @@ MAX_RAW = 1e20
 
 class NonFiniteResultError(CudiError, ValueError):
   """The network's K or B are NaN, infinite or overflowing (broken weights)."""
-
-
-_BLAS_LOCK = threading.Lock()
-_BLAS_CONTROLLER = None  # threadpoolctl controller of the loaded BLAS libraries; False: none
-_BLAS_USERS = 0          # runs inside single_threaded_blas() now
-_BLAS_LIMITER = None     # their shared limit, restored when the last one leaves
-
-
-def _blas_controller():
-  """threadpoolctl's controller of the BLAS libraries already loaded (NumPy's), cached;
-  None when there is none it can limit, or with ``CUDI_NO_BLAS_LOCAL`` set."""
-  global _BLAS_CONTROLLER
-  with _BLAS_LOCK:
-    if _BLAS_CONTROLLER is None:
-      _BLAS_CONTROLLER = False
-      if not os.environ.get("CUDI_NO_BLAS_LOCAL"):
-        try:
-          from threadpoolctl import ThreadpoolController
-          with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. notes on several OpenMP runtimes
-            controller = ThreadpoolController().select(user_api="blas")
-          if controller.lib_controllers:
-            _BLAS_CONTROLLER = controller
-        except Exception:  # pylint: disable=broad-except - best effort only
-          pass
-    return _BLAS_CONTROLLER or None
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-  """BLAS limited to one thread while inside; yields whether a limit is in force.
-
-  The hook this replaces set OpenBLAS's *thread-local* count
-  (``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27) in each worker thread for
-  its bands. threadpoolctl can only set the process-wide count, so the limit is held
-  from the start to the end of the banded section instead. For the banded section that
-  is equivalent: every BLAS call of a run is made by its worker threads (or the calling
-  thread) while the limit holds, and each one is single-threaded as before. It is not
-  identical for the rest of the process: another thread calling BLAS *during* a run
-  (e.g. an application doing its own matmuls in parallel) is single-threaded too for
-  that time, and gets its count back afterwards. Overlapping runs share one limit
-  (reference-counted), so one finishing early does not lift it under the other, and the
-  original count is restored exactly once. Unlike the hook, this also covers OpenBLAS
-  before 0.3.27, MKL and BLIS.
-  """
-  global _BLAS_USERS, _BLAS_LIMITER
-  controller = _blas_controller()
-  if controller is None:
-    yield False
-    return
-  with _BLAS_LOCK:
-    if _BLAS_USERS == 0:
-      try:
-        _BLAS_LIMITER = controller.limit(limits=1)
-      except Exception:  # pylint: disable=broad-except - then capped matmuls instead
-        _BLAS_LIMITER = None
-    active = _BLAS_LIMITER is not None
-    if active:
-      _BLAS_USERS += 1
-  if not active:
-    yield False
-    return
-  try:
-    yield True
-  finally:
-    with _BLAS_LOCK:
-      _BLAS_USERS -= 1
-      if _BLAS_USERS == 0:
-        limiter, _BLAS_LIMITER = _BLAS_LIMITER, None
-        limiter.restore_original_limits()
 
 
 def default_threads():
@@ -252,11 +178,9 @@ class Engine:
     bands = [(q0, min(q0 + rows, h)) for q0 in range(0, h, rows)]
     threads = max(1, min(int(threads or self.threads), len(bands)))
     max_window = min(rows + 2 * HALO, h)
-    # BLAS single-threaded for the whole banded section: a process-wide limit held for
-    # the run (see single_threaded_blas for why that is equivalent, here, to the
-    # per-worker-thread limit it replaces). With it, matmuls of any size stay
-    # single-threaded; without it, they are kept below OpenBLAS's threading size.
-    with single_threaded_blas() as limited:
+    # BLAS single-threaded for the whole banded section. With the limit, matmuls of any
+    # size stay single-threaded; without it, they are kept below OpenBLAS's threading size.
+    with blas.single_threaded_blas() as limited:
       self._mnk = None if limited else BLAS_MNK
       self._run_bands(job, bands, threads, max_window, progress)
 
@@ -544,154 +468,4 @@ class _Scratch:
     # Downsampling: low-res rows per step.
     self.ds_rows = max(1, 24000 // (12 * w))
     self.rsum = empty((self.ds_rows, 4 * w, job.channels_in), np.float32)
-    self.esum = empty((self.ds_rows, 4 * w), np.float32)
     self.job_scratch = {}
-
-
-# ---------------------------------------------------------------------------- jobs
-
-
-def integer_max(dtype):
-  """Full-scale value of a supported integer dtype (uint8 -> 255, uint16 -> 65535)."""
-  return float(np.iinfo(dtype).max)
-
-
-class Job:
-  """One image to process: its input rows, exposure and output targets.
-
-  rgb: (H, W, 3) array view (any strides) or, with ``gray=True``, (H, W);
-  dtype uint8, uint16 or float (float values are taken as [0, 1]).
-  exposure: ('const', value) | ('map', (H, W) float32) | ('luma', alpha, beta) meaning
-  E = alpha - beta * Y with Y the BT.601 luma (used for the adaptive map, exact when
-  it needs no clipping) | ('cells', (ceil(H/4), ceil(W/4)) float32), E per 4x4 cell.
-  out: an array like ``rgb`` (same dtype, any strides) to receive the enhanced image,
-  or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None;
-  color: 'natural' or 'network' (:func:`cudi_jax.student_math.natural_color`).
-  """
-
-  def __init__(self, rgb, exposure, out=None, maps=None, gray=False, color="natural"):
-    self.rgb = rgb
-    self.color = student_math.check_color(color)
-    self.gray = gray
-    self.H, self.W = rgb.shape[:2]
-    self.h, self.w = -(-self.H // 4), -(-self.W // 4)
-    self.exposure = exposure
-    self.out = out
-    self.maps = maps
-    self.channels_in = 1 if gray else 3
-    if np.issubdtype(rgb.dtype, np.integer):
-      self.maxval = integer_max(rgb.dtype)
-    else:
-      self.maxval = 1.0
-    # Integer RGB to an integer image: fold the scale and the rounding offset into B.
-    self.fast_int = (out is not None and maps is None and not gray
-                     and np.issubdtype(rgb.dtype, np.integer))
-    if self.fast_int:
-      self.b_scale, self.b_offset = self.maxval, 0.5
-    else:
-      self.b_scale, self.b_offset = 1.0, 0.0
-    self.in_scale = np.float32(1.0 / (16.0 * self.maxval))
-
-  def _rows(self, array, y0, y1):
-    """Full-res rows [y0, y1) with rows past the bottom replicated (edge padding)."""
-    if y1 <= self.H:
-      return array[y0:y1]
-    idx = np.minimum(np.arange(y0, y1), self.H - 1)
-    return array[idx]
-
-  def downsample(self, s, e, xv, sc):
-    """4x4 means of rows [4s, 4e) into xv: (4, e - s, w) channels R, G, B, E."""
-    n, W, w = e - s, self.W, self.w
-    c_in = self.channels_in
-    r = sc.rsum[:n]
-    rows = self._rows(self.rgb, 4 * s, 4 * e)
-    blk = rows.reshape((n, 4, W, c_in))
-    rv = r[:, :W]
-    np.add(blk[:, 0], blk[:, 1], out=rv, dtype=np.float32)
-    np.add(rv, blk[:, 2], out=rv, dtype=np.float32)
-    np.add(rv, blk[:, 3], out=rv, dtype=np.float32)
-    if 4 * w > W:
-      r[:, W:] = r[:, W - 1:W]
-    for c in range(c_in):
-      dst = xv[c]
-      np.add(r[:, 0::4, c], r[:, 1::4, c], out=dst)
-      np.add(dst, r[:, 2::4, c], out=dst)
-      np.add(dst, r[:, 3::4, c], out=dst)
-      np.multiply(dst, self.in_scale, out=dst)
-    if self.gray:
-      xv[1] = xv[0]
-      xv[2] = xv[0]
-    kind = self.exposure[0]
-    if kind == "const":
-      xv[3] = self.exposure[1]
-    elif kind == "luma":
-      _, alpha, beta = self.exposure
-      np.multiply(xv[0], np.float32(LUMA[0]), out=xv[3])
-      t = sc.job_scratch.get("luma")
-      if t is None or t.shape[1] < w or t.shape[0] < n:
-        t = sc.job_scratch["luma"] = np.empty((max(n, sc.ds_rows), w), np.float32)
-      t = t[:n, :w]
-      np.multiply(xv[1], np.float32(LUMA[1]), out=t)
-      np.add(xv[3], t, out=xv[3])
-      np.multiply(xv[2], np.float32(LUMA[2]), out=t)
-      np.add(xv[3], t, out=xv[3])
-      np.multiply(xv[3], np.float32(-beta), out=xv[3])
-      np.add(xv[3], np.float32(alpha), out=xv[3])
-    elif kind == "cells":
-      xv[3] = self.exposure[1][s:e]
-    else:
-      emap = self.exposure[1]
-      erows = self._rows(emap, 4 * s, 4 * e).reshape(n, 4, W)
-      er = sc.esum[:n]
-      ev = er[:, :W]
-      np.add(erows[:, 0], erows[:, 1], out=ev, dtype=np.float32)
-      np.add(ev, erows[:, 2], out=ev, dtype=np.float32)
-      np.add(ev, erows[:, 3], out=ev, dtype=np.float32)
-      if 4 * w > W:
-        er[:, W:] = er[:, W - 1:W]
-      dst = xv[3]
-      np.add(er[:, 0::4], er[:, 1::4], out=dst)
-      np.add(dst, er[:, 2::4], out=dst)
-      np.add(dst, er[:, 3::4], out=dst)
-      np.multiply(dst, np.float32(1.0 / 16.0), out=dst)
-
-  def apply(self, y0, y1, k, b, sc):
-    """Writes rows [y0, y1): k, b are (n, W, 3) float32 views (scratch, may be modified)."""
-    if self.maps is not None:
-      self.maps[0][y0:y1] = k
-      self.maps[1][y0:y1] = b
-      if self.out is None:
-        return
-    src = self.rgb[y0:y1]
-    dst = self.out[y0:y1]
-    if self.fast_int:
-      np.multiply(k, src, out=k)
-      np.add(k, b, out=k)
-      np.clip(k, 0.0, self.maxval, out=k)
-      np.copyto(dst, k, casting="unsafe")
-      return
-    if self.gray:
-      g = src.astype(np.float32)
-      if self.maxval != 1.0:
-        g *= np.float32(1.0 / self.maxval)
-      np.multiply(k, g[..., None], out=k)
-    elif src.dtype == np.float32:
-      np.multiply(k, src, out=k)
-    elif np.issubdtype(src.dtype, np.integer):
-      np.multiply(k, src, out=k)
-      np.multiply(k, np.float32(1.0 / self.maxval), out=k)
-    else:
-      np.multiply(k, src.astype(np.float32), out=k)
-    np.add(k, b, out=k)
-    np.clip(k, 0.0, 1.0, out=k)
-    if self.gray:
-      v = k[..., 0] + k[..., 1]
-      v += k[..., 2]
-      v *= np.float32(1.0 / 3.0)
-      k = v
-    if np.issubdtype(dst.dtype, np.integer):
-      k *= np.float32(self.maxval)
-      k += np.float32(0.5)
-      np.floor(k, out=k)
-      np.clip(k, 0.0, self.maxval, out=k)
-    np.copyto(dst, k, casting="unsafe")

@@ -16,7 +16,7 @@ import threading
 import numpy as np
 from PIL import Image
 
-from cudi_jax import exposure as exposure_lib
+from cudi_jax.train import exposure_maps
 from cudi_jax.errors import ConfigError, DataError
 from cudi_jax.io import imagefile
 
@@ -172,7 +172,7 @@ class TrainingExamples:
   """
 
   def __init__(self, source, order, patch_size, seed, mode="crop", flips=True,
-               following_maps=0.0, exposure_range=exposure_lib.TRAIN_RANGE):
+               following_maps=0.0, exposure_range=exposure_maps.TRAIN_RANGE):
     self.source = source
     self.following_maps = following_maps
     lo, hi = (float(v) for v in exposure_range)
@@ -211,10 +211,10 @@ class TrainingExamples:
       raise DataError(f"{MAX_DECODE_RETRIES} consecutive unreadable images near sample "
                       f"{index}; examples: {'; '.join(self._recent_examples())}")
     patch = random_patch(image, rng, self.patch_size, self.mode, self.flips)
-    emap = exposure_lib.training_map(rng, self.patch_size, self.patch_size, self.exposure_range)
+    emap = exposure_maps.training_map(rng, self.patch_size, self.patch_size, self.exposure_range)
     # Drawn after the two-region map, so that following_maps = 0 keeps every sample.
     if self.following_maps and rng.random() < self.following_maps:
-      emap = exposure_lib.following_map(patch, rng.uniform(*self.exposure_range),
+      emap = exposure_maps.following_map(patch, rng.uniform(*self.exposure_range),
                                         rng.uniform(0.0, 1.0))
     return {"image": patch, "exposure": emap[..., None]}
 
@@ -233,7 +233,7 @@ def make_dataset(data_config, local_batch_size, seed, process_index=0, process_c
                               data_config.get("resize_mode", "crop"),
                               data_config.get("flips", True),
                               data_config.get("following_maps", 0.0),
-                              tuple(data_config.get("exposure_range", exposure_lib.TRAIN_RANGE)))
+                              tuple(data_config.get("exposure_range", exposure_maps.TRAIN_RANGE)))
   ds = grain.MapDataset.range(len(order)).map(examples)
   if process_count > 1:
     ds = ds[process_index::process_count]

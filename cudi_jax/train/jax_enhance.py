@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cudi_jax import demo
-from cudi_jax import exposure as exposure_lib
+from cudi_jax.exposure import values as exposure_values
 from cudi_jax import student_math
 from cudi_jax import weights
 from cudi_jax.errors import CudiError
@@ -125,17 +125,17 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
   rows, failures = [], []
   for name, image, exposure in samples or sample_inputs():
     x = image.astype(np.float32) / np.float32(255)
-    e = numpy_model.exposure_map(image, exposure)
+    fed = numpy_model.resolve_exposure(image, exposure)
+    e = exposure_values.full_map(fed, x)
     # Full float32 convolutions: GPUs default to TF32, ~1e-3 relative.
     with jax.default_matmul_precision("highest"):
       out_j, k_j, b_j = (np.asarray(a[0]) for a in enhance(x[None], e[None, ..., None]))
       nat_j = np.asarray(natural(x[None], e[None, ..., None])[0])
-    out_n, k_n, b_n = numpy_model.enhance(x, e, return_maps=True, calibrate=False,
-                                          color="network")
-    nat_n = numpy_model.enhance(x, e, calibrate=False)
+    out_n, k_n, b_n = numpy_model.enhance(x, fed, return_maps=True, color="network")
+    nat_n = numpy_model.enhance(x, fed)
     out_8 = numpy_model.enhance(image, exposure)
-    # The exposure map as the reference module computes it, too.
-    e_ref = exposure_lib.inference_map(exposure, x, numpy_model.presets)
+    # The exposure map as the whole-image statistics resolve it, too.
+    e_ref = exposure_values.full_map(numpy_model.rules.resolve_image(exposure, x), x)
     d_e = float(np.max(np.abs(e_ref - e)))
     # Slopes reach 10 or more on dark pixels, where float32 differences in summation
     # order are relative: K and B are compared relative to max(1, |value|).

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from cudi_jax.errors import ConfigError
-from cudi_jax.eval import metrics
+from cudi_jax import imagemath
 from cudi_jax.train import curves
 
 DEFAULT_WEIGHTS = {"exposure": 10.0, "spatial": 1.0, "color": 5.0, "smoothness": 200.0}
@@ -21,9 +21,9 @@ def cell_means(x, cell):
   """Means of (B, H, W, C) over non-overlapping cell x cell regions -> (B, ceil(H/cell), ceil(W/cell), C).
 
   Partial cells at the bottom/right border are averaged over their valid pixels
-  (:func:`cudi_jax.eval.metrics.cell_means`, shared with the evaluation metrics).
+  (:func:`cudi_jax.imagemath.cell_means`, shared with the evaluation metrics).
   """
-  return metrics.cell_means(x, cell, jnp)
+  return imagemath.cell_means(x, cell, jnp)
 
 
 def exposure_control_loss(output, exposure, cell=16):

@@ -1,0 +1,92 @@
+"""What the named settings mean for one set of weights (an export records its own).
+
+``under`` / ``over``: constant targets (the paper's 0.55 and 0.25); ``adaptive``: the
+luminance-adaptive map's base S and strength A; ``auto``: the input-following map's
+mean target, strength and gain cap (:func:`cudi_jax.exposure.rules.auto_cells`).
+"""
+import dataclasses
+import math
+from typing import Optional
+
+from cudi_jax.exposure.settings import ExposureError
+
+
+@dataclasses.dataclass(frozen=True)
+class Presets:
+  under: float = 0.55
+  over: float = 0.25
+  adaptive_base: float = 0.55
+  adaptive_strength: float = 0.15
+  auto_target: float = 0.5
+  #: How closely auto's map follows the photo's own brightness (1: a plain gain,
+  #: 0: a constant map).
+  auto_strength: float = 0.5
+  #: No cell of auto's map asks for more than this multiple of the photo's global gain
+  #: (target / mean brightness), so black skies and shadows are not lifted into grey
+  #: noise; None: no cap.
+  auto_gain_cap: Optional[float] = 1.5
+
+  def target(self, name):
+    """The mean brightness a named setting promises."""
+    targets = {"auto": self.auto_target, "under": self.under, "over": self.over,
+               "adaptive": self.adaptive_base}
+    return float(targets[name])
+
+  @classmethod
+  def from_metadata(cls, metadata):
+    """The ``exposure_presets`` of export metadata; a missing entry keeps its default,
+    a malformed one raises ExposureError naming it."""
+    p = (metadata or {}).get("exposure_presets")
+    if p is None:
+      return cls()
+    if not isinstance(p, dict):
+      raise ExposureError(f"exposure_presets must be a mapping, got {type(p).__name__}")
+    adaptive = _section(p, "adaptive")
+    auto = _section(p, "auto")
+    if "response" in p or "calibration" in auto:
+      raise ExposureError("exposure_presets hold calibration tables in an old layout: "
+                          "calibrate the export again (export.py --calibrate)")
+    default = cls()
+
+    def num(section, key, name, fallback, lo, hi):
+      if key not in section:
+        return fallback
+      value = section[key]
+      ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+      if not ok or not math.isfinite(value) or not lo <= value <= hi:
+        raise ExposureError(f"exposure preset {name} must be a number in [{lo:g}, {hi:g}], "
+                            f"got {value!r}")
+      return float(value)
+
+    cap = default.auto_gain_cap
+    if "gain_cap" in auto and auto["gain_cap"] is None:
+      cap = None
+    else:
+      cap = num(auto, "gain_cap", "auto.gain_cap", cap, 1.0, 100.0)
+    return cls(under=num(p, "under", "under", default.under, 0.05, 0.95),
+               over=num(p, "over", "over", default.over, 0.05, 0.95),
+               adaptive_base=num(adaptive, "base", "adaptive.base", default.adaptive_base,
+                                 0.05, 0.95),
+               adaptive_strength=num(adaptive, "strength", "adaptive.strength",
+                                     default.adaptive_strength, 0.0, 0.5),
+               auto_target=num(auto, "target", "auto.target", default.auto_target, 0.05, 0.95),
+               auto_strength=num(auto, "strength", "auto.strength", default.auto_strength,
+                                 0.0, 1.0),
+               auto_gain_cap=cap)
+
+  def to_metadata(self):
+    """The ``exposure_presets`` entry written into exports."""
+    return {"under": self.under, "over": self.over,
+            "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength},
+            "auto": {"target": self.auto_target, "strength": self.auto_strength,
+                     "gain_cap": self.auto_gain_cap}}
+
+
+def _section(presets, key):
+  section = presets.get(key, {})
+  if not isinstance(section, dict):
+    raise ExposureError(f"exposure preset {key} must be a mapping, got {section!r}")
+  return section
+
+
+DEFAULT_PRESETS = Presets()

@@ -1,0 +1,97 @@
+"""Fed exposure values: exactly what the student network is given.
+
+The student sees an exposure map only through its 4x4 cell means, so every value
+here describes those cell means (and, for the teacher and the JAX code, which work
+at full resolution, a full-size map by :func:`full_map`):
+
+* :class:`Constant` -- one value everywhere;
+* :class:`LumaLinear` -- ``E = alpha - beta * Y`` with Y the BT.601 luma, formed from
+  each cell's mean colour (the adaptive map where it needs no clipping);
+* :class:`CellMap` -- one value per 4x4 cell, ``(ceil(H/4), ceil(W/4))``;
+* :class:`PixelMap` -- a full-size ``(H, W)`` map; the runtime reduces it to its cell
+  means (:func:`cells_from_map`, the same float32 arithmetic as the network's input).
+
+A fed value is given to the network as it is: no preset and no calibration applies
+to it. :func:`cudi_jax.exposure.resolve.resolve` makes one from a user setting.
+"""
+import dataclasses
+
+import numpy as np
+
+from cudi_jax import imagemath
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant:
+  value: float
+
+
+@dataclasses.dataclass(frozen=True)
+class LumaLinear:
+  alpha: float
+  beta: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CellMap:
+  cells: np.ndarray  # float32 (ceil(H/4), ceil(W/4))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PixelMap:
+  values: np.ndarray  # float32 (H, W)
+
+
+FED_TYPES = (Constant, LumaLinear, CellMap, PixelMap)
+
+
+def is_fed(exposure):
+  """Whether ``exposure`` is a fed value (given as is) rather than a user setting."""
+  return isinstance(exposure, FED_TYPES)
+
+
+def cell_shape(height, width):
+  return -(-height // 4), -(-width // 4)
+
+
+def full_map(fed, image):
+  """The (H, W) float32 map a fed value stands for, for a float (H, W, 3) image."""
+  height, width = image.shape[:2]
+  if isinstance(fed, Constant):
+    return np.full((height, width), fed.value, np.float32)
+  if isinstance(fed, PixelMap):
+    return fed.values
+  if isinstance(fed, CellMap):
+    return np.repeat(np.repeat(fed.cells, 4, axis=0), 4, axis=1)[:height, :width].copy()
+  if isinstance(fed, LumaLinear):
+    return (np.float32(fed.alpha) - np.float32(fed.beta) * imagemath.luma(image)).astype(np.float32)
+  raise TypeError(f"not a fed exposure value: {fed!r}")
+
+
+def cells_from_map(emap, rows_per_chunk=256):
+  """4x4 cell means of an (H, W) float32 map, edge-replicated at the bottom and right
+  as the network pads its input, in the network's float32 order of additions (rows
+  0+1, +2, +3, then columns likewise, times 1/16): bit-identical to what the network
+  is given for the full map. Returns (ceil(H/4), ceil(W/4)) float32."""
+  emap = np.asarray(emap, np.float32)
+  height, width = emap.shape
+  h, w = cell_shape(height, width)
+  out = np.empty((h, w), np.float32)
+  for q0 in range(0, h, rows_per_chunk):
+    q1 = min(q0 + rows_per_chunk, h)
+    rows = emap[4 * q0:min(4 * q1, height)]
+    if 4 * q1 > height:
+      rows = np.concatenate([rows, np.repeat(rows[-1:], 4 * q1 - height, axis=0)], axis=0)
+    rows = rows.reshape(q1 - q0, 4, width)
+    acc = np.empty((q1 - q0, 4 * w), np.float32)
+    np.add(rows[:, 0], rows[:, 1], out=acc[:, :width], dtype=np.float32)
+    np.add(acc[:, :width], rows[:, 2], out=acc[:, :width], dtype=np.float32)
+    np.add(acc[:, :width], rows[:, 3], out=acc[:, :width], dtype=np.float32)
+    if 4 * w > width:
+      acc[:, width:] = acc[:, width - 1:width]
+    dst = out[q0:q1]
+    np.add(acc[:, 0::4], acc[:, 1::4], out=dst)
+    np.add(dst, acc[:, 2::4], out=dst)
+    np.add(dst, acc[:, 3::4], out=dst)
+    np.multiply(dst, np.float32(1.0 / 16.0), out=dst)
+  return out

@@ -1,0 +1,114 @@
+"""Banded, multi-threaded statistics of a prepared image: what resolving an exposure
+setting asks of a photo (:class:`Stats`, the interface of
+:class:`cudi_jax.exposure.resolve.ImageStats`), each computed once."""
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from cudi_jax import imagemath
+
+
+class Stats:
+  """Statistics of a :class:`cudi_jax.runtime.prepared.Prepared` image, computed in
+  row bands on ``threads`` threads, each at most once."""
+
+  def __init__(self, prepared, threads):
+    self.prepared = prepared
+    self.threads = threads
+    self._cells = None
+    self._luma = None
+
+  def luma_range(self):
+    if self._luma is not None:
+      return float(self._luma.min()), float(self._luma.max())
+    return _luma_range(self.prepared, self.threads)
+
+  def luma(self):
+    if self._luma is None:
+      self._luma = _luma(self.prepared, self.threads)
+    return self._luma
+
+  def cell_brightness(self):
+    if self._cells is None:
+      self._cells = _cell_brightness(self.prepared, self.threads)
+    return self._cells
+
+
+def _row_bands(n_rows, threads, target_rows=256):
+  step = max(16, min(target_rows, -(-n_rows // max(1, threads))))
+  return [(r, min(r + step, n_rows)) for r in range(0, n_rows, step)]
+
+
+def _parallel(fn, bands, threads):
+  if threads <= 1 or len(bands) == 1:
+    return [fn(b) for b in bands]
+  with ThreadPoolExecutor(max_workers=min(threads, len(bands))) as pool:
+    return list(pool.map(fn, bands))
+
+
+def _cell_brightness(prepared, threads):
+  """Mean RGB brightness of each 4x4 cell, edge-padded at the bottom/right as the
+  student pads: (ceil(H/4), ceil(W/4)) float32, in bands of whole cells."""
+  color = prepared.color
+  h, w = prepared.shape2
+  hq, wq = -(-h // 4), -(-w // 4)
+  out = np.empty((hq, wq), np.float32)
+  channels = 1 if prepared.gray else 3
+  scale = np.float32(1.0 / (16.0 * channels * prepared.maxval))
+
+  # Exact integer sums where the input is integer (4 rows of uint8 fit uint16).
+  row_type = {np.dtype(np.uint8): np.uint16, np.dtype(np.uint16): np.uint32}.get(
+      color.dtype, np.float32)
+  cell_type = np.uint32 if row_type != np.float32 else np.float32
+
+  def cells(band):
+    q0, q1 = band
+    rows = color[4 * q0:min(4 * q1, h)]
+    if 4 * q1 > h:  # replicate the last row
+      rows = np.concatenate([rows, np.repeat(rows[-1:], 4 * q1 - h, axis=0)], axis=0)
+    acc = np.add.reduce(rows.reshape((q1 - q0, 4) + rows.shape[1:]), axis=1, dtype=row_type)
+    if 4 * wq > w:  # replicate the last column
+      acc = np.concatenate([acc, np.repeat(acc[:, -1:], 4 * wq - w, axis=1)], axis=1)
+    acc = acc.reshape((q1 - q0, wq, -1))  # the 4 columns (x channels) of each cell
+    out[q0:q1] = np.add.reduce(acc, axis=-1, dtype=cell_type) * scale
+
+  _parallel(cells, _row_bands(hq, threads, target_rows=64), threads)
+  return out
+
+
+def _luma_band(prepared, r0, r1):
+  """BT.601 luma of rows [r0, r1), exactly as :func:`cudi_jax.imagemath.luma` of the float image."""
+  rows = prepared.color[r0:r1]
+  scale = np.float32(prepared.maxval)
+
+  def channel(c):
+    v = rows if prepared.gray else rows[..., c]
+    v = v.astype(np.float32)
+    if prepared.maxval != 1.0:
+      v /= scale
+    return v
+
+  y = channel(0) * np.float32(imagemath.LUMA_BT601[0])
+  y += channel(1) * np.float32(imagemath.LUMA_BT601[1])
+  y += channel(2) * np.float32(imagemath.LUMA_BT601[2])
+  return y
+
+
+def _luma_range(prepared, threads):
+  def minmax(band):
+    y = _luma_band(prepared, *band)
+    return float(y.min()), float(y.max())
+
+  results = _parallel(minmax, _row_bands(prepared.shape2[0], threads), threads)
+  return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def _luma(prepared, threads):
+  h = prepared.shape2[0]
+  y = np.empty(prepared.shape2, np.float32)
+
+  def fill(band):
+    y[band[0]:band[1]] = _luma_band(prepared, *band)
+
+  _parallel(fill, _row_bands(h, threads or 1), threads or 1)
+  return y
