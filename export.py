@@ -4,6 +4,7 @@
     python export.py --checkpoint runs/student/checkpoints/12000 --output student.npz
     python export.py --workdir runs/teacher --output teacher.npz      # a teacher
     python export.py --describe student.npz                           # check a file
+    python export.py --calibrate PHOTOS/ --weights student.npz --output calibrated.npz
 
 The file holds flat float32 arrays named by their Flax paths plus a JSON metadata
 entry (format version, architecture, exposure presets, training step and config);
@@ -12,9 +13,14 @@ compared with the checkpoint. ``--verify`` also runs the JAX student and the Num
 runtime on sample inputs (random images and the package's sample photo) and fails if
 K, B or the image differ by more than 1e-5 (for a teacher: the JAX teacher with the
 exported weights must reproduce the checkpoint's output exactly).
+``--calibrate PHOTOS...`` measures how far a student falls short of the brightness it
+is asked for, on photos of the kind to be enhanced (no references needed), and writes
+the export again with that calibration (:mod:`cudi_jax.exposure.calibration`), which
+the runtime then applies to every setting.
 Exit status: 0 on success, 1 on any error (one line on stderr).
 """
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -23,6 +29,7 @@ import numpy as np
 from cudi_jax import student_math
 from cudi_jax import weights
 from cudi_jax.errors import CudiError
+from cudi_jax.exposure import calibration as calibration_lib
 
 
 def _config_summary(config):
@@ -80,12 +87,49 @@ def verify(export, trained=None):
   return lines
 
 
+def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map_bins=4):
+  """Measures the calibration of a student export on photos and writes the export again
+  with it; returns printable lines."""
+  from cudi_jax.eval import common as eval_common
+  from cudi_jax.exposure import measure
+  from cudi_jax.runtime import api as runtime
+  export = weights.load_export(weights_path, kind="student")
+  model = runtime.StudentRuntime(export.params, export.metadata)
+  paths = eval_common.list_images(photos)
+  if not paths:
+    raise eval_common.EvaluationError(f"no photos found in {' '.join(map(str, photos))}")
+  if limit and len(paths) > limit:
+    paths = paths[::-(-len(paths) // limit)]
+  images = [eval_common.load_image(p, max_size) for p in paths]
+  found = measure.measure(model, images, model.presets, bins=bins, map_bins=map_bins)
+  found = dataclasses.replace(found, measured_on=(("max_size", max_size), ("photos", len(paths))))
+  metadata = dict(export.metadata)
+  metadata[calibration_lib.METADATA_KEY] = found.to_metadata()
+  weights.export_student(export.nested_params(), metadata, output)
+  lines = [f"calibrated on {len(paths)} photos ({max_size} px)",
+           f"auto (goal {model.presets.auto_target}):"]
+  lines += [f"  photo brightness {m:.3f} -> target {row[0]:.3f}"
+            for m, row in zip(found.auto.means, found.auto.fed)]
+  lines.append("maps (fed for requested " + " ".join(f"{r:.1f}" for r in found.maps.requested)
+               + "):")
+  lines += [f"  photo brightness {m:.3f}: " + " ".join(f"{f:.2f}" for f in row)
+            for m, row in zip(found.maps.means, found.maps.fed)]
+  return lines
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(prog="export.py", description=__doc__.split("\n\n")[0])
   source = parser.add_mutually_exclusive_group()
   source.add_argument("--workdir", help="training workdir (its latest checkpoint)")
   source.add_argument("--checkpoint", help="a checkpoint folder (or a workdir)")
   source.add_argument("--describe", metavar="FILE", help="validate and describe an export")
+  source.add_argument("--calibrate", metavar="PHOTOS", nargs="+",
+                      help="photos or folders to calibrate --weights on (writes --output)")
+  parser.add_argument("--weights", help="with --calibrate: the student export to calibrate")
+  parser.add_argument("--max-size", type=int, default=256,
+                      help="with --calibrate: downscale photos to this (default 256)")
+  parser.add_argument("--limit", type=int, default=300,
+                      help="with --calibrate: use at most N photos, evenly spaced (default 300)")
   parser.add_argument("--output", help="the .npz to write")
   parser.add_argument("--kind", choices=("student", "teacher"),
                       help="fail unless the checkpoint holds this kind")
@@ -99,6 +143,14 @@ def main(argv=None):
       if args.verify:
         print("\n".join(verify(export)))
         print("verify: OK")
+      return 0
+    if args.calibrate:
+      if not args.weights or not args.output:
+        parser.error("--calibrate needs --weights STUDENT.npz and --output")
+      if args.max_size < 16 or args.limit < 1:
+        parser.error("--max-size must be at least 16 and --limit at least 1")
+      print("\n".join(calibrate(args.weights, args.calibrate, args.output, args.max_size,
+                                args.limit)))
       return 0
     path = args.workdir or args.checkpoint
     if not path or not args.output:

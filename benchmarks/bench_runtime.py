@@ -8,7 +8,7 @@
 Times ``model.enhance(image)`` on an in-memory uint8 photo (decoding excluded): median
 and min over repeated runs, wall clock and process CPU time. Beside it, in the same
 run, the straightforward NumPy implementation of the same math
-(``cudi_jax.runtime.reference_enhance``: ``student_math`` with ``xp=numpy`` on whole
+(``cudi_jax.runtime.reference.reference_enhance``: ``student_math`` with ``xp=numpy`` on whole
 float32 arrays), and the peak extra memory of both: NumPy allocations traced with
 ``tracemalloc`` (includes the output array) and the peak rise of the process RSS
 (sampled every 2 ms). Uses a real 4K photo from ../shared/data/test/real/512_*.png
@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from cudi_jax.runtime import engine  # noqa: E402
 from cudi_jax.runtime import api as runtime  # noqa: E402
+from cudi_jax.runtime import reference  # noqa: E402
 
 PHOTO_GLOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
                           "data", "test", "real", "512_*.png")
@@ -197,8 +198,8 @@ def main(argv=None):
   traced, rss = memory(fast)
   report("runtime (banded, threaded)", walls, cpus, traced, rss)
   if not args.skip_baseline:
-    slow = lambda: runtime.reference_enhance(model.params, image, exposure,  # noqa: E731
-                                             model.presets)
+    slow = lambda: reference.reference_enhance(model.params, image, exposure,  # noqa: E731
+                                               model.rules)
     ref, walls_b, cpus_b = timed(slow, args.baseline_repeats)
     traced_b, rss_b = memory(slow)
     report("straightforward NumPy", walls_b, cpus_b, traced_b, rss_b)

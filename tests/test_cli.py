@@ -14,14 +14,15 @@ from cudi_jax import weights as weights_lib
 from cudi_jax.io import imagefile as iio
 from cudi_jax.io import png16
 from cudi_jax.runtime import api as runtime
+from tests import helpers
 
 RNG = np.random.default_rng(1)
 
 
 @pytest.fixture(scope="module")
-def weights(make_student_flat, tmp_path_factory):
+def weights(tmp_path_factory):
   path = tmp_path_factory.mktemp("w") / "student.npz"
-  weights_lib.export_student(make_student_flat(seed=5, std=0.3), {}, path)
+  weights_lib.export_student(helpers.random_student_flat(seed=5, std=0.3), {}, path)
   return str(path)
 
 
@@ -418,7 +419,7 @@ def _pictures(folder, *names, shape=(6, 7, 3)):
 
 
 def test_per_file_errors_go_to_stderr_with_progress_bars(tmp_path, weights, capsys, monkeypatch):
-  """Item 1: with several inputs and bars on (the default), 'error' and 'skipped' lines
+  """With several inputs and bars on (the default), 'error' and 'skipped' lines
   are diagnostics: stderr, never stdout (tqdm's write() defaults to stdout)."""
   from cudi_jax import progress
   _pictures(tmp_path, "good.png", "old.png")
@@ -440,7 +441,7 @@ def test_per_file_errors_go_to_stderr_with_progress_bars(tmp_path, weights, caps
 
 
 def test_batch_lists_outputs_on_stdout_when_not_a_terminal(tmp_path, weights, capsys):
-  """Item 2: one 'in -> out' line per file on stdout when stdout is not a terminal
+  """One 'in -> out' line per file on stdout when stdout is not a terminal
   (a GIF is written as PNG, and the line says so); --quiet suppresses them; --verbose
   asks for them anywhere."""
   src = tmp_path / "fmt"
@@ -463,7 +464,7 @@ def test_batch_lists_outputs_on_stdout_when_not_a_terminal(tmp_path, weights, ca
 
 
 def test_readme_says_unwritable_formats_become_png():
-  """Item 2: README's enhance section says GIF, PPM, ... are saved as PNG."""
+  """README's enhance section says GIF, PPM, ... are saved as PNG."""
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   text = open(os.path.join(root, "README.md")).read()
   section = text[text.index("## Enhance photos"):text.index("## Python API")]
@@ -491,7 +492,7 @@ def _export_with_channels(path, in_channels):
 
 
 def test_export_with_other_input_channels_is_one_line(tmp_path, capsys):
-  """Item 3: an export of a 5-input-channel student: the usual one-line export error
+  """An export of a 5-input-channel student: the usual one-line export error
   naming the supported input channels, no traceback."""
   _pictures(tmp_path, "x.png")
   w = _export_with_channels(tmp_path / "w.npz", 5)
@@ -502,9 +503,9 @@ def test_export_with_other_input_channels_is_one_line(tmp_path, capsys):
   assert "4 input channels" in err and "Traceback" not in err
 
 
-def test_huge_weights_are_refused_in_one_line(tmp_path, make_student_flat, capsys):
-  """Item 12: finite but absurd weights (3e38): refused when loaded, in one line."""
-  flat = make_student_flat(seed=5, std=0.3)
+def test_huge_weights_are_refused_in_one_line(tmp_path, capsys):
+  """Finite but absurd weights (3e38): refused when loaded, in one line."""
+  flat = helpers.random_student_flat(seed=5, std=0.3)
   flat["conv3/pw_kernel"] = np.full_like(flat["conv3/pw_kernel"], 3e38)
   path = tmp_path / "huge.npz"
   _raw_export(path, flat)
@@ -532,7 +533,7 @@ def _raw_export(path, flat):
 
 
 def test_control_characters_in_names_are_quoted(tmp_path, weights, capsys):
-  """Item 5: a name holding a newline stays on its one error line (quoted, escaped)."""
+  """A name holding a newline stays on its one error line (quoted, escaped)."""
   src = tmp_path / "in"
   src.mkdir()
   (src / "bad\nname.png").write_bytes(b"")
@@ -548,7 +549,7 @@ def test_control_characters_in_names_are_quoted(tmp_path, weights, capsys):
 
 
 def test_symlink_loop_input_is_named_as_such(tmp_path, weights, capsys):
-  """Item 5: a symbolic link loop given as an input is reported as one."""
+  """A symbolic link loop given as an input is reported as one."""
   loop = tmp_path / "loop.png"
   os.symlink(loop, loop)
   dangling = tmp_path / "dangling.png"
@@ -563,7 +564,7 @@ def test_symlink_loop_input_is_named_as_such(tmp_path, weights, capsys):
 
 
 def test_stale_temporaries_are_removed(tmp_path, weights, capsys):
-  """Item 7: temporaries of killed runs (our exact naming, older than this run) are
+  """Temporaries of killed runs (our exact naming, older than this run) are
   removed from the output folder, with one line on stderr; nothing else is touched."""
   import time
   _pictures(tmp_path, "a.png")
@@ -594,7 +595,7 @@ def test_stale_temporaries_are_removed(tmp_path, weights, capsys):
 
 def test_output_appearing_during_the_run_is_not_replaced(tmp_path, weights, capsys,
                                                          monkeypatch):
-  """Item 8: without --overwrite the final name is created exclusively, so a file that
+  """Without --overwrite the final name is created exclusively, so a file that
   appears at the target while the image is processed is kept (reported as skipped);
   with --overwrite it is replaced."""
   _pictures(tmp_path, "a.png")
@@ -618,7 +619,7 @@ def test_output_appearing_during_the_run_is_not_replaced(tmp_path, weights, caps
 
 
 def test_output_names_up_to_255_bytes(tmp_path, weights):
-  """Item 9: the temporary name stays short, so a 250-byte output name works."""
+  """The temporary name stays short, so a 250-byte output name works."""
   _pictures(tmp_path, "a.png")
   name = "x" * 246 + ".png"
   assert len(name.encode()) == 250
@@ -628,7 +629,7 @@ def test_output_names_up_to_255_bytes(tmp_path, weights):
 
 @pytest.mark.parametrize("inputs", [["a.png", "b.png"], ["dir"], ["dir/*.png"]])
 def test_image_named_output_with_several_inputs_exits_2(tmp_path, weights, capsys, inputs):
-  """Item 15: -o two.png with several inputs, a folder or a glob: refused, no folder."""
+  """-o two.png with several inputs, a folder or a glob: refused, no folder."""
   _pictures(tmp_path, "a.png", "b.png")
   _pictures(tmp_path / "dir", "c.png")
   os.chdir(tmp_path)
@@ -639,7 +640,7 @@ def test_image_named_output_with_several_inputs_exits_2(tmp_path, weights, capsy
 
 
 def test_progress_rule_is_shared(monkeypatch):
-  """Item 16: one rule for every command: bars only on a terminal (stderr), never with
+  """One rule for every command: bars only on a terminal (stderr), never with
   --quiet or --no-progress."""
   import argparse
   from cudi_jax import progress
@@ -660,14 +661,14 @@ def test_progress_rule_is_shared(monkeypatch):
 
 
 def test_usage_describes_report_as_taking_photos(capsys):
-  """Item 17: 'cudi --help' says what 'report' takes."""
+  """'cudi --help' says what 'report' takes."""
   assert cli.main(["--help"]) == 0
   line = [l for l in capsys.readouterr().out.splitlines() if l.strip().startswith("report")]
   assert len(line) == 1 and "photo" in line[0] and "evaluation results" not in line[0]
 
 
 def test_exposure_accepts_a_map_file(tmp_path, weights, model, capsys):
-  """Item 18: --exposure FILE works like --exposure-map FILE (as its message says)."""
+  """--exposure FILE works like --exposure-map FILE (as its message says)."""
   src, image, emap = _photo_and_map(tmp_path, "mask.png")
   assert run(src, "-o", tmp_path / "o", "--weights", weights,
              "--exposure", tmp_path / "mask.png") == 0
@@ -680,7 +681,7 @@ def test_exposure_accepts_a_map_file(tmp_path, weights, model, capsys):
 
 
 def test_readme_gives_the_test_suite_duration():
-  """Item 22: the 'Run the tests' paragraph says how long the suite takes."""
+  """The 'Run the tests' paragraph says how long the suite takes."""
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   text = open(os.path.join(root, "README.md")).read()
   section = text[text.index("Run the tests"):text.index("## Installing")]

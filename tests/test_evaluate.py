@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cudi_jax import exposure as exposure_lib
+from cudi_jax import imagemath
+from cudi_jax.exposure import presets as presets_lib
+from cudi_jax.exposure import resolve as resolve_lib
+from cudi_jax.exposure import values as exposure_values
 from cudi_jax import weights
 from cudi_jax.eval import common as eval_common
 from cudi_jax.eval.common import EvaluationError
@@ -14,11 +17,12 @@ from cudi_jax.eval import evaluate
 from cudi_jax.eval import metrics
 from cudi_jax.eval import tangent_fit
 from cudi_jax.runtime import api as runtime
+from tests import helpers
 
 
-def _grey_model(image, emap):
+def _grey_model(image, fed):
   """A fake model whose output is exactly the exposure map, in grey."""
-  return np.repeat(np.asarray(emap, np.float32)[..., None], 3, axis=-1)
+  return np.repeat(exposure_values.full_map(fed, image)[..., None], 3, axis=-1)
 
 
 def _save(path, array):
@@ -41,16 +45,16 @@ def photos(tmp_path):
 
 
 @pytest.fixture
-def student_npz(tmp_path, make_student_flat):
+def student_npz(tmp_path):
   path = tmp_path / "student.npz"
-  weights.export_student(make_student_flat(seed=3, std=0.05), {}, path)
+  weights.export_student(helpers.random_student_flat(seed=3, std=0.05), {}, path)
   return path
 
 
 @pytest.fixture(scope="module")
-def teacher_npz(tmp_path_factory, make_teacher_variables):
+def teacher_npz(tmp_path_factory):
   pytest.importorskip("flax")
-  _, variables = make_teacher_variables(seed=1)
+  _, variables = helpers.random_teacher_variables(seed=1)
   path = tmp_path_factory.mktemp("teacher") / "teacher.npz"
   weights.export_teacher(variables["params"], {}, path)
   return path
@@ -94,16 +98,16 @@ def test_exposure_named_settings_rows():
   """auto / under / over: mean brightness against what the name promises, black lift."""
   rng = np.random.default_rng(4)
   image = (rng.random((40, 56, 3)) * 0.3).astype(np.float32)
-  presets = exposure_lib.Presets(under=0.6, over=0.3, auto_target=0.45)
+  rules = resolve_lib.ExposureRules(presets_lib.Presets(under=0.6, over=0.3, auto_target=0.45))
   res = evaluate.evaluate_exposure([("x", image)], {"grey": _grey_model}, targets=(),
-                                   local_maps=(), progress=False, presets=presets)
+                                   local_maps=(), progress=False, rules=rules)
   rows = {r["map"]: r for r in res["images"]}
   assert set(rows) == {"auto", "under", "over"}
   assert rows["under"]["target"] == pytest.approx(0.6) and rows["over"]["target"] == pytest.approx(0.3)
   assert rows["under"]["mean"] == pytest.approx(0.6) and rows["under"]["abs_error"] < 1e-6
   assert rows["over"]["black_lift"] == pytest.approx(0.3 - np.percentile(image.mean(-1), 1),
                                                      abs=1e-6)
-  auto_map = eval_common.exposure_map("auto", image, presets)
+  auto_map = exposure_values.full_map(eval_common.resolve_exposure("auto", image, rules), image)
   assert rows["auto"]["target"] == pytest.approx(0.45)
   assert rows["auto"]["mean"] == pytest.approx(float(auto_map.mean()), abs=1e-6)
   assert rows["auto"]["abs_error"] == pytest.approx(abs(float(auto_map.mean()) - 0.45), abs=1e-6)
@@ -151,8 +155,8 @@ def test_paired_reference_baseline(photos):
   for row, (_, in_path, ref_path) in zip(res["images"], pairs):
     assert row["ssim"] == pytest.approx(1.0) and row["contrast"] == pytest.approx(1.0)
     assert row["mean_error"] == pytest.approx(0.0, abs=1e-6)
-    y_in = exposure_lib.luminance(eval_common.read_image(in_path))
-    y_ref = exposure_lib.luminance(eval_common.read_image(ref_path))
+    y_in = imagemath.luma(eval_common.read_image(in_path))
+    y_ref = imagemath.luma(eval_common.read_image(ref_path))
     assert row["black_lift"] == pytest.approx(np.percentile(y_ref, 1) - np.percentile(y_in, 1),
                                               abs=1e-6)
     assert row["black_lift"] > 0.01  # these references are brighter than their inputs
@@ -187,7 +191,7 @@ def test_paired_cli_json_csv(photos, student_npz, tmp_path, capsys):
   image = eval_common.load_image(ins_sorted[0])
   ref = eval_common.resize_image(eval_common.read_image(sorted(refs.iterdir())[0]),
                                  size=image.shape[:2])
-  out = eval_common.to_uint8(model.enhance(image, 0.5, calibrate=False, color="network"))
+  out = eval_common.to_uint8(model.enhance(image, exposure_values.Constant(0.5), color="network"))
   assert net["images"][0]["psnr"] == pytest.approx(
       metrics.psnr(out.astype(np.float32) / 255, ref), abs=1e-6)
 
@@ -278,10 +282,10 @@ def test_cli_errors(tmp_path, student_npz, capsys):
     evaluate.main(["fidelity", str(tmp_path), "-q"])  # --teacher is required
 
 
-def test_fidelity_of_identical_models_is_perfect(make_student_flat):
+def test_fidelity_of_identical_models_is_perfect():
   image = np.random.default_rng(0).random((24, 30, 3)).astype(np.float32)
   fn = eval_common.student_function(
-      runtime.StudentRuntime(make_student_flat(std=0.05)))
+      runtime.StudentRuntime(helpers.random_student_flat(std=0.05)))
   res = evaluate.evaluate_fidelity([("x", image)], fn, fn, ["auto", 0.3], progress=False)
   assert len(res["images"]) == 2
   for r in res["images"]:
@@ -329,11 +333,11 @@ def test_tangent_line_fit_recovers_a_tangent_line_output():
     tangent_fit.tangent_line_fit(image, bent[:-1])
 
 
-def test_fidelity_tangent_fit_columns(tmp_path, make_student_flat):
+def test_fidelity_tangent_fit_columns(tmp_path):
   rng = np.random.default_rng(3)
   image = rng.uniform(0.2, 0.6, (24, 30, 3)).astype(np.float32)
   student = eval_common.student_function(
-      runtime.StudentRuntime(make_student_flat(std=0.05)))
+      runtime.StudentRuntime(helpers.random_student_flat(std=0.05)))
   teacher = lambda img, emap: np.sqrt(img)  # pylint: disable=unnecessary-lambda-assignment
   res = evaluate.evaluate_fidelity([("x", image)], student, teacher, [0.5], progress=False,
                                    tangent_fit=True)
@@ -364,7 +368,7 @@ def test_teacher_npz_runner_and_fidelity_cli(teacher_npz, photos, student_npz, t
   assert (module.width, tuple(module.multipliers), module.convs_per_block) == (4, (1, 2, 2, 2, 2), 1)
   whole = teacher_runner.TeacherRunner(tiled.module, tiled.variables, tile=None)
   image = eval_common.load_image(photos[0] / "p0.png")
-  emap = np.full(image.shape[:2], 0.6, np.float32)
+  emap = exposure_values.PixelMap(np.full(image.shape[:2], 0.6, np.float32))
   a, b = tiled(image, emap), whole(image, emap)
   assert a.shape == image.shape and a.dtype == np.float32
   np.testing.assert_allclose(a, b, atol=1e-3)

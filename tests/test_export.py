@@ -13,13 +13,14 @@ import pytest
 
 from cudi_jax import weights as ef
 from cudi_jax import student_math
+from tests import helpers
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
-def flat(make_student_flat):
-  return make_student_flat(seed=21, std=0.3)
+def flat():
+  return helpers.random_student_flat(seed=21, std=0.3)
 
 
 @pytest.fixture()
@@ -291,8 +292,8 @@ def test_verify_export_passes_and_detects_a_mismatch(student_file, monkeypatch):
   assert all(max(r[1:4]) <= 1e-5 for r in rows)
   original = runtime.StudentRuntime.enhance
 
-  def broken(self, image, exposure="auto", return_maps=False, progress=None, **kwargs):
-    result = original(self, image, exposure, return_maps, progress, **kwargs)
+  def broken(self, image, exposure="auto", color="natural", return_maps=False, progress=None):
+    result = original(self, image, exposure, color, return_maps, progress)
     if return_maps:
       out, k, b = result
       return out, k + np.float32(1e-4), b
@@ -378,7 +379,7 @@ def _write_raw(path, arrays, architecture):
     (5, 6, "4 input channels"), (3, 6, "4 input channels"), (4, 9, "6 output channels")])
 def test_student_of_another_channel_count_is_refused(tmp_path, in_channels, out_channels,
                                                       match):
-  """Item 3: metadata and arrays agree on in_channels=5, but the runtime reads students
+  """Metadata and arrays agree on in_channels=5, but the runtime reads students
   with 4 input channels (RGB + exposure): refused by the loader in one line."""
   arrays = _student_with_channels(in_channels, out_channels)
   path = _write_raw(tmp_path / "w.npz", arrays, {"name": "student", "width": 16,
@@ -392,7 +393,7 @@ def test_student_of_another_channel_count_is_refused(tmp_path, in_channels, out_
 
 
 def test_weights_of_absurd_magnitude_are_refused(tmp_path):
-  """Item 12: finite weights above 1e4 in magnitude cannot be meant: refused on load
+  """Finite weights above 1e4 in magnitude cannot be meant: refused on load
   and on save."""
   arrays = _student_with_channels()
   arrays["conv5/pw_bias"][0] = -3e38

@@ -471,7 +471,7 @@ def test_rgb_channels_drops_alpha_and_replicates_gray():
 
 
 def test_exclusive_write_never_replaces(tmp_path, monkeypatch):
-  """Item 8: overwrite=False creates the final name exclusively (a hard link of the
+  """Overwrite=False creates the final name exclusively (a hard link of the
   finished temporary; where hard links fail, an O_EXCL claim then a rename)."""
   import errno
   target = tmp_path / "x.png"
@@ -499,7 +499,7 @@ def test_exclusive_write_never_replaces(tmp_path, monkeypatch):
 
 
 def test_temporary_names_are_short_and_recognised(tmp_path, monkeypatch):
-  """Items 7 and 9: the temporary is '.cudi-XXXXXXXX.part' whatever the output name
+  """The temporary is '.cudi-XXXXXXXX.part' whatever the output name
   (so 250-byte names work); stale ones of that pattern are recognised."""
   seen = []
   real_fdopen = os.fdopen

@@ -6,6 +6,7 @@ import pytest
 
 from cudi_jax import student_math
 from cudi_jax.train import curves, models
+from tests import helpers
 
 
 def count(tree):
@@ -140,28 +141,28 @@ def test_depthwise_hand_values_and_grouped_conv():
   np.testing.assert_allclose(models.depthwise3x3_grouped(jnp.asarray(xs[0]), ks, bs), ref[0], atol=1e-5)
 
 
-def test_zero_output_student_is_identity(student_flat, student_apply, to_flax_variables):
+def test_zero_output_student_is_identity(student_flat, student_apply):
   flat = dict(student_flat)
   flat["conv7/pw_kernel"] = np.zeros_like(flat["conv7/pw_kernel"])
   flat["conv7/pw_bias"] = np.zeros_like(flat["conv7/pw_bias"])
   rng = np.random.default_rng(7)
   image = jnp.asarray(rng.uniform(0, 1, (1, 3, 5, 3)), jnp.float32)
   e = jnp.asarray(rng.uniform(0.2, 0.8, (1, 3, 5, 1)), jnp.float32)
-  k, b = student_apply(to_flax_variables(flat), image, e)
+  k, b = student_apply(helpers.flax_student_variables(flat), image, e)
   np.testing.assert_array_equal(np.asarray(k), 1.0)
   np.testing.assert_array_equal(np.asarray(b), 0.0)
   np.testing.assert_array_equal(np.asarray(student_math.tangent_apply(k, b, image, jnp)), np.asarray(image))
 
 
-def test_random_student_fixture_is_far_from_identity(student_flat, make_student_flat):
+def test_random_student_fixture_is_far_from_identity(student_flat):
   # guards the parity tests' premise: std-0.3 weights give K, B far from (1, 0)
   rng = np.random.default_rng(8)
   image = rng.uniform(0, 1, (24, 20, 3)).astype(np.float32)
   e = np.full((24, 20, 1), 0.5, np.float32)
   k, b = student_math.student_maps(student_flat, image, e, np)
   assert np.abs(k - 1).mean() > 0.1 and np.abs(b).mean() > 0.05
-  assert make_student_flat(seed=1234)["conv1/dw_kernel"].dtype == np.float32
-  np.testing.assert_array_equal(make_student_flat(seed=1234)["conv7/pw_bias"], student_flat["conv7/pw_bias"])
+  assert helpers.random_student_flat(seed=1234)["conv1/dw_kernel"].dtype == np.float32
+  np.testing.assert_array_equal(helpers.random_student_flat(seed=1234)["conv7/pw_bias"], student_flat["conv7/pw_bias"])
 
 
 # --------------------------------------------------------------------------- resampling rule

@@ -1,7 +1,7 @@
 """NumPy runtime vs the JAX/Flax student: same K, B and enhanced image.
 
 The runtime is exercised only through its public methods
-(``StudentRuntime(params).maps`` / ``.enhance_float``) so that a faster
+(``StudentRuntime(params).enhance``) so that a faster
 (banded / threaded) implementation stays guarded by these tests. Weights are
 drawn from N(0, 0.3), so K and B are far from the identity (1, 0), unlike the
 N(0, 0.02) training init where almost any implementation would agree.
@@ -10,8 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cudi_jax import exposure as ex
 from cudi_jax import student_math
+from cudi_jax.exposure import resolve
+from cudi_jax.exposure import values
+from cudi_jax.train import exposure_maps
 from cudi_jax.runtime import StudentRuntime
 
 TOL = 1e-5
@@ -29,8 +31,7 @@ def resize_photo(photo, h, w):
 
 def check_parity(runtime, student_apply, student_variables, image, emap):
   """Compares K, B and the final image; returns the runtime's outputs."""
-  k_np, b_np = runtime.maps(image, emap)
-  out_np = runtime.enhance_float(image, emap)
+  out_np, k_np, b_np = runtime.enhance(image, values.PixelMap(emap), return_maps=True)
   h, w = image.shape[:2]
   assert k_np.shape == b_np.shape == out_np.shape == (h, w, 3)
   assert k_np.dtype == b_np.dtype == out_np.dtype == np.float32
@@ -66,9 +67,9 @@ def test_parity_real_photo(size, exposure, photo, runtime, student_apply, studen
   else:
     image = np.ascontiguousarray(photo[100:100 + h, 200:200 + w])     # an odd-size crop
   if exposure == "training":
-    emap = ex.training_map(11, h, w)
+    emap = exposure_maps.training_map(11, h, w)
   else:
-    emap = ex.inference_map(exposure, image)
+    emap = values.full_map(resolve.DEFAULT_RULES.resolve_image(exposure, image), image)
   k, b, out = check_parity(runtime, student_apply, student_variables, image, emap)
   assert np.abs(k - 1).mean() > 0.1
 
@@ -76,10 +77,9 @@ def test_parity_real_photo(size, exposure, photo, runtime, student_apply, studen
 def test_runtime_accepts_float64_and_matches_float32(runtime):
   rng = np.random.default_rng(12)
   image = rng.uniform(0, 1, (9, 10, 3))
-  emap = np.full((9, 10), 0.55)
-  a = runtime.enhance_float(image, emap)
-  b = runtime.enhance_float(image.astype(np.float32), emap.astype(np.float32))
-  assert a.dtype == np.float32
+  a = runtime.enhance(image, 0.55)
+  b = runtime.enhance(image.astype(np.float32), np.full((9, 10), 0.55, np.float32))
+  assert a.dtype == np.float64 and b.dtype == np.float32
   np.testing.assert_allclose(a, b, atol=1e-6)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import random_student_flat, random_teacher_variables
+from tests.helpers import random_student_flat, random_teacher_variables
 from cudi_jax import weights
 from cudi_jax.eval import report
 
@@ -149,7 +149,7 @@ def test_contact_sheet_layout():
 
 
 def test_report_takes_the_common_progress_options(setup, capsys):
-  """Item 16: --no-progress and --quiet as for enhance; bars only on a terminal (here
+  """--no-progress and --quiet as for enhance; bars only on a terminal (here
   stderr is captured: no bar)."""
   tmp_path, photos, student, _ = setup
   for extra in (["--no-progress"], ["--quiet"], []):
@@ -166,7 +166,7 @@ def _ink_columns(sheet, y0):
 
 
 def test_captions_are_wrapped_to_the_panel_width():
-  """Item 19: a caption wider than its panel (the local-exposure caption under a
+  """A caption wider than its panel (the local-exposure caption under a
   portrait thumbnail) is wrapped, never drawn into the next panel."""
   from PIL import Image as PILImage
   narrow = PILImage.new("RGB", (60, 90), (255, 255, 255))
@@ -182,15 +182,13 @@ def test_captions_are_wrapped_to_the_panel_width():
 
 def test_setting_captions_show_the_request_and_what_was_fed():
   import pathlib
-  from cudi_jax import exposure as exposure_lib
+  from cudi_jax.exposure.presets import DEFAULT_PRESETS as plain
+  from cudi_jax.exposure.values import Constant, PixelMap
   img = np.zeros((8, 8, 3), np.float32)
-  plain = exposure_lib.DEFAULT_PRESETS
-  calibrated = exposure_lib.Presets(under=0.55, response_means=(0.1, 0.5),
-                                    response_requested=(0.0, 1.0),
-                                    response_fed=((0.0, 1.0), (0.0, 1.0)))
-  assert report._setting_caption("under", img, np.full((8, 8), 0.55), plain) == "under (E=0.55)"
-  assert report._setting_caption("under", img, np.full((8, 8), 0.62), calibrated) == \
+  assert report._setting_caption("under", img, Constant(0.55), plain) == "under (E=0.55)"
+  assert report._setting_caption("under", img, Constant(0.62), plain) == \
       "under (E=0.55, fed 0.62)"
-  assert report._setting_caption(0.4, img, np.full((8, 8), 0.4), plain) == "E=0.40"
-  assert report._setting_caption(0.4, img, np.full((8, 8), 0.47), plain) == "E=0.40, fed 0.47"
-  assert report._setting_caption(pathlib.Path("m.png"), img, np.zeros((8, 8)), plain) == "E=m.png"
+  assert report._setting_caption(0.4, img, Constant(0.4), plain) == "E=0.40"
+  assert report._setting_caption(0.4, img, Constant(0.47), plain) == "E=0.40, fed 0.47"
+  assert report._setting_caption(pathlib.Path("m.png"), img, PixelMap(np.zeros((8, 8))),
+                                 plain) == "E=m.png"

@@ -1,5 +1,5 @@
-"""The public NumPy API: load_student / StudentRuntime.enhance / maps, and the jitted
-JAX enhancer sharing the same weights."""
+"""The public NumPy API: load_student / StudentRuntime.enhance / resolve_exposure, and
+the jitted JAX enhancer sharing the same weights."""
 import os
 import warnings
 
@@ -7,14 +7,20 @@ import numpy as np
 import pytest
 
 from cudi_jax import weights
-from cudi_jax import exposure as exposure_lib
+from cudi_jax import imagemath
+from cudi_jax.exposure import calibration as calibration_lib
+from cudi_jax.exposure import resolve as resolve_lib
+from cudi_jax.exposure import settings as exposure_settings
+from cudi_jax.exposure import values as exposure_values
+from cudi_jax.runtime import reference
 from cudi_jax.runtime import api as runtime
 from cudi_jax import student_math
+from tests import helpers
 
 
 @pytest.fixture(scope="module")
-def params(make_student_flat):
-  return make_student_flat(seed=11, std=0.3)
+def params():
+  return helpers.random_student_flat(seed=11, std=0.3)
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +33,10 @@ def weights_file(params, tmp_path_factory):
   path = tmp_path_factory.mktemp("weights") / "student.npz"
   weights.export_student(params, {"training": {"step": 3}}, path)
   return path
+
+
+def _resolved_map(setting, x, rules=resolve_lib.DEFAULT_RULES):
+  return exposure_values.full_map(rules.resolve_image(setting, x), x)
 
 
 def _float_reference(params, x, emap, color="natural"):
@@ -81,30 +91,29 @@ def test_load_student_rejects_a_teacher_and_garbage(tmp_path):
 def test_enhance_float_matches_reference(model, params, exposure):
   rng = np.random.default_rng(1)
   x = rng.uniform(0, 1, (29, 38, 3)).astype(np.float32)
-  emap = exposure_lib.inference_map(exposure if exposure != "0.45" else 0.45, x)
+  emap = _resolved_map(exposure if exposure != "0.45" else 0.45, x)
   ref, k_ref, b_ref = _float_reference(params, x, emap)
   out, k, b = model.enhance(x, exposure, return_maps=True)
   assert out.dtype == np.float32 and k.dtype == b.dtype == np.float32
   np.testing.assert_allclose(out, ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
-  k2, b2 = model.maps(x, exposure)
-  assert np.array_equal(k2, k) and np.array_equal(b2, b)
+  fed = model.resolve_exposure(x, exposure)
+  out2, k2, b2 = model.enhance(x, fed, return_maps=True)
+  assert np.array_equal(k2, k) and np.array_equal(b2, b) and np.array_equal(out2, out)
 
 
 def test_exposure_map_resolution(model):
   rng = np.random.default_rng(2)
   img = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
   x = img.astype(np.float32) / 255
-  for setting in ("auto", "under", "over", 0.7):
-    np.testing.assert_allclose(model.exposure_map(img, setting),
-                               exposure_lib.inference_map(setting, x), atol=1e-6)
-  np.testing.assert_allclose(model.exposure_map(img, "adaptive"),
-                             exposure_lib.adaptive_map(x), atol=1e-5)
+  for setting in ("auto", "under", "over", 0.7, "adaptive"):
+    np.testing.assert_allclose(exposure_values.full_map(model.resolve_exposure(img, setting), x),
+                               _resolved_map(setting, x), atol=1e-5)
   # auto asks a flat photo, bright or dark, for the target of its brightness.
   bright = np.full((10, 10, 3), 230, np.uint8)
-  assert model.exposure_map(bright, "auto")[0, 0] == pytest.approx(
-      model.presets.auto_target_for(230 / 255), abs=1e-6)
+  assert model.resolve_exposure(bright, "auto").cells[0, 0] == pytest.approx(
+      model.rules.calibration.auto_target(model.presets.auto_target, 230 / 255), abs=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float16, np.float32, np.float64])
@@ -129,7 +138,7 @@ def test_enhance_keeps_dtype_and_rounds_consistently(model, params, dtype):
     # round-half-up of clip(K*I+B, 0, 1) * max; only exact ties may differ by float noise
     diff = np.abs(out.astype(np.float64) - ref.astype(np.float64) * top)
     assert diff.max() <= 0.5 + 1e-6 * top
-    ref_int = runtime.reference_enhance(params, image, 0.6)
+    ref_int = reference.reference_enhance(params, image, 0.6)
     # float32 noise (~1e-7 relative) flips ties: rare at 8 bits, ~1% at 16 bits
     assert np.mean(out == ref_int) > (0.999 if top == 255 else 0.98)
     assert np.abs(out.astype(np.int64) - ref_int).max() <= 1
@@ -169,7 +178,7 @@ def test_exposure_maps_of_any_size_and_type(model, tmp_path):
   img = np.full((24, 32, 3), 60, np.uint8)
   small = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
   a = model.enhance(img, small)
-  b = model.enhance(img, exposure_lib.resize_map(small, 24, 32))
+  b = model.enhance(img, exposure_settings.resize_map(small, 24, 32))
   assert np.array_equal(a, b)
   u8 = (small * 255).round().astype(np.uint8)
   path = tmp_path / "map.png"
@@ -184,7 +193,7 @@ def test_exposure_maps_of_any_size_and_type(model, tmp_path):
 @pytest.mark.parametrize("bad", [1.5, -0.1, float("nan"), "bright", "", True,
                                  np.zeros((2, 3, 4)), np.full((4, 4), 2.0)])
 def test_bad_exposures_raise(model, bad):
-  with pytest.raises(exposure_lib.ExposureError):
+  with pytest.raises(exposure_settings.ExposureError):
     model.enhance(np.zeros((8, 8, 3), np.uint8), bad)
 
 
@@ -200,19 +209,21 @@ def test_bad_images_raise(model, bad, error):
     model.enhance(bad)
 
 
-def test_presets_come_from_the_metadata(params):
-  custom = runtime.StudentRuntime(params, {"exposure_presets": {
-      "under": 0.7, "over": 0.3, "auto": {"target": 0.5, "strength": 0.5,
-                                          "calibration": [[0.05, 0.65], [0.5, 0.45]]}}})
+def test_presets_and_calibration_come_from_the_metadata(params):
+  auto = calibration_lib.Table((0.05, 0.5), (0.5,), ((0.65,), (0.45,)))
+  custom = runtime.StudentRuntime(params, {
+      "exposure_presets": {"under": 0.7, "over": 0.3, "auto": {"target": 0.5, "strength": 0.5}},
+      "calibration": calibration_lib.Calibration(auto=auto).to_metadata()})
   img = np.full((8, 8, 3), 30, np.uint8)   # brightness 0.118: between the two calibration points
-  assert custom.exposure_map(img, "under")[0, 0] == pytest.approx(0.7)
+  assert custom.resolve_exposure(img, "under") == exposure_values.Constant(0.7)
   want = np.interp(np.log(30 / 255), np.log([0.05, 0.5]), [0.65, 0.45])
-  assert custom.exposure_map(img, "auto")[0, 0] == pytest.approx(want, abs=1e-6)
-  # The runtime's banded statistics resolve auto exactly as the reference does.
+  assert custom.resolve_exposure(img, "auto").cells[0, 0] == pytest.approx(want, abs=1e-6)
+  # The runtime's banded statistics resolve auto exactly as the whole-image ones do.
   rng = np.random.default_rng(3)
   photo = rng.integers(0, 120, (45, 63, 3), dtype=np.uint8)
-  np.testing.assert_allclose(custom.exposure_map(photo, "auto"), exposure_lib.inference_map(
-      "auto", photo.astype(np.float32) / 255, custom.presets), atol=1e-6)
+  np.testing.assert_allclose(custom.resolve_exposure(photo, "auto").cells,
+                             custom.rules.resolve_image("auto", photo.astype(np.float32) / 255).cells,
+                             atol=1e-6)
   assert np.array_equal(custom.enhance(img, "under"), custom.enhance(img, 0.7))
 
 
@@ -251,7 +262,7 @@ def test_jax_enhancer_shares_the_weights(weights_file, params):
 
 
 def test_runtime_shape_checks_raise_export_errors(params):
-  """Item 3: StudentRuntime's own shape checks raise the project's export error."""
+  """StudentRuntime's own shape checks raise the project's export error."""
   from cudi_jax.errors import CudiError
   five = dict(student_math.student_param_shapes(16, 5, 6))
   bad = {k: np.zeros(s, np.float32) for k, s in five.items()}
@@ -267,11 +278,11 @@ def test_runtime_shape_checks_raise_export_errors(params):
 @pytest.mark.parametrize("value", [255.0, 1.01, -0.5, np.inf, -np.inf, np.nan])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_float_images_outside_0_1_are_refused(model, value, dtype):
-  """Items 10 and 11: floats outside [0, 1] (a 0-255 image, negatives, inf) and NaN are
-  refused with an error naming the range, by enhance, maps and exposure_map alike."""
+  """Floats outside [0, 1] (a 0-255 image, negatives, inf) and NaN are refused with an
+  error naming the range, by enhance and resolve_exposure alike."""
   image = np.full((9, 10, 3), 0.5, dtype)
   image[4, 5, 1] = value
-  for call in (model.enhance, model.maps, model.exposure_map):
+  for call in (model.enhance, model.resolve_exposure):
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
       call(image)
 
@@ -285,7 +296,7 @@ def test_float_images_within_rounding_of_0_1_are_accepted(model):
 
 
 def test_non_finite_results_are_refused_without_warnings(params):
-  """Item 12: weights that overflow (finite but huge): a clear error, no NumPy
+  """Weights that overflow (finite but huge): a clear error, no NumPy
   warnings, never a silent black (or NaN) image."""
   import warnings
   scaled = {k: v * np.float32(1e10) for k, v in params.items()}  # overflows in the net
@@ -300,11 +311,11 @@ def test_non_finite_results_are_refused_without_warnings(params):
         with pytest.raises(ValueError, match="non-finite"):
           model.enhance(image)
       with pytest.raises(ValueError, match="non-finite"):
-        model.maps(np.full((40, 44, 3), 0.3, np.float32))
+        model.enhance(np.full((40, 44, 3), 0.3, np.float32), return_maps=True)
 
 
 def test_huge_weights_are_refused_at_load(params, tmp_path):
-  """Item 12: an export whose weights cannot be meant (|w| > 1e4) is refused when loaded."""
+  """An export whose weights cannot be meant (|w| > 1e4) is refused when loaded."""
   import io
   import json
   arrays = dict(params)
@@ -321,7 +332,7 @@ def test_huge_weights_are_refused_at_load(params, tmp_path):
 
 @pytest.mark.parametrize("dtype", [">u2", ">u1", ">f4", ">f8", "<u2", "<f4"])
 def test_any_byte_order_is_accepted(model, dtype):
-  """Item 13: non-native byte order is converted first (uint16 included)."""
+  """Non-native byte order is converted first (uint16 included)."""
   rng = np.random.default_rng(3)
   native = np.dtype(dtype).newbyteorder("=")
   if native.kind == "u":
@@ -334,25 +345,36 @@ def test_any_byte_order_is_accepted(model, dtype):
   assert model.enhance(np.zeros((8, 8, 3), ">u2")).dtype == np.uint16
 
 
-def test_calibrated_export_feeds_the_network_and_calibrate_false_does_not(params):
-  presets = exposure_lib.Presets(response_means=(0.2,), response_requested=(0.0, 1.0),
-                                 response_fed=((0.2, 0.9),))
-  model = runtime.StudentRuntime(params, {"exposure_presets": presets.to_metadata()})
+def test_calibrated_export_feeds_settings_and_fed_values_go_as_given(params):
+  calibration = calibration_lib.Calibration(maps=calibration_lib.Table((0.2,), (0.0, 1.0),
+                                                                       ((0.2, 0.9),)))
+  model = runtime.StudentRuntime(params, {"calibration": calibration.to_metadata()})
   plain = runtime.StudentRuntime(params)
   img = np.random.default_rng(4).integers(0, 100, (20, 24, 3), dtype=np.uint8)
-  fed = presets.feed(0.5, 0.0)   # one bin: the photo's brightness does not matter
+  fed = calibration.feed(0.5, 0.0)   # one bin: the photo's brightness does not matter
   assert fed == pytest.approx(0.55)
   assert np.array_equal(model.enhance(img, 0.5), plain.enhance(img, fed))
-  emap = np.full((20, 24), 0.5, np.float32)
-  assert np.array_equal(model.enhance(img, emap, calibrate=False), plain.enhance(img, emap))
+  emap = exposure_values.PixelMap(np.full((20, 24), 0.5, np.float32))
+  assert np.array_equal(model.enhance(img, emap), plain.enhance(img, emap))
   assert np.array_equal(model.enhance(img, "auto"), plain.enhance(img, "auto"))
+  # a full-size map is exactly its cell means to the network
+  cells = exposure_values.CellMap(exposure_values.cells_from_map(emap.values))
+  assert np.array_equal(model.enhance(img, cells), model.enhance(img, emap))
+
+
+def test_malformed_exposure_metadata_is_refused(params):
+  with pytest.raises(weights.ExportFormatError, match="exposure"):
+    runtime.StudentRuntime(params, {"exposure_presets": {"under": 0}})
+  with pytest.raises(weights.ExportFormatError, match="calibration"):
+    runtime.StudentRuntime(params, {"calibration": {"maps": {"means": [0.5], "requested": [0, 1],
+                                                             "fed": [[0.0, 0.0]]}}})
 
 
 # --------------------------------------------------------------------------- colour
 
 
 def test_natural_color_shares_maps_where_brightening_only():
-  wts = np.asarray(student_math.LUMA, np.float32)
+  wts = np.asarray(imagemath.LUMA_BT601, np.float32)
   cells = np.full((1, 3, 3), 0.2, np.float32)  # three grey cells of luma 0.2
   # Per-channel maps whose luma-weighted gains are x2 (brighten), x1 and x0.5 (darken).
   k = np.array([[[1.5, 1.0, 0.5], [1.2, 1.0, 0.8], [0.7, 0.5, 0.3]]], np.float32)
@@ -385,8 +407,8 @@ def test_natural_color_keeps_grey_grey_when_brightening():
   grey[8:16, 8:24] = 35
   net = model.enhance(grey, 0.7, color="network").astype(int)
   nat = model.enhance(grey, 0.7, color="natural").astype(int)
-  gain = model.maps(grey, 0.7, color="network")
-  wts = np.asarray(student_math.LUMA, np.float32)
+  gain = model.enhance(grey, 0.7, color="network", return_maps=True)[1:]
+  wts = np.asarray(imagemath.LUMA_BT601, np.float32)
   x = grey.astype(np.float32) / 255
   brightened = ((gain[0] * x + gain[1]) @ wts) > 1.25 * (x @ wts)
   assert brightened.mean() > 0.9  # the premise: these weights brighten this photo

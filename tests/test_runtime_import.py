@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(r"""
       raise SystemExit("jax import was not blocked")
 
     import numpy as np
-    from cudi_jax import exposure, student_math
+    from cudi_jax import student_math
     from cudi_jax.runtime import StudentRuntime
 
     rng = np.random.default_rng(0)
@@ -38,11 +38,10 @@ SCRIPT = textwrap.dedent(r"""
     runtime = StudentRuntime(params)
     image = rng.uniform(0, 1, (7, 6, 3)).astype(np.float32)
     for setting in ("auto", "adaptive", 0.4, np.full((3, 3), 200, np.uint8)):
-      emap = exposure.inference_map(setting, image)
-      out = runtime.enhance_float(image, emap)
+      out = runtime.enhance(image, setting)
       assert out.shape == (7, 6, 3) and out.dtype == np.float32, out.shape
       assert np.all(np.isfinite(out)) and out.min() >= 0 and out.max() <= 1
-    k, b = runtime.maps(image, emap)
+    _, k, b = runtime.enhance(image, runtime.resolve_exposure(image, "auto"), return_maps=True)
     assert k.shape == b.shape == (7, 6, 3)
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     assert not loaded, loaded

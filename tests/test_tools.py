@@ -1,4 +1,4 @@
-"""tools/make_train_split.py, tools/calibrate_exposure.py and tools/make_quality_figures.py."""
+"""tools/make_train_split.py and tools/make_quality_figures.py."""
 import os
 import subprocess
 import sys
@@ -33,69 +33,6 @@ def test_make_train_split_leaves_out_every_frame_of_val_scenes(tmp_path):
   subprocess.run([sys.executable, str(REPO / "tools" / "make_train_split.py"), str(photos),
                   str(pairs), str(out)], capture_output=True, text=True, check=True)
   assert len(os.listdir(out)) == 8
-
-
-def test_calibrate_exposure_writes_a_calibration_that_brings_photos_to_the_request(
-    tmp_path, make_student_flat):
-  import numpy as np
-  from PIL import Image
-  from cudi_jax import weights
-  from cudi_jax.runtime import load_student
-  rng = np.random.default_rng(0)
-  photos = tmp_path / "photos"
-  photos.mkdir()
-  for i, level in enumerate((0.05, 0.1, 0.2, 0.35, 0.5, 0.7)):
-    img = np.clip(level * (0.6 + 0.8 * rng.random((24, 32, 3))), 0, 1)
-    Image.fromarray((img * 255).round().astype(np.uint8)).save(photos / f"p{i}.png")
-  student = tmp_path / "s.npz"
-  weights.export_student(make_student_flat(seed=2, std=0.05), {}, student)
-  out = tmp_path / "cal.npz"
-  run = subprocess.run([sys.executable, str(REPO / "tools" / "calibrate_exposure.py"),
-                        str(student), str(photos), "-o", str(out), "--bins", "3",
-                        "--response-bins", "2"], capture_output=True, text=True, check=True)
-  assert "response" in run.stdout
-  model = load_student(out)
-  p = model.presets
-  assert len(p.auto_means) == 3 and len(p.response_means) == 2
-  assert list(p.auto_means) == sorted(p.auto_means)
-  assert all(list(row) == sorted(row) for row in p.response_fed)
-  # On the calibration photos the calibrated constant 0.4 lands closer to 0.4 on
-  # average than the uncalibrated one does.
-  plain = load_student(student)
-  images = [np.asarray(Image.open(photos / f"p{i}.png")) for i in range(6)]
-  calibrated = np.mean([model.enhance(im, 0.4).mean() / 255 for im in images])
-  uncalibrated = np.mean([plain.enhance(im, 0.4).mean() / 255 for im in images])
-  assert abs(calibrated - 0.4) < abs(uncalibrated - 0.4)
-
-
-def test_calibrating_a_calibrated_export_measures_the_network(tmp_path):
-  """The shipped (calibrated) export and its bare weights calibrate alike: the old
-  tables must not be applied while the new ones are measured."""
-  import numpy as np
-  from PIL import Image
-  from cudi_jax import weights
-  from cudi_jax.runtime import api as runtime
-  if not os.path.isfile(runtime.shipped_weights_path()):
-    pytest.skip("this checkout ships no weights")
-  shipped = weights.load_export(runtime.shipped_weights_path(), kind="student")
-  assert shipped.metadata.get("exposure_presets", {}).get("response")  # the premise
-  bare = tmp_path / "bare.npz"
-  weights.export_student(shipped.nested_params(), {}, bare)
-  photos = tmp_path / "photos"
-  photos.mkdir()
-  rng = np.random.default_rng(3)
-  for i, level in enumerate((0.05, 0.15, 0.3, 0.6)):
-    img = np.clip(level * (0.5 + rng.random((24, 32, 3))), 0, 1)
-    Image.fromarray((img * 255).round().astype(np.uint8)).save(photos / f"p{i}.png")
-  tables = []
-  for source in (runtime.shipped_weights_path(), bare):
-    out = tmp_path / f"cal{len(tables)}.npz"
-    subprocess.run([sys.executable, str(REPO / "tools" / "calibrate_exposure.py"), str(source),
-                    str(photos), "-o", str(out), "--bins", "2", "--response-bins", "2"],
-                   capture_output=True, text=True, check=True)
-    p = runtime.load_student(out).presets
-    tables.append((p.auto_targets, p.response_fed))
-  assert tables[0] == tables[1]
 
 
 def test_make_quality_figures_writes_sheets_and_crops(tmp_path):

@@ -242,7 +242,7 @@ def test_pipeline_is_deterministic_and_sharded_by_process(image_dir):
 
 
 def test_following_maps_replace_that_fraction_of_training_maps(image_dir):
-  from cudi_jax import exposure
+  from cudi_jax.exposure import resolve, rules
   config = _config(tiny_teacher, image_dir).data
   plain, _ = data_lib.make_dataset(config, 4, seed=3)
   config.following_maps = 1.0
@@ -250,14 +250,14 @@ def test_following_maps_replace_that_fraction_of_training_maps(image_dir):
   a, b = plain[2], following[2]
   np.testing.assert_array_equal(a["image"], b["image"])   # same crops
   for image, emap in zip(b["image"], b["exposure"][..., 0]):
-    cells = exposure.ImageStats(image).cell_brightness()
+    cells = resolve.ImageStats(image).cell_brightness()
     # An input-following map: constant per 4x4 cell, a power of each cell's brightness.
     np.testing.assert_array_equal(emap[::4, ::4].shape, cells.shape)
     assert np.all(emap[0:4, 0:4] == emap[0, 0])
     # Brighter cells are never asked for less (a non-negative strength).
     order = np.argsort(cells.ravel())
     assert np.all(np.diff(emap[::4, ::4].ravel()[order]) >= -1e-6)
-    assert emap.min() >= exposure.NATURAL_RANGE[0] and emap.max() <= exposure.NATURAL_RANGE[1]
+    assert emap.min() >= rules.AUTO_RANGE[0] and emap.max() <= rules.AUTO_RANGE[1]
   assert not np.array_equal(a["exposure"], b["exposure"])
   # 0 keeps every sample as it was (the extra draws come after the two-region map).
   config.following_maps = 0.0
@@ -566,7 +566,7 @@ def _error_lines(stderr):
 
 
 def test_train_py_unreadable_folder_is_one_line(tmp_path):
-  """Item 4: every image unreadable: one error line naming examples, no traceback."""
+  """Every image unreadable: one error line naming examples, no traceback."""
   for i in range(3):
     (tmp_path / f"bad{i}.jpg").write_bytes(b"not a jpeg")
   run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(tmp_path / "wd"),
@@ -582,7 +582,7 @@ def test_train_py_unreadable_folder_is_one_line(tmp_path):
 
 
 def test_train_py_missing_data_path_before_jax(tmp_path):
-  """Item 20: a missing --config.data.path is one line, before JAX starts."""
+  """A missing --config.data.path is one line, before JAX starts."""
   run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(tmp_path / "wd"),
                    f"--config.data.path={tmp_path / 'nowhere'}")
   assert run.returncode == 1
@@ -593,7 +593,7 @@ def test_train_py_missing_data_path_before_jax(tmp_path):
 
 
 def test_train_py_reports_final_checkpoint_and_finished_runs(image_dir, tmp_path):
-  """Item 20: the end of a run says where the final checkpoint is; a rerun of a finished
+  """The end of a run says where the final checkpoint is; a rerun of a finished
   run says so and exits 0 without starting the loop."""
   workdir = tmp_path / "wd"
   args = ("--config", "configs/tiny_teacher.py", "--workdir", str(workdir),

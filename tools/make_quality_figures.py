@@ -18,11 +18,10 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from cudi_jax import exposure as exposure_lib  # noqa: E402
-from cudi_jax.eval import common as eval_common  # noqa: E402
-from cudi_jax.runtime import load_student  # noqa: E402
+from cudi_jax import imagemath
+from cudi_jax.eval import common as eval_common
+from cudi_jax.exposure import values as exposure_values
+from cudi_jax.runtime import load_student
 
 
 def _label(array, text):
@@ -34,7 +33,7 @@ def _label(array, text):
 
 
 def _caption(name, out):
-  y = exposure_lib.luminance(out)
+  y = imagemath.luma(out)
   return f"{name}  mean {out.mean():.2f}  p1 {np.percentile(y, 1):.3f}"
 
 
@@ -43,10 +42,9 @@ def panels(image, models):
   out = [("input", image)]
   for name, model in models:
     out.append((name, model.enhance(image, "auto")))
-  h, w = image.shape[:2]
-  previous = 0.25 if exposure_lib.luminance(image).mean() >= 0.5 else 0.55
+  previous = 0.25 if imagemath.luma(image).mean() >= 0.5 else 0.55
   out.insert(2, ("previous default", models[0][1].enhance(
-      image, np.full((h, w), previous, np.float32), calibrate=False)))
+      image, exposure_values.Constant(previous))))
   out.append(("gain to 0.5", eval_common.global_gain(image)))
   return out
 

@@ -5,13 +5,16 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from cudi_jax.runtime import engine
 from cudi_jax import student_math
+from cudi_jax.exposure import values
+from cudi_jax.runtime import engine
+from cudi_jax.runtime.job import Job
+from tests import helpers
 
 
 @pytest.fixture(scope="module")
-def params(make_student_flat):
-  return make_student_flat(seed=7, std=0.3)
+def params():
+  return helpers.random_student_flat(seed=7, std=0.3)
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +37,11 @@ def _run(eng, image, exposure, band_rows=None, gray=False, kind="out", color="na
   if kind == "maps":
     k = np.empty((h, w, 3), np.float32)
     b = np.empty_like(k)
-    eng.run(engine.Job(image, exposure, maps=(k, b), gray=gray, color=color),
+    eng.run(Job(image, exposure, maps=(k, b), gray=gray, color=color),
             band_rows=band_rows)
     return k, b
   out = np.empty_like(image)
-  eng.run(engine.Job(image, exposure, out=out, gray=gray, color=color), band_rows=band_rows)
+  eng.run(Job(image, exposure, out=out, gray=gray, color=color), band_rows=band_rows)
   return (out,)
 
 
@@ -51,9 +54,9 @@ def test_banded_equals_whole_image_exactly(size, exposure_kind, whole, poisoned)
   rng = np.random.default_rng(size[0] * 100 + size[1])
   h, w = size
   image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-  exposure = {"const": ("const", 0.55),
-              "map": ("map", rng.uniform(0, 1, (h, w)).astype(np.float32)),
-              "luma": ("luma", 0.9, 0.5)}[exposure_kind]
+  exposure = {"const": values.Constant(0.55),
+              "map": values.PixelMap(rng.uniform(0, 1, (h, w)).astype(np.float32)),
+              "luma": values.LumaLinear(0.9, 0.5)}[exposure_kind]
   as_float = image.astype(np.float32) / 255
   ref_u8 = _run(whole, image, exposure)
   ref_f = _run(whole, as_float, exposure)
@@ -69,21 +72,21 @@ def test_banded_equals_whole_image_exactly(size, exposure_kind, whole, poisoned)
 def test_banded_gray_and_uint16_equal_whole(whole, poisoned):
   rng = np.random.default_rng(3)
   gray = rng.integers(0, 65536, (23, 31), dtype=np.uint16)
-  ref = _run(whole, gray, ("const", 0.4), gray=True)[0]
+  ref = _run(whole, gray, values.Constant(0.4), gray=True)[0]
   for band_rows in (1, 2, 4):
-    assert np.array_equal(_run(poisoned, gray, ("const", 0.4), band_rows, gray=True)[0], ref)
+    assert np.array_equal(_run(poisoned, gray, values.Constant(0.4), band_rows, gray=True)[0], ref)
   rgb = rng.integers(0, 65536, (23, 31, 3), dtype=np.uint16)
-  ref = _run(whole, rgb, ("const", 0.7))[0]
+  ref = _run(whole, rgb, values.Constant(0.7))[0]
   for band_rows in (1, 3):
-    assert np.array_equal(_run(poisoned, rgb, ("const", 0.7), band_rows)[0], ref)
+    assert np.array_equal(_run(poisoned, rgb, values.Constant(0.7), band_rows)[0], ref)
 
 
 def test_strided_rgba_view_equals_contiguous(whole):
   rng = np.random.default_rng(4)
   rgba = rng.integers(0, 256, (19, 26, 4), dtype=np.uint8)
   out = np.zeros_like(rgba)
-  whole.run(engine.Job(rgba[..., :3], ("const", 0.5), out=out[..., :3]), band_rows=2)
-  ref = _run(whole, np.ascontiguousarray(rgba[..., :3]), ("const", 0.5))[0]
+  whole.run(Job(rgba[..., :3], values.Constant(0.5), out=out[..., :3]), band_rows=2)
+  ref = _run(whole, np.ascontiguousarray(rgba[..., :3]), values.Constant(0.5))[0]
   assert np.array_equal(out[..., :3], ref)
   assert np.all(out[..., 3] == 0)  # the engine never touches the other channels
 
@@ -98,8 +101,8 @@ def test_engine_matches_reference_math(size, color, params, poisoned):
   emap = rng.uniform(0.2, 0.8, (h, w)).astype(np.float32)
   k_ref, b_ref = student_math.student_maps(params, image, emap[..., None], np, color=color)
   out_ref = student_math.tangent_apply(k_ref, b_ref, image, np)
-  k, b = _run(poisoned, image, ("map", emap), 2, kind="maps", color=color)
-  out = _run(poisoned, image, ("map", emap), 3, color=color)[0]
+  k, b = _run(poisoned, image, values.PixelMap(emap), 2, kind="maps", color=color)
+  out = _run(poisoned, image, values.PixelMap(emap), 3, color=color)[0]
   np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(out, out_ref, atol=1e-5, rtol=0)
@@ -113,7 +116,7 @@ def test_uint8_rounding_is_half_up_of_the_float_result(params, poisoned):
   k, b = student_math.student_maps(params, x, np.full((41, 29, 1), 0.6, np.float32), np,
                                    color="natural")
   ref = student_math.tangent_apply(k, b, x, np) * 255
-  out = _run(poisoned, image, ("const", 0.6), 2)[0].astype(np.float64)
+  out = _run(poisoned, image, values.Constant(0.6), 2)[0].astype(np.float64)
   # round-half-up of the float result; float32 noise may only flip exact ties
   assert np.max(np.abs(out - ref)) <= 0.5 + 1e-3
   assert np.mean(out == np.floor(ref + 0.5)) > 0.999
@@ -129,10 +132,10 @@ def test_band_planning_bounds_memory(params):
 
 def _peak_extra_memory(eng, image):
   out = np.empty_like(image)
-  eng.run(engine.Job(image, ("const", 0.5), out=out))  # warm-up (imports, caches)
+  eng.run(Job(image, values.Constant(0.5), out=out))  # warm-up (imports, caches)
   tracemalloc.start()
   try:
-    eng.run(engine.Job(image, ("const", 0.5), out=out))
+    eng.run(Job(image, values.Constant(0.5), out=out))
     return tracemalloc.get_traced_memory()[1]
   finally:
     tracemalloc.stop()
@@ -151,41 +154,6 @@ def test_progress_reports_every_row(params):
   eng = engine.Engine(params, threads=2)
   image = np.zeros((103, 17, 3), np.uint8)
   seen = []
-  eng.run(engine.Job(image, ("const", 0.5), out=np.empty_like(image)), band_rows=4,
+  eng.run(Job(image, values.Constant(0.5), out=np.empty_like(image)), band_rows=4,
           progress=seen.append)
   assert sum(seen) == 103
-
-
-def test_blas_single_threaded_during_a_run_then_restored(params):
-  """threadpoolctl holds BLAS at one thread for the banded section (process-wide), then
-  gives the previous count back; overlapping runs share the limit."""
-  threadpoolctl = pytest.importorskip("threadpoolctl")
-
-  controller = engine._blas_controller()
-  if controller is None:
-    pytest.skip("no BLAS library that threadpoolctl can limit, or CUDI_NO_BLAS_LOCAL set")
-  # The BLAS NumPy uses (the engine's); another one loaded later by another test's
-  # imports (e.g. SciPy's own OpenBLAS) is not the runtime's concern.
-  ours = {lib.filepath for lib in controller.lib_controllers}
-
-  def blas_threads():
-    return [i["num_threads"] for i in threadpoolctl.threadpool_info()
-            if i["user_api"] == "blas" and i["filepath"] in ours]
-
-  with threadpoolctl.threadpool_limits(2, user_api="blas"):
-    outside = blas_threads()
-    assert max(outside) == 2
-    eng = engine.Engine(params, threads=2)
-    image = np.zeros((67, 17, 3), np.uint8)
-    seen = []
-    eng.run(engine.Job(image, ("const", 0.5), out=np.empty_like(image)), band_rows=4,
-            progress=lambda rows: seen.append(blas_threads()))
-    assert len(seen) == 5 and all(max(s) == 1 for s in seen)  # 17 low-res rows, 4 a band
-    assert eng._mnk is None  # matmuls need no size cap while BLAS is limited
-    assert blas_threads() == outside
-    with engine.single_threaded_blas() as limited:
-      assert limited
-      with engine.single_threaded_blas():
-        pass
-      assert max(blas_threads()) == 1  # the inner run leaving does not lift the limit
-    assert blas_threads() == outside

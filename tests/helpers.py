@@ -1,0 +1,40 @@
+"""Plain helpers shared by the tests: seeded random parameters built without JAX's
+slow ``init`` (Flax ``init`` is slow on CPU, so parameters are filled from
+``jax.eval_shape`` structures with seeded NumPy draws)."""
+import numpy as np
+
+
+def random_student_flat(seed=0, std=0.3, width=16):
+  """Flat student params (the export format) drawn from N(0, std), float32.
+
+  std=0.3 gives slope/intercept maps far from the identity (K deviates from 1 and
+  B from 0 by O(0.1..1)), unlike the N(0, 0.02) training init.
+  """
+  from cudi_jax import student_math
+  rng = np.random.default_rng(seed)
+  return {name: rng.normal(0.0, std, shape).astype(np.float32)
+          for name, shape in sorted(student_math.student_param_shapes(width).items())}
+
+
+def flax_student_variables(flat):
+  """Flat student params -> Flax variables {'params': {'conv{i}': {...}}}."""
+  import jax.numpy as jnp
+  from cudi_jax import student_math
+  tree = student_math.unflatten_params({k: jnp.asarray(v) for k, v in flat.items()})
+  return {"params": tree}
+
+
+def random_teacher_variables(width=4, multipliers=(1, 2, 2, 2, 2), convs_per_block=1, seed=0,
+                             std=0.02):
+  """(Teacher module, variables) of a small teacher with N(0, std) weights, built from
+  the shapes only (no init pass)."""
+  import jax
+  import jax.numpy as jnp
+  from cudi_jax.train import models
+  module = models.build("teacher", {"width": width, "multipliers": multipliers,
+                                    "convs_per_block": convs_per_block})
+  shapes = jax.eval_shape(module.init, jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 3)),
+                          jnp.zeros((1, 16, 16, 1)))
+  rng = np.random.default_rng(seed)
+  variables = jax.tree.map(lambda s: rng.normal(0.0, std, s.shape).astype(np.float32), shapes)
+  return module, variables

@@ -1,0 +1,37 @@
+"""What the named settings mean, and their metadata."""
+import pytest
+
+from cudi_jax.exposure.presets import DEFAULT_PRESETS, Presets
+from cudi_jax.exposure.settings import ExposureError
+
+
+def test_defaults_and_targets():
+  assert (DEFAULT_PRESETS.under, DEFAULT_PRESETS.over) == (0.55, 0.25)
+  assert DEFAULT_PRESETS.target("auto") == 0.5 and DEFAULT_PRESETS.target("over") == 0.25
+
+
+def test_metadata_round_trip_and_missing_entries():
+  p = Presets(under=0.6, auto_target=0.45, auto_strength=0.4, auto_gain_cap=None)
+  assert Presets.from_metadata({"exposure_presets": p.to_metadata()}) == p
+  capped = Presets(auto_gain_cap=2.0)
+  assert Presets.from_metadata({"exposure_presets": capped.to_metadata()}) == capped
+  assert Presets.from_metadata({}) == DEFAULT_PRESETS
+  assert Presets.from_metadata({"exposure_presets": {"over": 0.3}}) == Presets(over=0.3)
+
+
+@pytest.mark.parametrize("presets", [
+    {"under": 0},                         # a black photo
+    {"over": "x"},
+    {"under": True},
+    {"auto": {"target": 0.0}},
+    {"auto": {"target": float("nan")}},
+    {"auto": {"gain_cap": 0.5}},          # a cap below the global gain
+    {"auto": {"strength": 1.5}},
+    {"adaptive": {"strength": -0.1}},
+    {"adaptive": "x"},
+    "x",
+    {"response": {"means": [0.1]}},       # tables in an old layout
+])
+def test_malformed_presets_are_refused(presets):
+  with pytest.raises(ExposureError):
+    Presets.from_metadata({"exposure_presets": presets})

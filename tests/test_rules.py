@@ -1,0 +1,71 @@
+"""The maps of auto and adaptive."""
+import numpy as np
+import pytest
+
+from cudi_jax.exposure import presets
+from cudi_jax.exposure import rules
+from cudi_jax.exposure import values
+
+
+def adaptive_full(image, strength=0.15, base=0.55):
+  from cudi_jax.exposure import resolve
+  stats = resolve.ImageStats(image)
+  fed = rules.adaptive(stats.luma_range(), stats.luma, base, strength)
+  return values.full_map(fed, image)
+
+
+def gray_image(levels):
+  v = np.asarray(levels, np.float32)
+  return np.repeat(v[..., None], 3, axis=-1)
+
+
+def test_auto_map_follows_the_photo_between_constant_and_gain():
+  # Left half dark (0.05), right half brighter (0.2): strength 1 asks both for the same
+  # gain (targets in the ratio 1:4), strength 0 for one constant, 0.5 in between (1:2).
+  cells = np.full((16, 16), 0.05, np.float32)
+  cells[:, 8:] = 0.2
+  full = rules.auto_cells(cells, 0.5, 1.0, 1.5)
+  np.testing.assert_allclose(full[:, 8:] / full[:, :8], 4.0, rtol=2e-3)  # 1e-4 floor
+  assert full.mean() == pytest.approx(0.5, rel=1e-3)
+  flat = rules.auto_cells(cells, 0.5, 0.0, None)
+  np.testing.assert_allclose(flat, 0.5, atol=1e-6)
+  half = rules.auto_cells(cells, 0.5, 0.5, None)
+  np.testing.assert_allclose(half[:, 8:] / half[:, :8], 2.0, rtol=1e-3)
+  # The gain cap: the dark half (r = 0.05 / 0.125 = 0.4) would be asked for 0.5 * 0.4^0.5
+  # = 0.316, i.e. 1.58x the global gain 0.5 / 0.125; capped at 1.5x: 1.5 * 0.5 * 0.4.
+  capped = rules.auto_cells(cells, 0.5, 0.5, 1.5)
+  np.testing.assert_allclose(capped[:, :8], 0.3, rtol=2e-3)
+  np.testing.assert_array_equal(capped[:, 8:], half[:, 8:])  # brighter cells: no change
+  assert presets.Presets().auto_gain_cap == 1.5
+  # Clipped to the range (a black region is not asked for pure black).
+  black = np.zeros((4, 4), np.float32)
+  black[0, 0] = 1.0
+  assert rules.auto_cells(black, 0.5, 1.0, 1.5).min() == pytest.approx(rules.AUTO_RANGE[0])
+
+
+def test_adaptive_map_gray_hand_values():
+  # Y = [0.1, 0.3, 0.9], mean 13/30; d = mean - Y; min-max to [-1, 1] -> [1, 0.5, -1]
+  m = adaptive_full(gray_image([[0.1, 0.3, 0.9]]))
+  assert m.dtype == np.float32 and m.shape == (1, 3)
+  np.testing.assert_allclose(m, [[0.70, 0.625, 0.40]], atol=1e-6)
+
+
+def test_adaptive_map_uses_bt601_luma():
+  img = np.eye(3, dtype=np.float32)[None]          # red, green, blue pixels: Y = .299, .587, .114
+  m = adaptive_full(img)[0]
+  assert m[2] == pytest.approx(0.55 + 0.15, abs=1e-6)   # darkest (blue) -> S + A
+  assert m[1] == pytest.approx(0.55 - 0.15, abs=1e-6)   # brightest (green) -> S - A
+  red = 2 * (0.587 - 0.299) / (0.587 - 0.114) - 1       # 0.21776
+  assert m[0] == pytest.approx(0.55 + 0.15 * red, abs=1e-6)
+
+
+def test_adaptive_forms_and_flat_image():
+  img = gray_image([[0.2, 0.4], [0.6, 0.8]])
+  np.testing.assert_allclose(adaptive_full(img, strength=0.3, base=0.5),
+                             [[0.8, 0.6], [0.4, 0.2]], atol=1e-6)
+  # no clipping needed: a per-cell linear form; clipping needed: a full-size map
+  assert isinstance(rules.adaptive((0.2, 0.8), None, 0.55, 0.15), values.LumaLinear)
+  flat = rules.adaptive((0.42, 0.42), None, 0.55, 0.15)
+  assert flat == values.Constant(0.55)
+  m = adaptive_full(img, strength=0.9, base=0.5)
+  assert m.min() == 0.0 and m.max() == 1.0
