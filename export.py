@@ -22,11 +22,12 @@ import numpy as np
 
 from cudi_jax import student_math
 from cudi_jax import weights
+from cudi_jax.jsonutil import json_safe
 from cudi_jax.errors import CudiError
 
 
 def _config_summary(config):
-  return weights.json_safe(config)
+  return json_safe(config)
 
 
 def export_trained(trained, output, kind=None):

@@ -472,14 +472,15 @@ def resize_map(array, height, width):
 
 def read_map_file(path):
   """An exposure-map image file -> its (H, W) array at the file's own size, read as
-  photos are read (:func:`cudi_jax.io.imagefile.read_image`: EXIF orientation applied,
+  photos are read (:func:`cudi_jax.io.decode.read_image`: EXIF orientation applied,
   16-bit kept). An alpha channel is dropped; a colour map becomes its BT.601
   luminance (float32 in [0, 1]); grayscale stays uint8 / uint16 / float32 for
   :func:`map_from_array`. Raises ExposureError if the file cannot be read."""
-  from cudi_jax.io import imagefile  # Pillow, only when a map file is read.
+  from cudi_jax.io import decode  # Pillow, only when a map file is read.
+  from cudi_jax.io.errors import ImageIOError
   try:
-    array = imagefile.read_image(path).array
-  except imagefile.ImageIOError as err:
+    array = decode.read_image(path).array
+  except ImageIOError as err:
     raise ExposureError(f"cannot read exposure map {path}: {err}") from None
   if array.ndim == 3 and array.shape[-1] in (2, 4):
     array = array[..., :-1]

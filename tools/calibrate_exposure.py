@@ -118,7 +118,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   export = weights.load_export(args.student, kind="student")
   model = StudentRuntime(export.params, export.metadata)
-  paths = eval_common.list_images(args.photos)
+  paths = eval_common.expand_image_paths(args.photos)
   if args.limit and len(paths) > args.limit:
     paths = paths[::-(-len(paths) // args.limit)]
   images = [eval_common.load_image(p, args.max_size) for p in paths]
