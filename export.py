@@ -28,12 +28,13 @@ import numpy as np
 
 from cudi_jax import student_math
 from cudi_jax import weights
+from cudi_jax.jsonutil import json_safe
 from cudi_jax.errors import CudiError
 from cudi_jax.exposure import calibration as calibration_lib
 
 
 def _config_summary(config):
-  return weights.json_safe(config)
+  return json_safe(config)
 
 
 def export_trained(trained, output, kind=None):
@@ -95,7 +96,7 @@ def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map
   from cudi_jax.runtime import api as runtime
   export = weights.load_export(weights_path, kind="student")
   model = runtime.StudentRuntime(export.params, export.metadata)
-  paths = eval_common.list_images(photos)
+  paths = eval_common.expand_image_paths(photos)
   if not paths:
     raise eval_common.EvaluationError(f"no photos found in {' '.join(map(str, photos))}")
   if limit and len(paths) > limit:

@@ -164,14 +164,14 @@ class _Task:
 
 
 def _output_name(source, suffix, fmt):
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import encode
   stem, ext = os.path.splitext(os.path.basename(source))
   if fmt:
-    new_ext = imagefile.FORMAT_EXTENSIONS[imagefile.format_for("x", fmt)]
-    if ext.lower() in imagefile.EXTENSIONS and imagefile.EXTENSIONS[ext.lower()] == \
-        imagefile.format_for("x", fmt):
+    new_ext = encode.FORMAT_EXTENSIONS[encode.format_for("x", fmt)]
+    if ext.lower() in encode.EXTENSIONS and encode.EXTENSIONS[ext.lower()] == \
+        encode.format_for("x", fmt):
       new_ext = ext
-  elif ext.lower() in imagefile.EXTENSIONS:
+  elif ext.lower() in encode.EXTENSIONS:
     new_ext = ext
   else:
     new_ext = ".png"  # inputs we read but do not write (GIF, PPM, ...)
@@ -180,17 +180,17 @@ def _output_name(source, suffix, fmt):
 
 def _plan(args, failures):
   """Input arguments -> tasks (source, target); bad arguments go to ``failures``."""
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import encode, listing
   out = args.output
   tasks = []
   single_file = (len(args.inputs) == 1 and os.path.isfile(args.inputs[0]) and
                  not os.path.isdir(out) and
-                 os.path.splitext(out)[1].lower() in imagefile.EXTENSIONS)
+                 os.path.splitext(out)[1].lower() in encode.EXTENSIONS)
   for arg in args.inputs:
     if single_file:
       tasks.append(_Task(arg, out, arg))
     elif os.path.isdir(arg):
-      files = imagefile.list_images(arg, exclude=out)
+      files = listing.list_images(arg, exclude=out)
       if not files:
         failures.append((arg, "no image files in this folder"))
       for path in files:
@@ -245,8 +245,8 @@ def _missing_reason(path):
 
 def _image_named(path):
   """Whether an output path looks like an image file name (not a folder)."""
-  from cudi_jax.io import imagefile
-  return os.path.splitext(os.fspath(path))[1].lower() in imagefile.INPUT_EXTENSIONS
+  from cudi_jax.io import listing
+  return listing.is_image_name(path)
 
 
 def _same_file(a, b):
@@ -282,10 +282,10 @@ def _progress_bar(total, desc, unit, enabled):
 
 def _remove_stale_temporaries(folders, started, quiet):
   """Removes what killed runs left in the output folders (see STALE_TEMPORARY_AGE)."""
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import atomic
   removed = 0
   for folder in sorted(folders):
-    removed += imagefile.remove_stale_temporaries(folder, started - STALE_TEMPORARY_AGE)
+    removed += atomic.remove_stale_temporaries(folder, started - STALE_TEMPORARY_AGE)
   if removed and not quiet:
     print(f"{PROG}: removed {removed} stale temporary "
           f"{'file' if removed == 1 else 'files'} (.cudi-*.part) left by an interrupted run",
@@ -325,13 +325,14 @@ def enhance_main(argv):
     parser.error("--threads must be at least 1")
   if args.max_pixels is not None and args.max_pixels < 0:
     parser.error("--max-pixels must be >= 0 (0 = no limit)")
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import decode, encode
+  from cudi_jax.io.errors import ImageIOError, OutputExistsError
   if args.format:
     try:
-      imagefile.format_for("x", args.format)
-    except imagefile.ImageIOError as err:
+      encode.format_for("x", args.format)
+    except ImageIOError as err:
       parser.error(str(err))
-  max_pixels = imagefile.DEFAULT_MAX_PIXELS if args.max_pixels is None else (
+  max_pixels = decode.DEFAULT_MAX_PIXELS if args.max_pixels is None else (
       args.max_pixels or None)
   exposure_map = None
   if args.exposure_map:
@@ -364,19 +365,19 @@ def enhance_main(argv):
       if task.error:
         raise _TaskError(task.error)
       if os.path.exists(task.target) and not args.overwrite:
-        raise imagefile.OutputExistsError(f"{task.target} exists")
+        raise OutputExistsError(f"{task.target} exists")
       _enhance_file(task, model, exposure, exposure_map, args, max_pixels, show and bar is None)
       done += 1
       if listing:
         progress.write(f"{_show(task.label)} -> {_show(task.target)}", bar, file=sys.stdout)
-    except imagefile.OutputExistsError:
+    except OutputExistsError:
       # Checked first, and again when the output is put in place: a file that appeared
       # at the target during the run is never replaced without --overwrite.
       skipped += 1
       if not args.quiet:
         say(f"{PROG}: skipped {_show(task.label)}: {_show(task.target)} exists "
             f"(use --overwrite)")
-    except (_TaskError, imagefile.ImageIOError, ValueError, TypeError, OSError,
+    except (_TaskError, ImageIOError, ValueError, TypeError, OSError,
             MemoryError) as err:
       failed += 1
       reason = str(err).splitlines()[0] if str(err) else type(err).__name__
@@ -407,8 +408,8 @@ def _read_exposure_map(path):
 
 
 def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_image_bar):
-  from cudi_jax.io import imagefile
-  pic = imagefile.read_image(task.source, max_pixels)
+  from cudi_jax.io import decode, encode
+  pic = decode.read_image(task.source, max_pixels)
   h, w = pic.array.shape[:2]
   setting = exposure
   if exposure_map is not None:
@@ -424,23 +425,24 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
   finally:
     if bar is not None:
       bar.close()
-  fmt = imagefile.format_for(task.target, args.format)
-  imagefile.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
-                        pic.info, png_compression=args.png_compression,
-                        overwrite=args.overwrite)
+  fmt = encode.format_for(task.target, args.format)
+  encode.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
+                     pic.info, png_compression=args.png_compression,
+                     overwrite=args.overwrite)
 
 
 def _demo(args, model):
   """Writes the sample photo and enhanced versions of it to the output folder."""
   from cudi_jax import assets, demo
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import atomic, decode, encode
+  from cudi_jax.io.errors import ImageIOError, OutputExistsError
   start = time.perf_counter()
   out_dir = args.output
-  fmt = imagefile.format_for("x", args.format) if args.format else "JPEG"
-  ext = imagefile.FORMAT_EXTENSIONS[fmt]
+  fmt = encode.format_for("x", args.format) if args.format else "JPEG"
+  ext = encode.FORMAT_EXTENSIONS[fmt]
   try:
-    pic = imagefile.read_image(demo.sample_photo_path())
-  except imagefile.ImageIOError as err:
+    pic = decode.read_image(demo.sample_photo_path())
+  except ImageIOError as err:
     _err(f"the built-in sample photo cannot be read: {err}")
     return 1
   stem = os.path.splitext(assets.DEMO_PHOTO)[0]
@@ -463,22 +465,22 @@ def _demo(args, model):
   for index, (path, array, what) in enumerate(outputs):
     try:
       if os.path.exists(path) and not args.overwrite:
-        raise imagefile.OutputExistsError(f"{path} exists")
+        raise OutputExistsError(f"{path} exists")
       if index == 0 and fmt == "JPEG":  # the input itself: copy the file as shipped
         with open(demo.sample_photo_path(), "rb") as f:
-          imagefile.atomic_write(path, f.read(), overwrite=args.overwrite)
+          atomic.atomic_write(path, f.read(), overwrite=args.overwrite)
       else:
-        imagefile.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality,
-                              png_compression=args.png_compression,
-                              overwrite=args.overwrite)
+        encode.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality,
+                           png_compression=args.png_compression,
+                           overwrite=args.overwrite)
       done += 1
       if not args.quiet:
         print(f"{_show(path)}  ({what})", file=sys.stderr)
-    except imagefile.OutputExistsError:
+    except OutputExistsError:
       skipped += 1
       if not args.quiet:
         print(f"{PROG}: skipped {_show(path)}: exists (use --overwrite)", file=sys.stderr)
-    except imagefile.ImageIOError as err:
+    except ImageIOError as err:
       failed += 1
       _err(f"{_show(path)}: {err}")
   elapsed = time.perf_counter() - start

@@ -238,15 +238,23 @@ def student_param_shapes(width=16, in_channels=4, out_channels=6):
   return shapes
 
 
-def flatten_params(tree, prefix=""):
-  """Nested dict of arrays -> flat dict with '/'-joined names."""
+def flatten_params(params):
+  """Parameters -> flat dict with '/'-joined names. ``params``: a nested dict of arrays,
+  a whole Flax variables dict (``{'params': tree}``: its tree is taken) or a dict that
+  is already flat (returned with the same names)."""
+  if len(params) == 1 and "params" in params and hasattr(params["params"], "items"):
+    params = params["params"]
   flat = {}
-  for key, value in tree.items():
-    name = f"{prefix}{key}"
-    if isinstance(value, dict) or hasattr(value, "items"):
-      flat.update(flatten_params(value, name + "/"))
-    else:
-      flat[name] = value
+
+  def walk(tree, prefix):
+    for key, value in tree.items():
+      name = f"{prefix}{key}"
+      if isinstance(value, dict) or hasattr(value, "items"):
+        walk(value, name + "/")
+      else:
+        flat[name] = value
+
+  walk(params, "")
   return flat
 
 

@@ -22,7 +22,6 @@ expected kind raises :class:`ExportFormatError` with a one-line message.
 import datetime
 import io
 import json
-import math
 import os
 import zipfile
 
@@ -34,7 +33,8 @@ from cudi_jax.exposure import resolve as resolve_lib
 from cudi_jax.exposure.settings import ExposureError
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
-from cudi_jax.io import imagefile
+from cudi_jax.io.atomic import atomic_write
+from cudi_jax.jsonutil import json_safe
 
 FORMAT_NAME = "cudi-jax-export"
 FORMAT_VERSION = 1
@@ -171,35 +171,6 @@ def expected_shapes(kind, architecture):
 # --------------------------------------------------------------------------- metadata
 
 
-def json_safe(value, depth=0):
-  """A JSON-serialisable copy of a config-like value (unknown objects become strings)."""
-  if depth > 8:
-    return str(value)
-  if value is None or isinstance(value, (bool, str)):
-    return value
-  if isinstance(value, (int, np.integer)):
-    return int(value)
-  if isinstance(value, (float, np.floating)):
-    value = float(value)
-    return value if math.isfinite(value) else str(value)
-  if isinstance(value, np.ndarray):
-    return json_safe(value.tolist(), depth + 1) if value.size <= 64 else f"array{value.shape}"
-  if hasattr(value, "items"):
-    try:
-      items = list(value.items())
-    except Exception:  # pylint: disable=broad-except
-      return str(value)
-    return {str(k): json_safe(v, depth + 1) for k, v in items}
-  if isinstance(value, (list, tuple, set, frozenset)):
-    return [json_safe(v, depth + 1) for v in value]
-  if hasattr(value, "to_dict"):
-    try:
-      return json_safe(value.to_dict(), depth + 1)
-    except Exception:  # pylint: disable=broad-except
-      pass
-  return str(value)
-
-
 def default_exposure_presets():
   """The exposure presets recorded in new exports (what the named settings mean)."""
   return presets_lib.DEFAULT_PRESETS.to_metadata()
@@ -229,14 +200,6 @@ def build_metadata(kind, architecture, flat, metadata=None):
 # --------------------------------------------------------------------------- saving
 
 
-def _flatten(params):
-  if len(params) == 1 and "params" in params and hasattr(params["params"], "items"):
-    params = params["params"]  # a whole Flax variables dict
-  if any(hasattr(v, "items") for v in params.values()):
-    params = student_math.flatten_params(params)
-  return {str(k): v for k, v in params.items()}
-
-
 def _check_params(kind, flat, shapes):
   missing = sorted(set(shapes) - set(flat))
   extra = sorted(set(flat) - set(shapes))
@@ -262,7 +225,7 @@ def _check_params(kind, flat, shapes):
 def _prepare(kind, params, metadata):
   if kind not in KINDS:
     raise ExportFormatError(f"kind must be one of {KINDS}, got {kind!r}")
-  flat = _flatten(params)
+  flat = student_math.flatten_params(params)
   architecture = (_student_architecture if kind == "student" else _teacher_architecture)(flat)
   arrays = _check_params(kind, flat, expected_shapes(kind, architecture))
   meta = build_metadata(kind, architecture, arrays, metadata)
@@ -280,7 +243,7 @@ def save_export(path, kind, params, metadata=None):
   entries, meta = _prepare(kind, params, metadata)
   buffer = io.BytesIO()
   np.savez(buffer, **entries)
-  imagefile.atomic_write(path, buffer.getvalue())
+  atomic_write(path, buffer.getvalue())
   return meta
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from cudi_jax import cli
 from cudi_jax import weights as weights_lib
-from cudi_jax.io import imagefile as iio
+from cudi_jax.io import atomic, decode, encode
 from cudi_jax.io import png16
 from cudi_jax.runtime import api as runtime
 from tests import helpers
@@ -72,7 +72,7 @@ def make_inputs(folder):
     (folder / name).write_bytes(png16.encode(a, icc_profile=icc, exif=exif.tobytes()))
     files[name] = a
   rgb16 = RNG.integers(0, 65536, (12, 16, 3), dtype=np.uint16)
-  iio.write_image(folder / "rgb16.tif", rgb16, icc_profile=icc)
+  encode.write_image(folder / "rgb16.tif", rgb16, icc_profile=icc)
   files["rgb16.tif"] = rgb16
   return files
 
@@ -86,8 +86,8 @@ def test_every_mode_and_bit_depth(tmp_path, weights, model, capsys):
   assert f"{len(files)} done, 0 skipped, 0 failed" in err
   assert sorted(os.listdir(out)) == sorted(files)
   for name in files:
-    pin = iio.read_image(src / name)
-    pout = iio.read_image(out / name)
+    pin = decode.read_image(src / name)
+    pout = decode.read_image(out / name)
     assert pout.array.shape == pin.array.shape, name
     assert pout.array.dtype == pin.array.dtype, name
     assert pout.mode == pin.mode, name
@@ -102,8 +102,8 @@ def test_every_mode_and_bit_depth(tmp_path, weights, model, capsys):
   with Image.open(out / "photo.jpg") as img:      # orientation applied and reset
     assert img.size == (12, 16) and img.getexif()[0x0112] == 1
     assert img.getexif()[0x010F] == "CuDiTest"
-  assert iio.read_image(out / "rgb16.png").mode == "RGB;16"
-  assert iio.read_image(out / "rgb16.tif").mode == "RGB;16"
+  assert decode.read_image(out / "rgb16.png").mode == "RGB;16"
+  assert decode.read_image(out / "rgb16.tif").mode == "RGB;16"
 
 
 @pytest.mark.parametrize("variant", ["planar", "lzw", "planar_lzw_predictor"])
@@ -120,10 +120,10 @@ def test_16bit_tiff_variants_enhanced_exactly(tmp_path, weights, model, variant)
   stored = np.moveaxis(a, -1, 0) if options.get("planarconfig") == "separate" else a
   src = tmp_path / f"{variant}.tif"
   tifffile.imwrite(src, stored, photometric="rgb", metadata=None, **options)
-  np.testing.assert_array_equal(iio.read_image(src).array, a)
+  np.testing.assert_array_equal(decode.read_image(src).array, a)
   out = tmp_path / "out"
   assert run(src, "-o", out, "--weights", weights, "--exposure", "0.6") == 0
-  result = iio.read_image(out / src.name)
+  result = decode.read_image(out / src.name)
   assert result.mode == "RGB;16" and result.array.dtype == np.uint16
   np.testing.assert_array_equal(result.array, model.enhance(a, 0.6))
   with tifffile.TiffFile(out / src.name) as tif:  # the input's compression is kept
@@ -139,7 +139,7 @@ def test_png_compression_option(tmp_path, weights, capsys):
                 + RNG.normal(0, 300 * scale, (64, 80, 3)), 0, np.iinfo(dtype).max)
     a = a.astype(dtype)
     src = tmp_path / f"in{a.dtype.itemsize}.png"
-    iio.write_image(src, a)
+    encode.write_image(src, a)
     arrays = {}
     for preset in ("fast", "small"):
       out = tmp_path / preset
@@ -147,7 +147,7 @@ def test_png_compression_option(tmp_path, weights, capsys):
       data = (out / src.name).read_bytes()
       assert data[data.index(b"IDAT") + 5] >> 6 == (0 if preset == "fast" else 3)  # zlib level
       sizes[preset, dtype] = len(data)
-      arrays[preset] = iio.read_image(out / src.name).array
+      arrays[preset] = decode.read_image(out / src.name).array
     np.testing.assert_array_equal(arrays["fast"], arrays["small"])
     assert sizes["small", dtype] <= sizes["fast", dtype]
   with pytest.raises(SystemExit) as info:
@@ -279,8 +279,8 @@ def test_atomic_output_on_a_crash(tmp_path, weights, monkeypatch):
   def crash(*args, **kwargs):
     raise OSError(5, "Input/output error")
 
-  monkeypatch.setattr(iio.os, "replace", crash)  # --overwrite: the temporary replaces
-  monkeypatch.setattr(iio.os, "link", crash)     # otherwise: an exclusive hard link
+  monkeypatch.setattr(atomic.os, "replace", crash)  # --overwrite: the temporary replaces
+  monkeypatch.setattr(atomic.os, "link", crash)     # otherwise: an exclusive hard link
   assert run(src, "-o", tmp_path / "o", "--weights", weights) == 1
   assert os.listdir(tmp_path / "o") == []
   assert run(src, "-o", tmp_path / "o", "--weights", weights, "--overwrite") == 1
@@ -318,7 +318,7 @@ def test_exposure_map_option(tmp_path, weights, model, capsys):
   assert run(src, "-o", tmp_path / "o", "--weights", weights,
              "--exposure-map", tmp_path / "map.png") == 0
   expected = model.enhance(image, emap)
-  assert np.array_equal(iio.read_image(tmp_path / "o" / "a.png").array, expected)
+  assert np.array_equal(decode.read_image(tmp_path / "o" / "a.png").array, expected)
   # a map with an EXIF orientation: the command and the API apply it alike
   exif = Image.Exif()
   exif[0x0112] = 8
@@ -328,7 +328,7 @@ def test_exposure_map_option(tmp_path, weights, model, capsys):
              "--exposure-map", tmp_path / "turned.png") == 0
   turned = model.enhance(image, str(tmp_path / "turned.png"))
   assert np.array_equal(turned, model.enhance(image, np.rot90(stored)))
-  assert np.array_equal(iio.read_image(tmp_path / "o3" / "a.png").array, turned)
+  assert np.array_equal(decode.read_image(tmp_path / "o3" / "a.png").array, turned)
   (tmp_path / "bad.png").write_bytes(b"junk")
   assert run(src, "-o", tmp_path / "o2", "--weights", weights,
              "--exposure-map", tmp_path / "bad.png") == 1
@@ -354,8 +354,8 @@ def test_demo(tmp_path, weights, capsys):
   from cudi_jax import demo
   with open(demo.sample_photo_path(), "rb") as f:
     assert (out / "coffee_dark.jpg").read_bytes() == f.read()
-  dark = iio.read_image(out / "coffee_dark_exposure-0.40.jpg").array.mean()
-  bright = iio.read_image(out / "coffee_dark_exposure-0.70.jpg").array.mean()
+  dark = decode.read_image(out / "coffee_dark_exposure-0.40.jpg").array.mean()
+  bright = decode.read_image(out / "coffee_dark_exposure-0.70.jpg").array.mean()
   assert bright > dark
   assert run("--demo", "-o", out, "--weights", weights) == 0
   assert "6 skipped" in capsys.readouterr().err
@@ -571,8 +571,9 @@ def test_stale_temporaries_are_removed(tmp_path, weights, capsys):
   out = tmp_path / "out"
   out.mkdir()
   old = time.time() - 86400
-  stale = [out / ".cudi-ab12cd_9.part", out / ".photo.jpg.k3j4h5g6.part"]
+  stale = [out / ".cudi-ab12cd_9.part", out / ".cudi-k3j4h5g6.part"]
   kept = [out / ".cudi-tooshort.part.txt", out / "notes.part", out / ".cudi-ab12cd_9.partial",
+          out / ".photo.jpg.k3j4h5g6.part",
           out / ".cudi-zz12cd_9.part"]  # the last one is not older than the run
   for path in stale + kept:
     path.write_bytes(b"half an image")
@@ -600,7 +601,7 @@ def test_output_appearing_during_the_run_is_not_replaced(tmp_path, weights, caps
   with --overwrite it is replaced."""
   _pictures(tmp_path, "a.png")
   out = tmp_path / "out"
-  real_encode = iio.encode_image
+  real_encode = encode.encode_image
 
   def encode_then_someone_writes(*args, **kwargs):
     data = real_encode(*args, **kwargs)
@@ -608,14 +609,14 @@ def test_output_appearing_during_the_run_is_not_replaced(tmp_path, weights, caps
     (out / "a.png").write_bytes(b"someone else's file")
     return data
 
-  monkeypatch.setattr(iio, "encode_image", encode_then_someone_writes)
+  monkeypatch.setattr(encode, "encode_image", encode_then_someone_writes)
   assert run(tmp_path / "a.png", "-o", out, "--weights", weights) == 0
   err = capsys.readouterr().err
   assert (out / "a.png").read_bytes() == b"someone else's file"
   assert "0 done, 1 skipped, 0 failed" in err and "exists" in err
   assert os.listdir(out) == ["a.png"]  # no temporary left
   assert run(tmp_path / "a.png", "-o", out, "--weights", weights, "--overwrite") == 0
-  assert iio.read_image(out / "a.png").array.shape == (6, 7, 3)
+  assert decode.read_image(out / "a.png").array.shape == (6, 7, 3)
 
 
 def test_output_names_up_to_255_bytes(tmp_path, weights):
@@ -672,7 +673,7 @@ def test_exposure_accepts_a_map_file(tmp_path, weights, model, capsys):
   src, image, emap = _photo_and_map(tmp_path, "mask.png")
   assert run(src, "-o", tmp_path / "o", "--weights", weights,
              "--exposure", tmp_path / "mask.png") == 0
-  assert np.array_equal(iio.read_image(tmp_path / "o" / "a.png").array,
+  assert np.array_equal(decode.read_image(tmp_path / "o" / "a.png").array,
                         model.enhance(image, emap))
   with pytest.raises(SystemExit) as info:
     run(src, "-o", tmp_path / "o2", "--weights", weights, "--exposure", "bright")

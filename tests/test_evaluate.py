@@ -141,8 +141,8 @@ def test_paired_identity_and_pairs(photos):
       ("input", "-"), ("same", "auto"), ("same", "0.5")]
   assert res["images"][0]["psnr"] == pytest.approx(res["images"][1]["psnr"])
   assert res["images"][0]["black_lift"] == 0 and res["images"][1]["black_lift"] == 0
-  ref = eval_common.read_image(pairs[0][2])
-  inp = eval_common.read_image(pairs[0][1])
+  ref = eval_common.read_float_image(pairs[0][2])
+  inp = eval_common.read_float_image(pairs[0][1])
   assert res["images"][1]["psnr"] == pytest.approx(metrics.psnr(inp, ref))
   assert res["images"][1]["ssim"] == pytest.approx(metrics.ssim(inp, ref))
 
@@ -155,8 +155,8 @@ def test_paired_reference_baseline(photos):
   for row, (_, in_path, ref_path) in zip(res["images"], pairs):
     assert row["ssim"] == pytest.approx(1.0) and row["contrast"] == pytest.approx(1.0)
     assert row["mean_error"] == pytest.approx(0.0, abs=1e-6)
-    y_in = imagemath.luma(eval_common.read_image(in_path))
-    y_ref = imagemath.luma(eval_common.read_image(ref_path))
+    y_in = imagemath.luma(eval_common.read_float_image(in_path))
+    y_ref = imagemath.luma(eval_common.read_float_image(ref_path))
     assert row["black_lift"] == pytest.approx(np.percentile(y_ref, 1) - np.percentile(y_in, 1),
                                               abs=1e-6)
     assert row["black_lift"] > 0.01  # these references are brighter than their inputs
@@ -189,7 +189,7 @@ def test_paired_cli_json_csv(photos, student_npz, tmp_path, capsys):
   model = runtime.load_student(student_npz)
   ins_sorted = sorted(p for p in ins.iterdir())
   image = eval_common.load_image(ins_sorted[0])
-  ref = eval_common.resize_image(eval_common.read_image(sorted(refs.iterdir())[0]),
+  ref = eval_common.resize_image(eval_common.read_float_image(sorted(refs.iterdir())[0]),
                                  size=image.shape[:2])
   out = eval_common.to_uint8(model.enhance(image, exposure_values.Constant(0.5), color="network"))
   assert net["images"][0]["psnr"] == pytest.approx(

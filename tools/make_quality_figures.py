@@ -65,7 +65,7 @@ def main(argv=None):
   os.makedirs(args.output, exist_ok=True)
   for path in args.photos:
     stem = os.path.splitext(os.path.basename(path))[0]
-    full = eval_common.read_image(path)
+    full = eval_common.read_float_image(path)
     results = panels(full, models)
     small = [(n, eval_common.resize_image(o, args.max_size // 2)) for n, o in results]
     sheet = np.concatenate([_label(o, _caption(n, o)) for n, o in small], axis=1)

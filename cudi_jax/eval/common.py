@@ -19,7 +19,7 @@ from cudi_jax.exposure import resolve as resolve_lib
 from cudi_jax.exposure import settings as exposure_settings
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
-from cudi_jax.io import imagefile
+from cudi_jax.io import decode, listing
 from cudi_jax.runtime import api as runtime
 
 
@@ -30,9 +30,9 @@ class EvaluationError(CudiError, ValueError):
 # --------------------------------------------------------------------------- images
 
 
-def list_images(paths):
+def expand_image_paths(paths):
   """Image files among ``paths``: files as given, folders listed by
-  :func:`cudi_jax.io.imagefile.list_images` (recursive, as training and ``cudi
+  :func:`cudi_jax.io.listing.list_images` (recursive, as training and ``cudi
   enhance`` list them)."""
   if isinstance(paths, (str, os.PathLike)):
     paths = [paths]
@@ -40,7 +40,7 @@ def list_images(paths):
   for p in paths:
     p = pathlib.Path(p)
     if p.is_dir():
-      found.extend(pathlib.Path(f) for f in imagefile.list_images(p))
+      found.extend(pathlib.Path(f) for f in listing.list_images(p))
     elif p.is_file():
       found.append(p)
     else:
@@ -74,19 +74,19 @@ def resize_image(image, max_size=None, size=None):
   return _resize_float(image, th, tw)
 
 
-def read_image(path):
+def read_float_image(path):
   """An image file -> float32 (H, W, 3) in [0, 1], read as ``cudi enhance`` reads it
-  (:func:`cudi_jax.io.imagefile.read_image`: EXIF orientation applied, 16-bit kept);
+  (:func:`cudi_jax.io.decode.read_image`: EXIF orientation applied, 16-bit kept);
   alpha is dropped and grayscale replicated to RGB."""
-  arr = imagefile.rgb_channels(imagefile.read_image(path).array)
+  arr = decode.rgb_channels(decode.read_image(path).array)
   if arr.dtype == np.uint8 or arr.dtype == np.uint16:
     arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
   return np.clip(np.asarray(arr, np.float32), 0.0, 1.0)
 
 
 def load_image(path, max_size=None):
-  """:func:`read_image` then :func:`resize_image` to fit ``max_size``."""
-  return resize_image(read_image(path), max_size)
+  """:func:`read_float_image` then :func:`resize_image` to fit ``max_size``."""
+  return resize_image(read_float_image(path), max_size)
 
 
 def global_gain(image, target=0.5):

@@ -39,6 +39,7 @@ from cudi_jax.eval import common as eval_common
 from cudi_jax.eval.common import EvaluationError
 from cudi_jax.eval import metrics
 from cudi_jax.eval import tangent_fit as tangent_fit_lib
+from cudi_jax.jsonutil import json_safe
 
 DEFAULT_TARGETS = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))  # 0.2 ... 0.8
 
@@ -55,19 +56,6 @@ def _progress(iterable, desc, enabled=True, total=None):
 def _mean(values):
   vals = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
   return float(np.mean(vals)) if vals else float("nan")
-
-
-def _clean(value):
-  """JSON-safe scalars: NaN/inf -> None, NumPy scalars -> Python."""
-  if isinstance(value, dict):
-    return {k: _clean(v) for k, v in value.items()}
-  if isinstance(value, (list, tuple)):
-    return [_clean(v) for v in value]
-  if isinstance(value, np.generic):
-    value = value.item()
-  if isinstance(value, float) and not math.isfinite(value):
-    return None
-  return value
 
 
 class Pair(tuple):
@@ -93,8 +81,8 @@ def match_pairs(inputs, references, pairs_csv=None, split=None):
   if pairs_csv is None:
     if split:
       raise EvaluationError("--split needs a --pairs CSV with a split column")
-    ins = {p.stem: p for p in eval_common.list_images(inputs)}
-    refs = {p.stem: p for p in eval_common.list_images(references)}
+    ins = {p.stem: p for p in eval_common.expand_image_paths(inputs)}
+    refs = {p.stem: p for p in eval_common.expand_image_paths(references)}
     common = sorted(set(ins) & set(refs))
     return [Pair(name, ins[name], refs[name]) for name in common]
   pairs_csv = pathlib.Path(pairs_csv)
@@ -163,7 +151,7 @@ def evaluate_paired(pairs, models, exposures=("auto",), max_size=None, progress=
     name, in_path, ref_path = pair
     kind = getattr(pair, "kind", None)
     image = eval_common.load_image(in_path, max_size)
-    ref = eval_common.read_image(ref_path)
+    ref = eval_common.read_float_image(ref_path)
     h, w = image.shape[:2]
     rh, rw = ref.shape[:2]
     if abs(rh / rw - h / w) > 0.01 * (h / w):
@@ -361,7 +349,7 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
 
 
 def write_json(path, result):
-  text = json.dumps(_clean(result), indent=2)
+  text = json.dumps(json_safe(result, nonfinite=lambda v: None), indent=2)
   if str(path) == "-":
     print(text)
   else:
@@ -517,7 +505,7 @@ def _load_models(args, names):
 
 
 def _images(args):
-  paths = eval_common.list_images(args.inputs)
+  paths = eval_common.expand_image_paths(args.inputs)
   if args.limit:
     paths = paths[: args.limit]
   if not paths:

@@ -536,7 +536,7 @@ def main(argv=None):
   img_dir = out_dir / "images"
   notes = []
   try:
-    paths = eval_common.list_images(args.inputs) if args.inputs else []
+    paths = eval_common.expand_image_paths(args.inputs) if args.inputs else []
     setting = eval_common.parse_exposure(args.exposure)
     sweep = [exposure_settings.check_value(v) for v in args.sweep.split(",") if v.strip()]
   except (FileNotFoundError, ValueError) as err:

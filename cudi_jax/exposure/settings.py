@@ -126,10 +126,11 @@ def read_map_file(path):
   dropped; a colour map becomes its BT.601 luma (float32 in [0, 1]); grayscale stays
   uint8 / uint16 / float32 for :func:`map_from_array`. Raises ExposureError if the
   file cannot be read."""
-  from cudi_jax.io import imagefile  # Pillow, only when a map file is read.
+  from cudi_jax.io import decode  # Pillow, only when a map file is read.
+  from cudi_jax.io.errors import ImageIOError
   try:
-    array = imagefile.read_image(path).array
-  except imagefile.ImageIOError as err:
+    array = decode.read_image(path).array
+  except ImageIOError as err:
     raise ExposureError(f"cannot read exposure map {path}: {err}") from None
   if array.ndim == 3 and array.shape[-1] in (2, 4):
     array = array[..., :-1]

@@ -18,19 +18,19 @@ from PIL import Image
 
 from cudi_jax.train import exposure_maps
 from cudi_jax.errors import ConfigError, DataError
-from cudi_jax.io import imagefile
+from cudi_jax.io import decode, encode, listing
 
-IMAGE_EXTENSIONS = tuple(sorted(imagefile.INPUT_EXTENSIONS))
+IMAGE_EXTENSIONS = tuple(sorted(listing.INPUT_EXTENSIONS))
 #: How many following indices are tried when an image cannot be decoded.
 MAX_DECODE_RETRIES = 16
 
 
-def list_images(root):
-  """The photos under ``root`` (:func:`cudi_jax.io.imagefile.list_images`); an error
+def training_photos(root):
+  """The photos under ``root`` (:func:`cudi_jax.io.listing.list_images`); an error
   when the folder is missing or holds none."""
   if not os.path.isdir(root):
     raise DataError(f"image folder not found: {root}")
-  found = imagefile.list_images(root)
+  found = listing.list_images(root)
   if not found:
     raise DataError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found under {root}")
   return found
@@ -38,14 +38,14 @@ def list_images(root):
 
 def to_rgb_uint8(array):
   """Any decoded image array (H, W), (H, W, 1|2|3|4), uint8/uint16/float -> (H, W, 3) uint8
-  (alpha dropped, grayscale replicated; :func:`cudi_jax.io.imagefile.to_8bit`)."""
-  return imagefile.to_8bit(imagefile.rgb_channels(array))
+  (alpha dropped, grayscale replicated; :func:`cudi_jax.io.encode.to_8bit`)."""
+  return encode.to_8bit(decode.rgb_channels(array))
 
 
 def decode_file(path):
   """Reads an image file as (H, W, 3) uint8, the way ``cudi enhance`` reads it
-  (:func:`cudi_jax.io.imagefile.read_image`: EXIF orientation, 16-bit, palette, CMYK)."""
-  return to_rgb_uint8(imagefile.read_image(path).array)
+  (:func:`cudi_jax.io.decode.read_image`: EXIF orientation, 16-bit, palette, CMYK)."""
+  return to_rgb_uint8(decode.read_image(path).array)
 
 
 class SkipCounter:
@@ -86,7 +86,7 @@ class ImageFolderSource:
   """Random-access source over an image folder: item i -> (H, W, 3) uint8."""
 
   def __init__(self, root):
-    self.paths = list_images(root)
+    self.paths = training_photos(root)
 
   def __len__(self):
     return len(self.paths)

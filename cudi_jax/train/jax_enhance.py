@@ -37,11 +37,7 @@ def load_params(npz_or_params):
     return export.params, export.metadata
   if isinstance(npz_or_params, weights.Export):
     return npz_or_params.params, npz_or_params.metadata
-  params = npz_or_params
-  if len(params) == 1 and "params" in params:
-    params = params["params"]
-  if any(hasattr(v, "items") for v in params.values()):
-    params = student_math.flatten_params(params)
+  params = student_math.flatten_params(npz_or_params)
   return {k: np.asarray(v, np.float32) for k, v in params.items()}, {}
 
 

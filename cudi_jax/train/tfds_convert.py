@@ -46,7 +46,7 @@ def convert(image_dir, name, data_dir, version="1.0.0", split="train", log=print
 
   if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
     raise ConfigError(f"dataset name must be snake_case ([a-z][a-z0-9_]*), got {name!r}")
-  paths = data_lib.list_images(image_dir)
+  paths = data_lib.training_photos(image_dir)
   skipped = []
   written = []
 
