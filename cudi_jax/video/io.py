@@ -60,8 +60,8 @@ def import_av():
 
 
 def _reason(err):
-  text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-  return text
+  text = getattr(err, "strerror", None) or str(err).strip()
+  return text.splitlines()[0] if text else type(err).__name__
 
 
 class VideoReader:
@@ -114,8 +114,12 @@ class VideoReader:
     the frames of the video stream, the packets of :attr:`copy_streams`."""
     av = import_av()
     streams = [self.stream] + list(self.copy_streams)
+    self.end_time = 0.0  # latest packet end seen in any stream (s)
     try:
       for packet in self.container.demux(streams):
+        if packet.pts is not None and packet.time_base is not None:
+          end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+          self.end_time = max(self.end_time, end)
         if packet.stream.index == self.stream.index:
           for frame in packet.decode():
             self.decoded += 1
@@ -130,6 +134,15 @@ class VideoReader:
     if self.frames and self.decoded < self.frames:
       raise VideoError(f"{self.path}: truncated video: {self.decoded} of {self.frames} "
                        f"frames could be decoded")
+    # A file cut short ends every stream before the duration its header announces.
+    if self.container.duration and not self.frames:
+      start = float(self.container.start_time or 0) / 1e6
+      announced = float(self.container.duration) / 1e6
+      slack = max(0.25, 3.0 / float(self.rate)) if self.rate else 0.25
+      if self.end_time - start < announced - slack:
+        raise VideoError(f"{self.path}: truncated video: it ends at {self.end_time - start:.2f}"
+                         f" s of the {announced:.2f} s its header announces "
+                         f"({self.decoded} frames decoded)")
 
   def frames_rgb(self):
     """Yields (rgb uint8 (H, W, 3), time in seconds or None) of every frame."""
@@ -216,7 +229,7 @@ class VideoWriter:
       self.time_base = reader.time_base
       stream.time_base = self.time_base
       stream.codec_context.time_base = self.time_base
-      if rotation:
+      if rotation and hasattr(stream, "set_display_rotation"):  # PyAV >= 16 or so
         stream.set_display_rotation(rotation)
       self.stream = stream
       self.copied = {}

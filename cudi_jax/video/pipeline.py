@@ -138,7 +138,7 @@ def _run(reader, maps, enhancer, target, codec, crf, preset, overwrite, progress
                                  f"than the video")
           emap = vio.to_gray(m)
         busy["decode"] += time.perf_counter() - t0
-        _put(decoded, ("frame", rgb, item.pts, vio.frame_time(item), item.rotation, emap),
+        _put(decoded, ("frame", rgb, item.pts, vio.frame_time(item), getattr(item, "rotation", 0), emap),
              stop)
       else:
         busy["decode"] += time.perf_counter() - t0
