@@ -39,10 +39,19 @@ class Smoothing:
   #: Per-cell map: weight of the previous value for unchanged cells.
   cell_keep: float = 0.6
   #: Scene cut: mean absolute change of the coarse relative-brightness grid.
-  cut_threshold: float = 0.35
+  cut_threshold: float = 0.15
   #: Brightness below which frames count as black (fades): log brightness is
   #: measured against this floor so that a fade to black is not chased.
   black: float = 0.01
+  #: A brightness changing faster than this (log brightness per second, measured over
+  #: ``motion_window_s``) is still on the move (a fade, a slow pan): it is held with
+  #: ``moving_s`` and followed once it settles, so a fade stays a fade.
+  motion_rate: float = 0.3
+  motion_window_s: float = 0.15
+  moving_s: float = 4.0
+  #: Frames darker than this are never cut from (their structure is mostly noise), and
+  #: a held brightness below it is not held (a fade from black is followed).
+  cut_black: float = 0.03
   #: Frame interval assumed when a frame has no timestamp.
   default_dt: float = 1.0 / 30.0
 
@@ -61,13 +70,18 @@ class Follower:
   def reset(self, value=None):
     self.value = value
 
-  def update(self, x, dt):
+  def update(self, x, dt, moving_s=None):
+    """The filtered value after ``x`` arrived ``dt`` seconds after the previous value.
+    moving_s: the time constant to use instead while the input is still on the move
+    (a fade: it is followed once it has settled)."""
     if self.value is None or not math.isfinite(self.value):
       self.value = float(x)
       return self.value
     d = float(x) - self.value
     near = math.exp(-(d / self.deadband) ** 2)
     tau = self.follow_s + (self.hold_s - self.follow_s) * near
+    if moving_s is not None:
+      tau = max(tau, moving_s)
     a = 1.0 - math.exp(-max(dt, 0.0) / tau)
     self.value += a * d
     return self.value
@@ -124,12 +138,13 @@ class SceneCutDetector:
     m = grid.mean()
     rel = grid / max(m, self.black)
     prev, self.previous = self.previous, rel
+    prev_m, self.previous_mean = getattr(self, "previous_mean", 0.0), m
     if prev is None or prev.shape != rel.shape:
       self.last_change = 0.0
       return prev is not None
     self.last_change = float(np.mean(np.abs(rel - prev)))
-    # Near-black frames (fades) have no reliable structure: never a cut.
-    return m > self.black and self.last_change > self.threshold
+    # Near-black frames (the ends of fades) have no reliable structure: never a cut.
+    return min(m, prev_m) > self.black and self.last_change > self.threshold
 
 
 class TemporalState:
@@ -142,8 +157,11 @@ class TemporalState:
     self.lo = Follower(s.follow_s, s.hold_s, s.deadband)
     self.hi = Follower(s.follow_s, s.hold_s, s.deadband)
     self.cells = CellFilter(s.cell_band, s.cell_keep)
-    self.cuts = SceneCutDetector(s.cut_threshold, s.black)
+    self.cuts = SceneCutDetector(s.cut_threshold, s.cut_black)
     self.last_time = None
+    self.clock = 0.0
+    self.recent = []  # (time, log brightness) over the last motion window
+    self.moving = False
     self.frames = 0
     self.scene_cuts = 0
 
@@ -153,6 +171,8 @@ class TemporalState:
     self.cells.reset()
     self.cuts.reset()
     self.last_time = None
+    self.recent = []
+    self.moving = False
 
   def step(self, cells, time=None):
     """Registers a frame (its cell brightness, its time in seconds or None);
@@ -172,17 +192,35 @@ class TemporalState:
       self.lo.reset()
       self.hi.reset()
       self.cells.reset()
+      self.recent = []
     self.frames += 1
+    self.clock += dt
+    s = self.settings
+    x = math.log(max(float(cells.mean(dtype=np.float64)), 0.0) + s.black)
+    self.recent.append((self.clock, x))
+    while len(self.recent) > 2 and self.clock - self.recent[1][0] >= s.motion_window_s:
+      self.recent.pop(0)
+    t0, x0 = self.recent[0]
+    span = self.clock - t0
+    self.moving = span > 0 and abs(x - x0) / max(span, s.motion_window_s) > s.motion_rate
     return dt, cut
 
   def smooth_mean(self, mean, dt):
     """Smoothed mean brightness (filtered in log brightness above the black floor)."""
     black = self.settings.black
     x = math.log(max(float(mean), 0.0) + black)
-    return max(math.exp(self.mean.update(x, dt)) - black, 0.0)
+    held = self.mean.value
+    moving = None
+    # Held only while darkening from a real level (a fade out, a pan into the dark):
+    # a brightening held at a dark level's gain would burn out.
+    if (self.moving and held is not None and x < held
+        and math.exp(held) - black > self.settings.cut_black):
+      moving = self.settings.moving_s
+    return max(math.exp(self.mean.update(x, dt, moving)) - black, 0.0)
 
   def smooth_range(self, lo, hi, dt):
     """Smoothed luminance range (each end filtered linearly)."""
-    lo_s = self.lo.update(lo, dt)
-    hi_s = self.hi.update(hi, dt)
+    moving = self.settings.moving_s if self.moving else None
+    lo_s = self.lo.update(lo, dt, moving)
+    hi_s = self.hi.update(hi, dt, moving)
     return lo_s, max(hi_s, lo_s)
