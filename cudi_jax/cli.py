@@ -137,6 +137,12 @@ def _parser():
   p.add_argument("--max-pixels", type=int, default=None, metavar="N",
                  help="refuse images above N pixels (default 200000000; 0 = no limit)")
   p.add_argument("--threads", type=int, metavar="N", help="worker threads (default: all CPUs)")
+  # Videos (mp4, mov, mkv, webm, avi, ...: the [video] extra) -> cudi_jax.video.cli.
+  p.add_argument("--crf", type=int, metavar="N",
+                 help="video quality for H.264/H.265/VP9/AV1 (lower is better; default 18)")
+  p.add_argument("--codec", metavar="NAME",
+                 help="video encoder: h264 (default; vp9 for .webm), h265, vp9, av1 or any "
+                      "FFmpeg encoder name")
   p.add_argument("--demo", action="store_true",
                  help="enhance the built-in sample photo with several settings "
                       "(default output folder: cudi-demo)")
@@ -334,8 +340,14 @@ def enhance_main(argv):
       parser.error(str(err))
   max_pixels = decode.DEFAULT_MAX_PIXELS if args.max_pixels is None else (
       args.max_pixels or None)
+  from cudi_jax.video import io as video_io  # NumPy only; PyAV when a video is run
+  videos = [a for a in args.inputs if video_io.is_video_path(a)]
+  if videos and len(videos) < len(args.inputs):
+    parser.error("give videos and photos in separate runs")
+  if args.crf is not None and not 0 <= args.crf <= 63:
+    parser.error("--crf must be between 0 and 63")
   exposure_map = None
-  if args.exposure_map:
+  if args.exposure_map and not (videos and video_io.is_video_path(args.exposure_map)):
     exposure_map = _read_exposure_map(args.exposure_map)
     if exposure_map is None:
       return 1
@@ -344,6 +356,9 @@ def enhance_main(argv):
     return 1
   if args.demo:
     return _demo(args, model)
+  if videos:
+    from cudi_jax.video import cli as video_cli
+    return video_cli.enhance_main(args, model, exposure, exposure_map)
   start = time.perf_counter()
   started = time.time()
   failures = []

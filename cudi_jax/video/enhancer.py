@@ -1,0 +1,126 @@
+"""A stateful per-frame enhancer: frames from any source, in order, with exposure that
+does not flicker (:mod:`cudi_jax.video.temporal`).
+
+    from cudi_jax.runtime import load_student
+    from cudi_jax.video import VideoEnhancer
+    enhancer = VideoEnhancer(load_student(), exposure="auto")
+    for frame, t in frames:                  # (H, W, 3) uint8 RGB, time in seconds
+      out = enhancer.enhance(frame, time=t)  # same shape and dtype
+
+NumPy only (no PyAV): file input and output are :mod:`cudi_jax.video.pipeline`'s.
+"""
+import numpy as np
+
+from cudi_jax.errors import CudiError
+from cudi_jax.video import _runtime_adapter as rt
+from cudi_jax.video import temporal
+
+
+class VideoFrameError(CudiError, ValueError):
+  """A frame that cannot be enhanced (wrong shape or dtype)."""
+
+
+class VideoEnhancer:
+  """Enhances the frames of one video, in order.
+
+  model: a :class:`cudi_jax.runtime.StudentRuntime`.
+  exposure: 'auto' (default), 'under', 'over', 'adaptive', a number in [0, 1], an
+    exposure-map array (any size, resized to the frames) or the path of a map image;
+    each frame's own ``exposure_map`` (e.g. a frame of a map video) overrides it.
+  color: 'natural' or 'network' (as for ``model.enhance``).
+  smoothing: a :class:`cudi_jax.video.temporal.Smoothing`, or None to process every
+    frame independently (exactly as the still-photo path would).
+
+  :meth:`enhance` takes (H, W, 3) uint8 or uint16 RGB frames and returns the enhanced
+  frame (same shape and dtype; ``out=`` to write into a given array). Frames of one
+  enhancer must share a size; call :meth:`reset` (or make a new enhancer) between
+  unrelated videos. :attr:`last` holds what the last frame used (for inspection).
+  """
+
+  def __init__(self, model, exposure="auto", color="natural",
+               smoothing=temporal.Smoothing()):
+    self.model = model
+    self.color = color
+    self.smoothing = smoothing
+    kind, value = rt.parse_setting(exposure)
+    if kind == "file":
+      kind, value = "array", rt.read_map_file(value)
+    if kind == "name" and value in ("under", "over"):
+      kind, value = "value", rt.named_value(model, value)
+    self.kind, self.value = kind, value
+    self._map_cells = {}  # frame size -> cells of a static map
+    self.state = temporal.TemporalState(smoothing) if smoothing is not None else None
+    self.shape = None
+    self.last = {}
+
+  def reset(self):
+    """Forget the history (the next frame starts afresh, as after a scene cut)."""
+    if self.state is not None:
+      self.state.reset()
+    self.shape = None
+
+  @property
+  def scene_cuts(self):
+    return self.state.scene_cuts if self.state is not None else 0
+
+  def _check(self, frame):
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype not in (np.uint8, np.uint16):
+      raise VideoFrameError(f"frames must be (H, W, 3) uint8 or uint16 RGB, got "
+                            f"{frame.dtype} {frame.shape}")
+    if self.shape is not None and frame.shape != self.shape:
+      raise VideoFrameError(f"frame size changed from {self.shape[1]}x{self.shape[0]} to "
+                            f"{frame.shape[1]}x{frame.shape[0]} (call reset() between "
+                            f"videos)")
+    self.shape = frame.shape
+    return frame
+
+  def enhance(self, frame, time=None, exposure_map=None, out=None):
+    """The enhanced frame. time: its timestamp in seconds (None: frames are taken as
+    1/30 s apart); exposure_map: this frame's own map (overrides the setting)."""
+    frame = self._check(frame)
+    if out is None:
+      out = np.empty_like(frame)
+    h, w = frame.shape[:2]
+    model = self.model
+    cells = rt.cell_brightness(model, frame)
+    mean = float(cells.mean(dtype=np.float64))
+    dt, cut = (self.state.step(cells, time) if self.state is not None else (0.0, False))
+    mean_s = self.state.smooth_mean(mean, dt) if self.state is not None else mean
+    kind, value = self.kind, self.value
+    if exposure_map is not None:
+      kind, value = "frame_map", exposure_map
+    self.last = {"mean": mean, "mean_smoothed": mean_s, "cut": cut, "kind": kind}
+    calibrated = rt.has_response_calibration(model)
+    if kind == "name" and value == "auto":
+      target = rt.auto_target(model, mean_s)
+      if self.state is None:
+        e = rt.auto_cells(model, cells, target)
+      else:
+        e = self.state.cells.update(rt.auto_cells(model, cells, target, mean_s))
+      self.last["target"] = target
+      return rt.run(model, frame, "cells", e, out, self.color)
+    if kind == "value":
+      fed = rt.feed(model, float(value), mean_s) if calibrated else float(value)
+      self.last["fed"] = fed
+      return rt.run(model, frame, "const", fed, out, self.color)
+    if kind == "name" and value == "adaptive":
+      lo, hi = rt.luminance_range(model, frame)
+      if self.state is not None:
+        lo, hi = self.state.smooth_range(lo, hi, dt)
+      e = rt.adaptive_cells(model, frame, lo, hi)
+    elif kind == "frame_map":
+      try:
+        e = rt.map_cells(value, h, w)
+      except rt.ExposureError as err:
+        raise VideoFrameError(f"exposure map: {err}") from None
+    else:  # a static map
+      e = self._map_cells.get((h, w))
+      if e is None:
+        try:
+          e = self._map_cells[(h, w)] = rt.map_cells(value, h, w)
+        except rt.ExposureError as err:
+          raise VideoFrameError(f"exposure map: {err}") from None
+    if calibrated:
+      e = rt.feed(model, e, mean_s)
+    return rt.run(model, frame, "cells", e, out, self.color)

@@ -1,0 +1,226 @@
+"""Causal temporal smoothing of what an exposure setting measures on each frame.
+
+What varies from frame to frame with the content (the mean brightness that sets
+``auto``'s target and the calibration lookups, the luminance range of 'adaptive', the
+per-cell map) is smoothed so that the exposure holds still under constant light,
+follows real changes (a light switched on, a pan into a dark room) within about half a
+second, and starts afresh at scene cuts. NumPy only; nothing here knows the network.
+
+* :class:`Follower`: a one-pole filter whose time constant depends on how far the
+  new value is from the filtered one: ``hold_s`` (slow) for deviations well inside
+  ``deadband``, ``follow_s`` (fast) for larger ones. Its output always lies between
+  its previous output and the new value (no overshoot), so a monotonic input (a fade)
+  gives a monotonic output. Time steps come from the frames' timestamps (variable
+  frame rate included).
+* :class:`CellFilter`: per-cell smoothing of a map that lets real changes through:
+  a cell whose new value differs from its filtered one by more than ``band`` takes
+  the new value; smaller differences (noise) are averaged.
+* :class:`SceneCutDetector`: a cut is a change of the picture's *structure* (its
+  brightness relative to its own mean, on a coarse grid), not of its overall level,
+  so a light switched on is followed, not cut.
+"""
+import dataclasses
+import math
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Smoothing:
+  """Settings of the temporal smoothing (times in seconds)."""
+  #: Time constant for large changes: a step is followed to within 5% in ~3x this.
+  follow_s: float = 0.15
+  #: Time constant for small wobbles (content moving under constant light).
+  hold_s: float = 2.0
+  #: Size of a 'small' change of log brightness (~10%).
+  deadband: float = 0.1
+  #: Per-cell map: differences below this are averaged, above it followed at once.
+  cell_band: float = 0.06
+  #: Per-cell map: weight of the previous value for unchanged cells.
+  cell_keep: float = 0.6
+  #: Scene cut: mean absolute change of the coarse relative-brightness grid.
+  cut_threshold: float = 0.15
+  #: Brightness below which frames count as black (fades): log brightness is
+  #: measured against this floor so that a fade to black is not chased.
+  black: float = 0.01
+  #: A brightness changing faster than this (log brightness per second, measured over
+  #: ``motion_window_s``) is still on the move (a fade, a slow pan): it is held with
+  #: ``moving_s`` and followed once it settles, so a fade stays a fade.
+  motion_rate: float = 0.3
+  motion_window_s: float = 0.15
+  moving_s: float = 4.0
+  #: Frames darker than this are never cut from (their structure is mostly noise), and
+  #: a held brightness below it is not held (a fade from black is followed).
+  cut_black: float = 0.03
+  #: Frame interval assumed when a frame has no timestamp.
+  default_dt: float = 1.0 / 30.0
+
+
+#: No smoothing: every frame as the still-photo path would process it.
+OFF = None
+
+
+class Follower:
+  """One-pole smoothing of a scalar with a change-dependent time constant."""
+
+  def __init__(self, follow_s, hold_s, deadband):
+    self.follow_s, self.hold_s, self.deadband = follow_s, hold_s, deadband
+    self.value = None
+
+  def reset(self, value=None):
+    self.value = value
+
+  def update(self, x, dt, moving_s=None):
+    """The filtered value after ``x`` arrived ``dt`` seconds after the previous value.
+    moving_s: the time constant to use instead while the input is still on the move
+    (a fade: it is followed once it has settled)."""
+    if self.value is None or not math.isfinite(self.value):
+      self.value = float(x)
+      return self.value
+    d = float(x) - self.value
+    near = math.exp(-(d / self.deadband) ** 2)
+    tau = self.follow_s + (self.hold_s - self.follow_s) * near
+    if moving_s is not None:
+      tau = max(tau, moving_s)
+    a = 1.0 - math.exp(-max(dt, 0.0) / tau)
+    self.value += a * d
+    return self.value
+
+
+class CellFilter:
+  """Per-cell smoothing of a map that passes changes larger than ``band``."""
+
+  def __init__(self, band, keep):
+    self.band, self.keep = band, keep
+    self.value = None
+
+  def reset(self):
+    self.value = None
+
+  def update(self, x):
+    x = np.asarray(x, np.float32)
+    if self.value is None or self.value.shape != x.shape:
+      self.value = x.copy()
+      return self.value
+    d = self.value - x  # previous minus new
+    k = np.abs(d)
+    k *= np.float32(-1.0 / self.band)
+    k += np.float32(1.0)
+    np.clip(k, 0.0, 1.0, out=k)
+    k *= np.float32(self.keep)
+    d *= k
+    d += x
+    self.value = d
+    return d
+
+
+def coarse_grid(cells, size=16):
+  """A (<= size, <= size) grid of block means of a (h, w) map."""
+  h, w = cells.shape
+  by, bx = max(1, h // size), max(1, w // size)
+  ny, nx = h // by, w // bx
+  return cells[:ny * by, :nx * bx].reshape(ny, by, nx, bx).mean(axis=(1, 3), dtype=np.float64)
+
+
+class SceneCutDetector:
+  """Flags frames whose structure differs from the previous frame's."""
+
+  def __init__(self, threshold, black=0.01):
+    self.threshold, self.black = threshold, black
+    self.previous = None
+    self.last_change = 0.0
+
+  def reset(self):
+    self.previous = None
+
+  def update(self, cells):
+    grid = coarse_grid(cells)
+    m = grid.mean()
+    rel = grid / max(m, self.black)
+    prev, self.previous = self.previous, rel
+    prev_m, self.previous_mean = getattr(self, "previous_mean", 0.0), m
+    if prev is None or prev.shape != rel.shape:
+      self.last_change = 0.0
+      return prev is not None
+    self.last_change = float(np.mean(np.abs(rel - prev)))
+    # Near-black frames (the ends of fades) have no reliable structure: never a cut.
+    return min(m, prev_m) > self.black and self.last_change > self.threshold
+
+
+class TemporalState:
+  """The smoothed brightness statistics of a stream of frames."""
+
+  def __init__(self, settings=None):
+    self.settings = settings or Smoothing()
+    s = self.settings
+    self.mean = Follower(s.follow_s, s.hold_s, s.deadband)
+    self.lo = Follower(s.follow_s, s.hold_s, s.deadband)
+    self.hi = Follower(s.follow_s, s.hold_s, s.deadband)
+    self.cells = CellFilter(s.cell_band, s.cell_keep)
+    self.cuts = SceneCutDetector(s.cut_threshold, s.cut_black)
+    self.last_time = None
+    self.clock = 0.0
+    self.recent = []  # (time, log brightness) over the last motion window
+    self.moving = False
+    self.frames = 0
+    self.scene_cuts = 0
+
+  def reset(self):
+    for f in (self.mean, self.lo, self.hi):
+      f.reset()
+    self.cells.reset()
+    self.cuts.reset()
+    self.last_time = None
+    self.recent = []
+    self.moving = False
+
+  def step(self, cells, time=None):
+    """Registers a frame (its cell brightness, its time in seconds or None);
+    returns (dt, cut)."""
+    if time is None:
+      dt = self.settings.default_dt
+      self.last_time = None if self.last_time is None else self.last_time + dt
+    else:
+      dt = self.settings.default_dt if self.last_time is None else time - self.last_time
+      if not dt > 0:
+        dt = self.settings.default_dt
+      self.last_time = time
+    cut = self.cuts.update(cells)
+    if cut:
+      self.scene_cuts += 1
+      self.mean.reset()
+      self.lo.reset()
+      self.hi.reset()
+      self.cells.reset()
+      self.recent = []
+    self.frames += 1
+    self.clock += dt
+    s = self.settings
+    x = math.log(max(float(cells.mean(dtype=np.float64)), 0.0) + s.black)
+    self.recent.append((self.clock, x))
+    while len(self.recent) > 2 and self.clock - self.recent[1][0] >= s.motion_window_s:
+      self.recent.pop(0)
+    t0, x0 = self.recent[0]
+    span = self.clock - t0
+    self.moving = span > 0 and abs(x - x0) / max(span, s.motion_window_s) > s.motion_rate
+    return dt, cut
+
+  def smooth_mean(self, mean, dt):
+    """Smoothed mean brightness (filtered in log brightness above the black floor)."""
+    black = self.settings.black
+    x = math.log(max(float(mean), 0.0) + black)
+    held = self.mean.value
+    moving = None
+    # Held only while darkening from a real level (a fade out, a pan into the dark):
+    # a brightening held at a dark level's gain would burn out.
+    if (self.moving and held is not None and x < held
+        and math.exp(held) - black > self.settings.cut_black):
+      moving = self.settings.moving_s
+    return max(math.exp(self.mean.update(x, dt, moving)) - black, 0.0)
+
+  def smooth_range(self, lo, hi, dt):
+    """Smoothed luminance range (each end filtered linearly)."""
+    moving = self.settings.moving_s if self.moving else None
+    lo_s = self.lo.update(lo, dt, moving)
+    hi_s = self.hi.update(hi, dt, moving)
+    return lo_s, max(hi_s, lo_s)

@@ -1,0 +1,69 @@
+"""VideoEnhancer (cudi_jax.video.enhancer): per-frame API, stability figures of the
+issue (constant light with moving content; a fade), scene cuts, per-frame maps."""
+import numpy as np
+import pytest
+
+from cudi_jax.runtime import load_student
+from cudi_jax.video import VideoEnhancer, VideoFrameError, synthetic
+
+
+@pytest.fixture(scope="module")
+def model():
+  return load_student(threads=2)
+
+
+def _means(enhancer, frames, rate=30):
+  return np.array([enhancer.enhance(synthetic.to_uint8(f), time=i / rate).mean() / 255.0
+                   for i, f in enumerate(frames)])
+
+
+@pytest.mark.parametrize("exposure", ["auto", 0.6, "under"])
+def test_without_smoothing_frames_are_the_still_photo_path(model, exposure):
+  frames = [synthetic.to_uint8(f) for f in synthetic.moving_frames(40, 52, 3)]
+  enhancer = VideoEnhancer(model, exposure, smoothing=None)
+  for f in frames:
+    np.testing.assert_array_equal(enhancer.enhance(f), model.enhance(f, exposure=exposure))
+
+
+def test_constant_light_with_moving_content_is_stable(model):
+  frames = list(synthetic.moving_frames(96, 128, 60, seed=3))
+  means = _means(VideoEnhancer(model, "auto"), frames)
+  assert means.std() <= 0.01
+  assert 0.3 < means.mean() < 0.8  # and actually brightened (the input is at 0.12)
+
+
+def test_a_fade_to_black_stays_a_smooth_monotonic_fade(model):
+  bg = synthetic.scene(96, 128, seed=4)
+  frames = [bg] * 10 + [bg * (1 - i / 60) for i in range(61)] + [bg * 0] * 10  # 2 s fade
+  means = _means(VideoEnhancer(model, "auto"), frames)
+  steps = np.diff(means)
+  assert np.abs(steps).max() <= 0.02
+  assert steps.max() <= 1e-3  # never brighter again (beyond rounding)
+  assert means[0] > 0.3 and means[-1] < 0.02
+
+
+def test_scene_cut_resets_and_a_light_switch_is_followed(model):
+  a, b = synthetic.scene(64, 96, seed=0), synthetic.scene(64, 96, seed=7, level=0.3)
+  b = b[::-1, ::-1]  # another picture
+  enhancer = VideoEnhancer(model, "auto")
+  cut = _means(enhancer, [a] * 10 + [b] * 5)
+  assert enhancer.scene_cuts == 1
+  fresh = _means(VideoEnhancer(model, "auto"), [b])
+  assert abs(cut[10] - fresh[0]) < 0.01  # at once what a fresh start gives
+  enhancer = VideoEnhancer(model, "auto")
+  light = _means(enhancer, [a * 0.5] * 10 + [np.clip(a * 2, 0, 1)] * 30)  # 4x brighter
+  assert enhancer.scene_cuts == 0
+  settled = _means(VideoEnhancer(model, "auto", smoothing=None), [np.clip(a * 2, 0, 1)])[0]
+  assert abs(light[10 + 18] - settled) < 0.05  # followed within 0.6 s
+
+
+def test_per_frame_maps_and_bad_frames(model):
+  frame = synthetic.to_uint8(synthetic.scene(40, 48))
+  enhancer = VideoEnhancer(model, "auto")
+  dark = enhancer.enhance(frame, exposure_map=np.full((10, 12), 0.2, np.float32))
+  bright = enhancer.enhance(frame, exposure_map=np.full((40, 48), 0.8, np.float32))
+  assert bright.mean() > dark.mean() + 40
+  with pytest.raises(VideoFrameError, match="size changed"):
+    enhancer.enhance(frame[:20])
+  with pytest.raises(VideoFrameError, match="uint8"):
+    VideoEnhancer(model).enhance(frame.astype(np.float32))

@@ -1,0 +1,67 @@
+"""Temporal smoothing (cudi_jax.video.temporal): NumPy only."""
+import math
+
+import numpy as np
+
+from cudi_jax.video import temporal
+
+
+def test_follower_follows_a_step_within_half_a_second_without_overshoot():
+  s = temporal.Smoothing()
+  f = temporal.Follower(s.follow_s, s.hold_s, s.deadband)
+  f.update(0.0, 1 / 30)
+  values = [f.update(1.0, 1 / 30) for _ in range(15)]  # 0.5 s after a jump of 1
+  assert all(0.0 <= v <= 1.0 for v in values)
+  assert all(b >= a for a, b in zip(values, values[1:]))
+  assert values[-1] > 0.85  # about 90% of the way after half a second
+
+
+def test_follower_holds_small_wobbles():
+  s = temporal.Smoothing()
+  f = temporal.Follower(s.follow_s, s.hold_s, s.deadband)
+  rng = np.random.default_rng(0)
+  out = [f.update(0.03 * rng.standard_normal(), 1 / 30) for _ in range(90)]
+  assert np.std(out[10:]) < 0.01  # the input's is 0.03
+
+
+def test_cell_filter_averages_noise_and_passes_changes():
+  cf = temporal.CellFilter(band=0.06, keep=0.6)
+  base = np.full((4, 4), 0.5, np.float32)
+  cf.update(base)
+  noisy = base + 0.01
+  assert np.all(cf.update(noisy) < noisy)       # noise averaged
+  jump = base + 0.3
+  np.testing.assert_array_equal(cf.update(jump), jump)  # a real change passes at once
+
+
+def test_scene_cut_is_a_change_of_structure_not_of_level():
+  yy, xx = np.mgrid[0:64, 0:64] / 64.0
+  a = (0.05 + 0.3 * xx).astype(np.float32)          # bright on the right
+  b = (0.05 + 0.3 * (1 - yy)).astype(np.float32)    # bright at the top
+  d = temporal.SceneCutDetector(threshold=0.15, black=0.03)
+  assert not d.update(a)
+  assert not d.update(a * 1.01)
+  assert not d.update(a * 3.0)  # a light switched on
+  assert d.update(b)            # another scene
+
+
+def test_state_holds_a_darkening_fade_and_follows_a_settled_jump():
+  st = temporal.TemporalState()
+  cells = np.full((8, 8), 0.12, np.float32)
+  for i in range(10):
+    dt, _ = st.step(cells, i / 30)
+    st.smooth_mean(0.12, dt)
+  held = []
+  for i in range(10, 40):  # a 1 s fade towards black: the gain is held
+    level = 0.12 * (1 - (i - 10) / 30)
+    dt, _ = st.step(cells * (level / 0.12), i / 30)
+    held.append(st.smooth_mean(level, dt))
+  assert min(held[:20]) > 0.09
+  st2 = temporal.TemporalState()
+  out = []
+  for i in range(30):  # a light switched on at frame 5
+    level = 0.05 if i < 5 else 0.2
+    dt, _ = st2.step(cells * (level / 0.12), i / 30)
+    out.append(st2.smooth_mean(level, dt))
+  assert math.isclose(out[-1], 0.2, rel_tol=0.1)  # followed within 25 frames (0.83 s)
+  assert all(b >= a - 1e-12 for a, b in zip(out, out[1:]))
