@@ -7,9 +7,11 @@ from cudi_jax.exposure import values
 AUTO_RANGE = (0.02, 0.95)
 
 
-def auto_cells(cells, target, strength, gain_cap):
+def auto_cells(cells, target, strength, gain_cap, mean=None):
   """``auto``'s input-following map, per 4x4 cell: E = min(target * r^s, gain_cap *
   target * r), r = b / mean b, b the cells' brightness; clipped to :data:`AUTO_RANGE`.
+  ``mean``: the photo brightness the cells are measured against (default: their own
+  mean; video passes a smoothed one).
 
   With s = 1 every region is asked for its own brightness times one global gain (a
   plain gain: the photo's contrast is kept); with s = 0 for the same brightness
@@ -19,7 +21,7 @@ def auto_cells(cells, target, strength, gain_cap):
   lifted into a grey veil of amplified noise. cells: (h, w) brightness in [0, 1].
   """
   b = np.asarray(cells, np.float64) + 1e-4
-  r = b / b.mean()
+  r = b / (b.mean() if mean is None else float(mean) + 1e-4)
   e = target * r ** strength
   if gain_cap is not None:
     e = np.minimum(e, gain_cap * target * r)

@@ -91,7 +91,7 @@ def atomic_write(path, data, overwrite=True):
     if overwrite:
       os.replace(tmp, path)
     else:
-      _create_exclusively(tmp, path)
+      create_exclusively(tmp, path)
   except BaseException as err:
     try:
       os.unlink(tmp)
@@ -107,7 +107,7 @@ _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, err
                   errno.ENOSYS, errno.EINVAL}
 
 
-def _create_exclusively(tmp, path):
+def create_exclusively(tmp, path):
   """Gives the finished temporary ``tmp`` the name ``path`` only if that name is free."""
   try:
     os.link(tmp, path)

@@ -28,7 +28,7 @@ def enhance_main(args, model, exposure, exposure_map=None):
   """Enhances ``args.inputs`` (video files). exposure: the parsed --exposure
   ('auto', a name or a number); exposure_map: an already read map image (array) or
   None; ``args.exposure_map`` naming a video means a per-frame map video."""
-  from cudi_jax.io import imagefile
+  from cudi_jax.io import atomic
   from cudi_jax.video.enhancer import VideoFrameError
   from cudi_jax.video.pipeline import enhance_video
   try:
@@ -51,7 +51,7 @@ def enhance_main(args, model, exposure, exposure_map=None):
     folder = os.path.dirname(os.path.abspath(target))
     if folder not in folders:
       folders.add(folder)
-      imagefile.remove_stale_temporaries(folder, started - 60.0)
+      atomic.remove_stale_temporaries(folder, started - 60.0)
     name = progress.show_name(source)
     if not os.path.isfile(source):
       failed += 1

@@ -291,10 +291,11 @@ class VideoWriter:
       if self.overwrite:
         os.replace(self.tmp, self.path)
       else:
-        from cudi_jax.io import imagefile  # the still path's exclusive rename
+        from cudi_jax.io import atomic  # the still path's exclusive rename
+        from cudi_jax.io.errors import OutputExistsError
         try:
-          imagefile._create_exclusively(self.tmp, self.path)  # pylint: disable=protected-access
-        except imagefile.OutputExistsError:
+          atomic.create_exclusively(self.tmp, self.path)
+        except OutputExistsError:
           raise VideoOutputExistsError(f"{self.path} exists") from None
     except av.FFmpegError as err:
       self.abort()
