@@ -597,6 +597,7 @@
     toScreen: (x, y) => [x * view.scale + view.tx, y * view.scale + view.ty],
     toImage,
     setView,
+    setSplit: (fraction) => { ui.split = Math.min(1, Math.max(0, fraction)); draw(); },
   };
 
   showControls();
