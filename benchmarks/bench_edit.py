@@ -144,6 +144,9 @@ def main(argv=None):
           f"{len(round_trips)} strokes, JPEG {np.median(sizes) / 1024:.0f} kB)")
     print(f"bare work: median {median_ms(bare):.0f} ms = paint {median_ms(paint_t):.1f} + "
           f"network {median_ms(network_t):.0f} + JPEG {median_ms(encode_t):.1f} ms")
+    start = time.perf_counter()
+    session.save()
+    print(f"Save (full-size map and photo): {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cudi_jax import cli
-from cudi_jax.edit import adapter
-from cudi_jax.edit import server
-from cudi_jax.edit import session as session_lib
-from cudi_jax.io import imagefile
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+from cudi_jax import cli  # noqa: E402
+from cudi_jax.edit import adapter  # noqa: E402
+from cudi_jax.edit import server  # noqa: E402
+from cudi_jax.edit import session as session_lib  # noqa: E402
+from cudi_jax.io import imagefile  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

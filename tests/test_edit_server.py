@@ -51,8 +51,9 @@ def test_page_and_images(tmp_path, model):
   client, s = make_client(model, str(tmp_path))
   page = client.get("/")
   assert page.status_code == 200 and "editor.js" in page.text
-  for asset in ("/static/editor.js", "/static/editor.css"):
-    assert client.get(asset).status_code == 200
+  for asset, kind in (("/static/editor.js", "javascript"), ("/static/editor.css", "css")):
+    r = client.get(asset)
+    assert r.status_code == 200 and kind in r.headers["content-type"] and len(r.text) > 1000
   info = client.get("/api/info").json()
   assert info["name"] == "photo.jpg" and info["preview_width"] == 96
   assert info["output"] == "out.jpg" and "/" not in info["output"]
@@ -147,6 +148,8 @@ def test_other_errors(tmp_path, model):
   assert client.get("/api/nothing").status_code == 404
   assert client.get("/api/stroke").status_code == 405
   assert client.get("/static/../session.py").status_code == 404
+  assert client.get("/static/__init__.py").status_code == 404
+  assert client.get("/static/%2e%2e%2fsession.py").status_code == 404
   assert client.get("/", headers={"host": "rebound.example"}).status_code == 400
   assert client.get("/api/info").status_code == 200
 

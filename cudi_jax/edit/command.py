@@ -72,16 +72,8 @@ def main(argv=None):
     p.error("--preview-size must be at least 16")
   if args.threads is not None and args.threads < 1:
     p.error("--threads must be at least 1")
-  try:
-    import starlette  # noqa: F401
-    import uvicorn  # noqa: F401
-  except ImportError as err:
-    _err(f"cannot import {getattr(err, 'name', None) or err}: the editor needs the [edit] "
-         f"extra (pip install 'cudi-jax[edit]')")
-    return 1
   from cudi_jax import weights as weights_lib
   from cudi_jax.edit import adapter
-  from cudi_jax.edit import server
   from cudi_jax.edit import session as session_lib
   from cudi_jax.io import imagefile
 
@@ -119,6 +111,13 @@ def main(argv=None):
     except adapter.MapError as err:
       _err(f"--exposure-map: {err}")
       return 1
+  try:
+    from cudi_jax.edit import server  # Starlette and uvicorn: the [edit] extra
+    import uvicorn  # noqa: F401
+  except ImportError as err:
+    _err(f"cannot import {getattr(err, 'name', None) or err}: the editor needs the [edit] "
+         f"extra (pip install 'cudi-jax[edit]')")
+    return 1
   try:
     model = adapter.load_model(args.weights, threads=args.threads)
   except (FileNotFoundError, weights_lib.ExportFormatError) as err:

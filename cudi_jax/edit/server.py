@@ -2,7 +2,7 @@
 
 Routes (all state lives in one :class:`~cudi_jax.edit.session.EditSession`):
 
-    GET  /                     the page (static/index.html); /static/... its CSS and JS
+    GET  /                     the page (static/index.html); /static/editor.{js,css}
     GET  /api/info             the photo, its preview size, outputs, state (JSON)
     GET  /api/original.jpg     the photo at preview size
     GET  /api/preview.jpg      the enhanced preview of the current state
@@ -35,14 +35,17 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from cudi_jax.edit import brush
 from cudi_jax.edit import session as session_lib
 from cudi_jax.io import imagefile
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+#: The only files served (the page's own); name -> media type.
+PAGE_FILES = {"index.html": "text/html; charset=utf-8",
+              "editor.js": "text/javascript; charset=utf-8",
+              "editor.css": "text/css; charset=utf-8"}
 #: Largest request body (a stroke update is a few kB).
 MAX_BODY = 256 * 1024
 #: Most points in one stroke request.
@@ -140,9 +143,18 @@ def create_app(session, allowed_hosts=LOOPBACK_HOSTS):
       fn(*args, **kwargs)
       return session.preview_jpeg()
 
-  async def index(request):
-    return FileResponse(os.path.join(STATIC, "index.html"),
+  def page_file(name):
+    return FileResponse(os.path.join(STATIC, name), media_type=PAGE_FILES[name],
                         headers={"Cache-Control": "no-store"})
+
+  async def index(request):
+    return page_file("index.html")
+
+  async def static(request):
+    name = request.path_params["name"]
+    if name not in PAGE_FILES or name == "index.html":
+      raise RequestError("not found", 404)
+    return page_file(name)
 
   async def info(request):
     return JSONResponse(await run_in_threadpool(locked, session.info))
@@ -221,7 +233,7 @@ def create_app(session, allowed_hosts=LOOPBACK_HOSTS):
       Route("/api/redo", simple(session.redo), methods=["POST"]),
       Route("/api/clear", simple(session.clear), methods=["POST"]),
       Route("/api/save", save, methods=["POST"]),
-      Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+      Route("/static/{name}", static),
   ]
   middleware = []
   if allowed_hosts is not None:
