@@ -341,11 +341,13 @@
     });
   }
 
-  function addPoint(sx, sy) {
+  function addPoint(sx, sy, last_one) {
     const [x, y] = toImage(sx, sy);
     const last = stroke.last;
-    // Points closer than a fifth of the radius add nothing a capsule does not cover.
-    if (last && Math.hypot(x - last[0], y - last[1]) < Math.max(0.5, ui.radius * 0.2)) return;
+    // Points closer than a fifth of the radius add little to the swept disc (the
+    // stroke's end point always goes).
+    const gap = last ? Math.hypot(x - last[0], y - last[1]) : Infinity;
+    if (gap < (last_one ? 0.25 : Math.max(0.5, ui.radius * 0.2))) return;
     stroke.last = [x, y];
     stroke.points.push([Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
     flushStroke();
@@ -392,9 +394,10 @@
     draw();
   });
 
-  function endDrag() {
+  function endDrag(event) {
     if (drag && drag.kind === 'paint' && stroke) {
       stroke.ended = true;
+      if (event && event.type === 'pointerup') addPoint(...localXY(event), true);
       flushStroke();
     }
     drag = null;
@@ -560,6 +563,10 @@
   });
 
   window.addEventListener('resize', resize);
+  window.addEventListener('blur', () => {
+    spaceDown = false;
+    canvas.classList.remove('pan');
+  });
 
   // ------------------------------------------------------------------ start
 
