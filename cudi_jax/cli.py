@@ -4,6 +4,7 @@
     cudi enhance --demo -o cudi-demo            the built-in sample photo, several settings
     cudi evaluate ...                           cudi_jax.eval.evaluate (needs the [train] extra)
     cudi report ...                             cudi_jax.eval.report
+    cudi edit PHOTO                             cudi_jax.edit.command (needs the [edit] extra)
 
 ``cudi enhance`` needs only NumPy, Pillow and tqdm. Every failure is one line naming the
 file and the reason; the batch goes on and the exit status is 1 if anything failed
@@ -35,6 +36,7 @@ commands:
   enhance    enhance photos (files, folders, globs) or run the built-in demo
   evaluate   evaluate models on image folders (needs the [train] extra for the teacher)
   report     an HTML report from photos (contact sheets) and training curves
+  edit       paint exposure on a photo in the browser, with a live preview ([edit] extra)
 
 Run '{PROG} <command> --help' for a command's options; '{PROG} --version' for the version.
 """
@@ -65,9 +67,9 @@ def main(argv=None):
     command, rest = argv[0], argv[1:]
     if command == "enhance":
       return enhance_main(rest)
-    if command in ("evaluate", "report"):
+    if command in ("evaluate", "report", "edit"):
       return _dispatch(command, rest)
-    _err(f"unknown command {command!r} (choose enhance, evaluate or report)")
+    _err(f"unknown command {command!r} (choose enhance, evaluate, report or edit)")
     return 2
   except KeyboardInterrupt:
     print(f"\n{PROG}: interrupted", file=sys.stderr)
@@ -76,6 +78,8 @@ def main(argv=None):
 
 def _dispatch(command, argv):
   import importlib
+  if command == "edit":
+    return int(importlib.import_module("cudi_jax.edit.command").main(argv) or 0)
   try:
     module = importlib.import_module(f"cudi_jax.eval.{command}")
   except ImportError as err:
