@@ -2,6 +2,8 @@
 import math
 
 import numpy as np
+
+from cudi_jax import imagemath
 import pytest
 
 from cudi_jax.eval import metrics
@@ -80,7 +82,7 @@ def test_to_float():
 
 def test_cell_means_partial_cells():
   x = np.arange(20 * 18, dtype=np.float64).reshape(20, 18)
-  c = metrics.cell_means(x, 16)
+  c = imagemath.cell_means(x, 16)
   assert c.shape == (2, 2)
   assert c[0, 0] == pytest.approx(x[:16, :16].mean())
   assert c[1, 1] == pytest.approx(x[16:, 16:].mean())
@@ -95,7 +97,7 @@ def test_exposure_error_matches_l_sec():
   emap = np.where(rng.random((37, 45)) > 0.5, 0.3, 0.7).astype(np.float32)
   want = float(losses.exposure_control_loss(jnp.asarray(out[None]), jnp.asarray(emap[None, ..., None])))
   assert metrics.exposure_error(out, emap) == pytest.approx(want, rel=1e-5)
-  np.testing.assert_allclose(metrics.cell_means(out, 16),
+  np.testing.assert_allclose(imagemath.cell_means(out, 16),
                              np.asarray(losses.cell_means(jnp.asarray(out[None]), 16))[0], rtol=1e-5)
 
 

@@ -261,7 +261,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
     for model_name, fn in models.items():
       for setting in named:
         out = fn(image, eval_common.resolve_exposure(setting, image, rules))
-        mean = float(metrics.brightness(out).mean())
+        mean = float(imagemath.brightness(out).mean())
         target = named_target(setting, rules.presets)
         rows.append({"name": name, "model": model_name, "map": setting, "region": "all",
                      "target": target, "mean": mean, "abs_error": abs(mean - target),
@@ -270,7 +270,7 @@ def evaluate_exposure(images, models, targets=DEFAULT_TARGETS, local_maps=eval_c
       for e in targets:
         emap = np.full((h, w), e, np.float32)
         out = fn(image, eval_common.resolve_exposure(emap, image, rules))
-        mean = float(metrics.brightness(out).mean())
+        mean = float(imagemath.brightness(out).mean())
         rows.append({"name": name, "model": model_name, "map": "constant", "region": "all",
                      "target": float(e), "mean": mean, "abs_error": abs(mean - e),
                      "cell_error": metrics.exposure_error(out, emap, cell),

@@ -7,7 +7,7 @@
   gaussian_weights=True, sigma=1.5, use_sample_covariance=False)`` averages after
   cropping its filter radius from the border.
 * :func:`pearson`: correlation of two outputs over all pixels and channels.
-* :func:`cell_means` / :func:`exposure_error`: the L_sec definition of local
+* :func:`cudi_jax.imagemath.cell_means` / :func:`exposure_error`: the L_sec definition of local
   brightness (RGB mean, non-overlapping 16x16 cells, partial border cells
   averaged over their valid pixels) used to measure exposure control.
 
@@ -15,6 +15,8 @@ Images are float arrays in [0, 1] unless ``data_range`` says otherwise; integer
 arrays are accepted and scaled with :func:`to_float`.
 """
 import numpy as np
+
+from cudi_jax import imagemath
 
 SSIM_SIGMA = 1.5
 SSIM_TRUNCATE = 3.5  # radius int(3.5 * 1.5 + 0.5) = 5 -> an 11-tap window
@@ -139,30 +141,6 @@ def pearson(a, b):
   return float(np.dot(x, y) / den)
 
 
-def cell_means(x, cell=16, xp=np):
-  """Means over non-overlapping ``cell x cell`` regions of the (H, W) axes of an
-  (H, W), (H, W, C) or (..., H, W, C) array.
-
-  Partial cells at the bottom/right border are averaged over the pixels they
-  contain; this one definition serves the metrics (NumPy, float64) and the
-  training losses (``xp=jax.numpy``, the input's dtype).
-  Returns (..., ceil(H/cell), ceil(W/cell)[, C]).
-  """
-  if xp is np:
-    x = np.asarray(x, np.float64)
-  squeeze = x.ndim == 2
-  if squeeze:
-    x = x[..., None]
-  *lead, h, w, c = x.shape
-  hc, wc = -(-h // cell), -(-w // cell)
-  pad = ((0, hc * cell - h), (0, wc * cell - w), (0, 0))
-  sums = xp.pad(x, ((0, 0),) * len(lead) + pad)
-  sums = sums.reshape(tuple(lead) + (hc, cell, wc, cell, c)).sum(axis=(-4, -2))
-  counts = xp.pad(xp.ones((h, w, 1), x.dtype), pad).reshape(hc, cell, wc, cell, 1).sum(axis=(1, 3))
-  out = sums / counts
-  return out[..., 0] if squeeze else out
-
-
 def blue_green_shift(output, reference, eps=1e-3):
   """How much bluer than ``reference`` an image is: (mean B / mean G of ``output``) over
   (mean B / mean G of ``reference``); 1 = no shift, above 1 = a blue/lavender cast.
@@ -173,19 +151,14 @@ def blue_green_shift(output, reference, eps=1e-3):
   return float(ratio(output) / ratio(reference))
 
 
-def brightness(image):
-  """The L_sec brightness of an (H, W, 3) image: the mean over RGB, (H, W) float64."""
-  return np.asarray(image, np.float64).mean(axis=-1)
-
-
 def exposure_error(output, exposure_map, cell=16):
   """L_sec as a metric: mean over ``cell x cell`` regions of |mean(R) - mean(E)|, R averaged over RGB.
 
   output: (H, W, 3) in [0, 1]; exposure_map: (H, W) or a number.
   """
-  y = brightness(output)
+  y = imagemath.brightness(output)
   e = np.broadcast_to(np.asarray(exposure_map, np.float64), y.shape)
-  return float(np.mean(np.abs(cell_means(y, cell) - cell_means(e, cell))))
+  return float(np.mean(np.abs(imagemath.cell_means(y, cell) - imagemath.cell_means(e, cell))))
 
 
 def black_lift(output, image, percentile=1.0):
@@ -197,8 +170,8 @@ def black_lift(output, image, percentile=1.0):
   shows it here, while the cell error (:func:`exposure_error`) rewards it.
   output, image: (H, W, 3) in [0, 1].
   """
-  out = np.percentile(brightness(output), percentile)
-  ref = np.percentile(brightness(image), percentile)
+  out = np.percentile(imagemath.brightness(output), percentile)
+  ref = np.percentile(imagemath.brightness(image), percentile)
   return float(out - ref)
 
 
@@ -213,9 +186,9 @@ def exposure_floor(image, exposure_map, cell=16, tol=0.5 / 255.0):
   image: (H, W, 3) input in [0, 1]; exposure_map: (H, W) or a number.
   """
   x = np.asarray(image, np.float64)
-  low = cell_means((x >= 1.0 - tol).mean(axis=-1), cell)
-  high = 1.0 - cell_means((x <= tol).mean(axis=-1), cell)
-  e = cell_means(np.broadcast_to(np.asarray(exposure_map, np.float64), x.shape[:2]), cell)
+  low = imagemath.cell_means((x >= 1.0 - tol).mean(axis=-1), cell)
+  high = 1.0 - imagemath.cell_means((x <= tol).mean(axis=-1), cell)
+  e = imagemath.cell_means(np.broadcast_to(np.asarray(exposure_map, np.float64), x.shape[:2]), cell)
   return float(np.mean(np.maximum(low - e, 0.0) + np.maximum(e - high, 0.0)))
 
 
@@ -228,7 +201,7 @@ def region_exposure(output, exposure_map, mask, cell=16):
   inside the region; NaN when no cell does), ``cells`` (their count) and
   ``pixels`` (the region's size).
   """
-  y = brightness(output)
+  y = imagemath.brightness(output)
   e = np.broadcast_to(np.asarray(exposure_map, np.float64), y.shape)
   mask = np.asarray(mask, bool)
   if mask.shape != y.shape:
@@ -239,11 +212,11 @@ def region_exposure(output, exposure_map, mask, cell=16):
     return {"target": nan, "mean": nan, "abs_error": nan, "cell_error": nan, "cells": 0, "pixels": 0}
   target = float(e[mask].mean())
   mean = float(y[mask].mean())
-  full = cell_means(mask.astype(np.float64), cell) >= 1.0
+  full = imagemath.cell_means(mask.astype(np.float64), cell) >= 1.0
   # Border cells that are partial but entirely inside the mask count as inside too.
   cells = int(full.sum())
   if cells:
-    cell_error = float(np.abs(cell_means(y, cell) - cell_means(e, cell))[full].mean())
+    cell_error = float(np.abs(imagemath.cell_means(y, cell) - imagemath.cell_means(e, cell))[full].mean())
   else:
     cell_error = float("nan")
   return {"target": target, "mean": mean, "abs_error": abs(mean - target),

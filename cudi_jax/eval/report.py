@@ -28,6 +28,7 @@ import numpy as np
 from cudi_jax.exposure import resolve as resolve_lib
 from cudi_jax.exposure import settings as exposure_settings
 from cudi_jax.exposure import values as exposure_values
+from cudi_jax import imagemath
 from cudi_jax import progress
 from cudi_jax.errors import CudiError
 from cudi_jax.eval import common as eval_common
@@ -292,7 +293,7 @@ def plot_metrics(records, title="", columns=3, panel=(380, 250), dpi=100):
 
 
 def _mean_brightness(out):
-  return float(metrics.brightness(out).mean())
+  return float(imagemath.brightness(out).mean())
 
 
 def _setting_caption(setting, image, fed, presets):

@@ -1,0 +1,30 @@
+"""The runtime's banded statistics agree with the whole-image ones, computed once."""
+import numpy as np
+import pytest
+
+from cudi_jax.exposure import resolve
+from cudi_jax.runtime.prepared import Prepared
+from cudi_jax.runtime.stats import Stats
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535), (np.float32, 1)])
+@pytest.mark.parametrize("size", [(37, 53), (5, 3), (300, 17)])
+def test_banded_statistics_match_the_whole_image(dtype, top, size):
+  rng = np.random.default_rng(size[0])
+  x = rng.random(size + (3,), dtype=np.float32)
+  image = (x * top).round().astype(dtype) if top != 1 else x
+  as_float = image.astype(np.float32) / np.float32(top)
+  banded = Stats(Prepared(image), threads=2)
+  whole = resolve.ImageStats(as_float)
+  np.testing.assert_allclose(banded.cell_brightness(), whole.cell_brightness(), atol=1e-6)
+  np.testing.assert_array_equal(banded.luma(), whole.luma())
+  assert banded.luma_range() == whole.luma_range()
+  assert banded.cell_brightness() is banded.cell_brightness()   # computed once
+  assert banded.luma() is banded.luma()
+
+
+def test_grey_images_count_one_channel():
+  grey = np.full((8, 12), 51, np.uint8)
+  stats = Stats(Prepared(grey), threads=1)
+  np.testing.assert_allclose(stats.cell_brightness(), 0.2, atol=1e-6)
+  assert stats.cell_brightness().shape == (2, 3)
