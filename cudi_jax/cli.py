@@ -30,21 +30,21 @@ from cudi_jax import progress
 from cudi_jax import student_math
 
 PROG = "cudi"
-USAGE = f"""usage: {PROG} <command> [options]
-
-commands:
-  enhance    enhance photos (files, folders, globs) or run the built-in demo
-  evaluate   evaluate models on image folders (needs the [train] extra for the teacher)
-  report     an HTML report from photos (contact sheets) and training curves
-  edit       paint exposure on a photo in the browser, with a live preview ([edit] extra)
-
-Run '{PROG} <command> --help' for a command's options; '{PROG} --version' for the version.
-"""
+#: The commands: name, one-line help, the module whose main(argv) runs it (imported only
+#: when the command runs, so that `cudi enhance` imports neither JAX nor the editor's
+#: server), and the extra it needs.
+COMMANDS = (
+    ("enhance", "enhance photos and videos (files, folders, globs) or run the built-in demo",
+     "cudi_jax.cli", None),
+    ("evaluate", "evaluate models on image folders and paired photos (the teacher needs the "
+                 "[train] extra)", "cudi_jax.eval.evaluate", "train"),
+    ("report", "an HTML report from photos (contact sheets) and training curves",
+     "cudi_jax.eval.report", "eval"),
+    ("edit", "paint exposure on a photo in the browser, with a live preview",
+     "cudi_jax.edit.command", "edit"),
+)
 #: Images larger than this get a per-image progress bar (rows).
 LARGE_IMAGE_PIXELS = 16_000_000
-#: Temporaries in an output folder older than the run's start minus this (seconds) are
-#: left by killed runs and removed; younger ones may belong to a run going on now.
-STALE_TEMPORARY_AGE = 60.0
 
 
 def _err(message):
@@ -55,44 +55,45 @@ def _err(message):
 _show = progress.show_name
 
 
+def command_parser():
+  """The top-level parser: one sub-parser per command. Each command parses its own
+  options (``cudi COMMAND --help``), so its sub-parser passes them on unparsed."""
+  parser = argparse.ArgumentParser(
+      prog=PROG, description="CuDi exposure adjustment.",
+      epilog=f"Run '{PROG} <command> --help' for a command's options.")
+  parser.add_argument("-V", "--version", action="version", version=f"{PROG} (cudi-jax) {__version__}")
+  commands = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+  for name, help_text, _, _ in COMMANDS:
+    commands.add_parser(name, help=help_text, description=help_text, add_help=False)
+  return parser
+
+
 def main(argv=None):
   argv = list(sys.argv[1:] if argv is None else argv)
   try:
-    if not argv or argv[0] in ("-h", "--help", "help"):
-      print(USAGE, end="")
-      return 0 if argv else 2
-    if argv[0] in ("-V", "--version"):
-      print(f"{PROG} (cudi-jax) {__version__}")
-      return 0
-    command, rest = argv[0], argv[1:]
-    if command == "enhance":
-      return enhance_main(rest)
-    if command in ("evaluate", "report", "edit"):
-      return _dispatch(command, rest)
-    _err(f"unknown command {command!r} (choose enhance, evaluate, report or edit)")
-    return 2
+    try:
+      args, rest = command_parser().parse_known_args(argv[:1])
+    except SystemExit as exit_:  # --help, --version, or a bad command: argparse's status
+      return int(exit_.code or 0)
+    return _run(args.command, rest + argv[1:])
   except KeyboardInterrupt:
     print(f"\n{PROG}: interrupted", file=sys.stderr)
     return 130
 
 
-def _dispatch(command, argv):
+def _run(command, argv):
   import importlib
-  if command == "edit":
-    return int(importlib.import_module("cudi_jax.edit.command").main(argv) or 0)
+  _, _, module_name, extra = next(c for c in COMMANDS if c[0] == command)
+  if command == "enhance":
+    return enhance_main(argv)
   try:
-    module = importlib.import_module(f"cudi_jax.eval.{command}")
+    module = importlib.import_module(module_name)
   except ImportError as err:
     missing = getattr(err, "name", None) or str(err)
     _err(f"'{PROG} {command}' is unavailable: cannot import {missing} "
-         f"(install the training extra: pip install 'cudi-jax[train]')")
+         f"(install the extra: pip install 'cudi-jax[{extra}]')")
     return 1
-  entry = getattr(module, "main", None)
-  if entry is None:
-    _err(f"cudi_jax.eval.{command} has no main(argv)")
-    return 1
-  result = entry(argv)
-  return int(result or 0)
+  return int(module.main(argv) or 0)
 
 
 # --------------------------------------------------------------------------- enhance
@@ -133,7 +134,7 @@ def _parser():
                  help="replace existing outputs (inputs are never replaced)")
   p.add_argument("-f", "--format", metavar="FMT",
                  help="output format: png, jpeg, tiff, webp or bmp (default: the input's)")
-  p.add_argument("-q", "--quality", type=int, metavar="Q",
+  p.add_argument("--quality", type=int, metavar="Q",
                  help="JPEG/WebP quality 1-100 (default 95)")
   p.add_argument("--png-compression", choices=("fast", "small"), default="fast",
                  help="PNG output: fast (default: zlib level 1, several times faster) or "
@@ -150,8 +151,7 @@ def _parser():
   p.add_argument("--demo", action="store_true",
                  help="enhance the built-in sample photo with several settings "
                       "(default output folder: cudi-demo)")
-  progress.add_arguments(p, quiet_flags=("--quiet",),
-                         quiet_help="print errors and the summary only (no file list)")
+  progress.add_arguments(p, quiet_help="print errors and the summary only (no file list)")
   p.add_argument("-v", "--verbose", action="store_true",
                  help="list each file written (INPUT -> OUTPUT, stdout) even on a terminal; "
                       "the list is printed anyway when stdout is not a terminal")
@@ -188,8 +188,20 @@ def _output_name(source, suffix, fmt):
   return stem + suffix + new_ext
 
 
-def _plan(args, failures):
-  """Input arguments -> tasks (source, target); bad arguments go to ``failures``."""
+def _earlier_outputs(files, out, suffix):
+  """The files of a folder input that an earlier run wrote: inside the output folder
+  (which lies in the input folder) and named with this run's suffix."""
+  if not suffix:
+    return set()
+  out = os.path.realpath(out)
+  return {f for f in files
+          if os.path.commonpath([os.path.realpath(os.path.dirname(f)), out]) == out
+          and os.path.splitext(os.path.basename(f))[0].endswith(suffix)}
+
+
+def _plan(args, failures, notes):
+  """Input arguments -> tasks (source, target); bad arguments go to ``failures``,
+  messages about skipped files to ``notes``."""
   from cudi_jax.io import encode, listing
   out = args.output
   tasks = []
@@ -201,6 +213,12 @@ def _plan(args, failures):
       tasks.append(_Task(arg, out, arg))
     elif os.path.isdir(arg):
       files = listing.list_images(arg, exclude=out)
+      earlier = _earlier_outputs(files, out, args.suffix)
+      if earlier:
+        notes.append(f"{_show(arg)}: skipped {len(earlier)} "
+                     f"{'file' if len(earlier) == 1 else 'files'} named *{args.suffix}.* in the "
+                     f"output folder (outputs of an earlier run, not inputs)")
+        files = [f for f in files if f not in earlier]
       if not files:
         failures.append((arg, "no image files in this folder"))
       for path in files:
@@ -291,11 +309,11 @@ def _progress_bar(total, desc, unit, enabled):
 
 
 def _remove_stale_temporaries(folders, started, quiet):
-  """Removes what killed runs left in the output folders (see STALE_TEMPORARY_AGE)."""
+  """Removes what killed runs left in the output folders (see io.atomic.STALE_TEMPORARY_AGE)."""
   from cudi_jax.io import atomic
   removed = 0
   for folder in sorted(folders):
-    removed += atomic.remove_stale_temporaries(folder, started - STALE_TEMPORARY_AGE)
+    removed += atomic.remove_stale_temporaries(folder, started - atomic.STALE_TEMPORARY_AGE)
   if removed and not quiet:
     print(f"{PROG}: removed {removed} stale temporary "
           f"{'file' if removed == 1 else 'files'} (.cudi-*.part) left by an interrupted run",
@@ -359,16 +377,20 @@ def enhance_main(argv):
   if model is None:
     return 1
   if args.demo:
-    return _demo(args, model)
+    from cudi_jax import demo
+    return demo.run(args, model)
   if videos:
     from cudi_jax.video import cli as video_cli
     return video_cli.enhance_main(args, model, exposure, exposure_map)
   start = time.perf_counter()
   started = time.time()
-  failures = []
-  tasks = _plan(args, failures)
+  failures, notes = [], []
+  tasks = _plan(args, failures, notes)
   for arg, reason in failures:
     _err(f"{_show(arg)}: {reason}")
+  if not args.quiet:
+    for note in notes:
+      print(f"{PROG}: {note}", file=sys.stderr)
   _remove_stale_temporaries({os.path.dirname(os.path.abspath(t.target)) for t in tasks
                              if not t.error}, started, args.quiet)
   done = skipped = 0
@@ -448,64 +470,6 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
   encode.write_image(task.target, out, fmt, pic.icc_profile, pic.exif, args.quality,
                      pic.info, png_compression=args.png_compression,
                      overwrite=args.overwrite)
-
-
-def _demo(args, model):
-  """Writes the sample photo and enhanced versions of it to the output folder."""
-  from cudi_jax import assets, demo
-  from cudi_jax.io import atomic, decode, encode
-  from cudi_jax.io.errors import ImageIOError, OutputExistsError
-  start = time.perf_counter()
-  out_dir = args.output
-  fmt = encode.format_for("x", args.format) if args.format else "JPEG"
-  ext = encode.FORMAT_EXTENSIONS[fmt]
-  try:
-    pic = decode.read_image(demo.sample_photo_path())
-  except ImageIOError as err:
-    _err(f"the built-in sample photo cannot be read: {err}")
-    return 1
-  stem = os.path.splitext(assets.DEMO_PHOTO)[0]
-  outputs = [(os.path.join(out_dir, f"{stem}{ext}"), pic.array, "the under-exposed input")]
-  results = []
-  for name, setting in demo.DEMO_SETTINGS:
-    try:
-      enhanced = model.enhance(pic.array, setting, color=args.color)
-    except ValueError as err:  # e.g. NonFiniteResultError: broken weights
-      _err(f"demo: {err}")
-      return 1
-    results.append(enhanced)
-    outputs.append((os.path.join(out_dir, f"{stem}_{name}{ext}"), enhanced,
-                    f"exposure {setting}"))
-  strip = demo.comparison([pic.array, results[1], results[3]])
-  outputs.append((os.path.join(out_dir, f"comparison{ext}"), strip,
-                  "input | auto | adaptive side by side"))
-  done = skipped = failed = 0
-  _remove_stale_temporaries({os.path.abspath(out_dir)}, time.time(), args.quiet)
-  for index, (path, array, what) in enumerate(outputs):
-    try:
-      if os.path.exists(path) and not args.overwrite:
-        raise OutputExistsError(f"{path} exists")
-      if index == 0 and fmt == "JPEG":  # the input itself: copy the file as shipped
-        with open(demo.sample_photo_path(), "rb") as f:
-          atomic.atomic_write(path, f.read(), overwrite=args.overwrite)
-      else:
-        encode.write_image(path, array, fmt, pic.icc_profile, pic.exif, args.quality,
-                           png_compression=args.png_compression,
-                           overwrite=args.overwrite)
-      done += 1
-      if not args.quiet:
-        print(f"{_show(path)}  ({what})", file=sys.stderr)
-    except OutputExistsError:
-      skipped += 1
-      if not args.quiet:
-        print(f"{PROG}: skipped {_show(path)}: exists (use --overwrite)", file=sys.stderr)
-    except ImageIOError as err:
-      failed += 1
-      _err(f"{_show(path)}: {err}")
-  elapsed = time.perf_counter() - start
-  print(f"{PROG}: demo: {done} done, {skipped} skipped, {failed} failed in {elapsed:.1f} s "
-        f"(open {os.path.join(out_dir, 'comparison' + ext)})", file=sys.stderr)
-  return 1 if failed else 0
 
 
 if __name__ == "__main__":

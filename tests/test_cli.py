@@ -706,3 +706,33 @@ def test_enhance_color_option(tmp_path, weights, model):
   assert not np.array_equal(outs["natural"], outs["network"])
   with pytest.raises(SystemExit):
     run(src, "-o", tmp_path / "x.png", "--color", "vivid")
+
+
+def test_a_second_run_into_the_input_folder_skips_the_first_runs_outputs(tmp_path, weights,
+                                                                         capsys):
+  """`cudi enhance photos -o photos --suffix _e` twice: the second run does not take the
+  first run's `*_e.png` as inputs (no `*_e_e.png`, no failures) and says so."""
+  photos = tmp_path / "photos"
+  (photos / "sub").mkdir(parents=True)
+  for path in (photos / "a.png", photos / "sub" / "b.png"):
+    Image.fromarray(np.full((8, 12, 3), 40, np.uint8)).save(path)
+  args = ("enhance", str(photos), "-o", str(photos), "--suffix", "_e", "--weights", weights)
+  assert cli.main(list(args)) == 0
+  capsys.readouterr()
+  assert cli.main(list(args)) == 0
+  err = capsys.readouterr().err
+  assert "skipped 2 files named *_e.*" in err and "0 failed" in err
+  names = sorted(p.name for p in photos.rglob("*.png"))
+  assert names == ["a.png", "a_e.png", "b.png", "b_e.png"]
+  # A sibling folder whose name merely starts like the output folder is not affected.
+  other = tmp_path / "photos2"
+  other.mkdir()
+  Image.fromarray(np.full((8, 12, 3), 40, np.uint8)).save(other / "c_e.png")
+  assert cli._earlier_outputs([str(other / "c_e.png")], str(photos), "_e") == set()
+
+
+def test_q_means_quiet_in_every_command():
+  """-q is --quiet for enhance as for evaluate and report; the quality is --quality."""
+  args = cli._parser().parse_args(["x.png", "-o", "out", "-q", "--quality", "80"])
+  assert args.quiet and args.quality == 80
+  assert "-q, --quiet" in cli._parser().format_help()

@@ -31,6 +31,11 @@ TEMP_SUFFIX = ".part"
 _TEMP_NAME = re.compile(r"\.cudi-[a-z0-9_]{8}\.part\Z")
 
 
+#: Temporaries in an output folder older than a run's start minus this (seconds) were
+#: left by killed runs and are removed; younger ones may belong to a run going on now.
+STALE_TEMPORARY_AGE = 60.0
+
+
 def is_temporary_name(name):
   """Whether a file name is one of :func:`atomic_write`'s temporaries
   (``.cudi-XXXXXXXX.part``)."""

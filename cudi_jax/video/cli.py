@@ -51,7 +51,7 @@ def enhance_main(args, model, exposure, exposure_map=None):
     folder = os.path.dirname(os.path.abspath(target))
     if folder not in folders:
       folders.add(folder)
-      atomic.remove_stale_temporaries(folder, started - 60.0)
+      atomic.remove_stale_temporaries(folder, started - atomic.STALE_TEMPORARY_AGE)
     name = progress.show_name(source)
     if not os.path.isfile(source):
       failed += 1
