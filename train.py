@@ -11,7 +11,9 @@ final checkpoint.
 Multi-host: run the same command on every host; jax.distributed.initialize() is
 called when --multihost is given (or the cluster environment is detected by JAX).
 """
+import difflib
 import os
+import runpy
 import sys
 
 from absl import app
@@ -40,10 +42,49 @@ def _data_error(config):
   return None
 
 
+def _config_keys(config, prefix=""):
+  """Every field path of a config ('data', 'data.path', ...)."""
+  keys = set()
+  for key, value in config.items():
+    keys.add(prefix + key)
+    if hasattr(value, "items"):
+      keys |= _config_keys(value, prefix + key + ".")
+  return keys
+
+
+def _override_error(argv):
+  """A one-line reason when a ``--config.KEY=...`` override names no field of the config
+  file (ml_collections would raise with a long traceback), else None."""
+  path = None
+  for i, arg in enumerate(argv):
+    if arg.startswith("--config="):
+      path = arg.split("=", 1)[1]
+    elif arg == "--config" and i + 1 < len(argv):
+      path = argv[i + 1]
+  if not path:
+    return None
+  file, _, arg = path.partition(":")
+  try:
+    get_config = runpy.run_path(file)["get_config"]
+    config = get_config(arg) if arg else get_config()
+    keys = _config_keys(config)
+  except Exception:  # pylint: disable=broad-except - the flag parser reports the file itself
+    return None
+  for arg in argv:
+    if arg.startswith("--config.") and not arg.startswith("--config.="):
+      key = arg[len("--config."):].split("=", 1)[0]
+      if key not in keys:
+        close = difflib.get_close_matches(key, sorted(keys), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        return f"unknown config key {key!r} in --config.{key}{hint}"
+  return None
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  problem = _data_error(FLAGS.config)
+  from cudi_jax.train.settings import settings_error  # no JAX
+  problem = settings_error(FLAGS.config) or _data_error(FLAGS.config)
   if problem:
     print(f"error: {problem}", file=sys.stderr)
     sys.exit(1)
@@ -57,11 +98,15 @@ def main(argv):
   from cudi_jax.train import train_lib
 
   try:
-    train_lib.train_and_evaluate(FLAGS.config, FLAGS.workdir, progress=FLAGS.progress)
+    train_lib.train(FLAGS.config, FLAGS.workdir, progress=FLAGS.progress)
   except CudiError as err:  # Expected failures: one line. Anything else is a bug: traceback.
     print(f"error: {err}", file=sys.stderr)
     sys.exit(1)
 
 
 if __name__ == "__main__":
+  unknown = _override_error(sys.argv[1:])
+  if unknown:
+    print(f"error: {unknown}", file=sys.stderr)
+    sys.exit(2)
   app.run(main)

@@ -115,7 +115,7 @@ def test_train_py_teacher_then_student(image_dir, tmp_path):
 
 def test_teacher_checkpoint_of_another_architecture(image_dir, tmp_path):
   workdir = tmp_path / "teacher"
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2), workdir,
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=2), workdir,
                                progress=False)
   config = json.loads((workdir / "config.json").read_text())
   config["teacher"]["width"] = 8  # The checkpoint holds width 4.
@@ -127,12 +127,12 @@ def test_teacher_checkpoint_of_another_architecture(image_dir, tmp_path):
 def test_exact_resume(image_dir, tmp_path):
   overrides = dict(checkpoint_every=2, log_every=1)
   straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=4, **overrides),
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=4, **overrides),
                                straight, progress=False)
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2, **overrides),
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=2, **overrides),
                                resumed, progress=False)
   assert [m["step"] for m in _read_metrics(resumed)] == [1, 2]
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=4, **overrides),
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=4, **overrides),
                                resumed, progress=False)
   a, b = checkpoints.load_trained(straight), checkpoints.load_trained(resumed)
   assert a.step == b.step == 4
@@ -330,7 +330,7 @@ def test_tfds_source_from_converted_folder(image_dir, tmp_path):
   assert len(data_lib.make_source(config.data)) == 7
   assert ds[0]["image"].shape == (2, 32, 32, 3)
   workdir = tmp_path / "run"
-  train_lib.train_and_evaluate(config, workdir, progress=False)
+  train_lib.train(config, workdir, progress=False)
   assert [m["step"] for m in _read_metrics(workdir)] == [1, 2]
 
 
@@ -352,7 +352,7 @@ def test_non_finite_loss_stops_with_last_good_checkpoint(image_dir, tmp_path):
                    learning_rate=float("nan"))
   # NaN learning rate: the first update makes the parameters NaN, the second step's loss is NaN.
   with pytest.raises(train_lib.NonFiniteError, match="non-finite"):
-    train_lib.train_and_evaluate(config, workdir, progress=False)
+    train_lib.train(config, workdir, progress=False)
   assert not (workdir / "checkpoints").exists() or not os.listdir(workdir / "checkpoints")
 
 
@@ -363,7 +363,7 @@ def test_non_finite_update_is_never_checkpointed(image_dir, tmp_path):
   config = _config(tiny_teacher, image_dir, num_steps=4, checkpoint_every=1, log_every=1,
                    learning_rate=float("nan"))
   with pytest.raises(train_lib.NonFiniteError, match="param_norm") as err:
-    train_lib.train_and_evaluate(config, workdir, progress=False)
+    train_lib.train(config, workdir, progress=False)
   assert "step 1 " in str(err.value) and "No checkpoint of this run" in str(err.value)
   assert "step 0" not in str(err.value)
   assert not (workdir / "checkpoints").exists() or not os.listdir(workdir / "checkpoints")
@@ -416,7 +416,7 @@ def test_learning_rate_schedules():
 
 def test_warm_start_from_another_run(image_dir, tmp_path):
   source, target = tmp_path / "source", tmp_path / "target"
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),
                                source, progress=False)
   trained = checkpoints.load_trained(source)
   config = _config(tiny_teacher, image_dir, num_steps=1, init_from=str(source))
@@ -429,8 +429,8 @@ def test_warm_start_from_another_run(image_dir, tmp_path):
   assert max(np.max(np.abs(x - y)) for x, y in zip(_leaves(fresh.params), _leaves(trained.params))) > 0
   # A fresh optimizer: Adam's moments are zero again.
   assert all(not np.any(x) for x in _leaves(started.opt_state) if np.ndim(x))
-  # Through train_and_evaluate: one step from the source's weights stays next to them.
-  final = train_lib.train_and_evaluate(config, target, progress=False)
+  # Through train: one step from the source's weights stays next to them.
+  final = train_lib.train(config, target, progress=False)
   near = max(np.max(np.abs(x - y)) for x, y in zip(_leaves(final.params), _leaves(trained.params)))
   far = max(np.max(np.abs(x - y)) for x, y in zip(_leaves(fresh.params), _leaves(trained.params)))
   assert near < far
@@ -448,7 +448,7 @@ def test_warm_start_from_another_run(image_dir, tmp_path):
 
 def test_distill_dark_weight_reaches_the_student_step(image_dir, tmp_path):
   teacher_dir = tmp_path / "teacher"
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=1, checkpoint_every=1),
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=1, checkpoint_every=1),
                                teacher_dir, progress=False)
   got = {}
   for weight in (0.0, 0.05):
@@ -469,7 +469,7 @@ def test_exports_serve_as_teacher_and_warm_start(image_dir, tmp_path):
   import export as export_script
 
   source = tmp_path / "source"
-  train_lib.train_and_evaluate(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),
+  train_lib.train(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),
                                source, progress=False)
   trained = checkpoints.load_trained(source)
   exported = tmp_path / "teacher.npz"
@@ -609,3 +609,34 @@ def test_train_py_reports_final_checkpoint_and_finished_runs(image_dir, tmp_path
   assert f"already complete at step 2 in {workdir}" in again.stderr
   assert "global batch" not in again.stderr  # the loop was not set up
   assert (workdir / "metrics.jsonl").read_text() == metrics
+
+
+@pytest.mark.parametrize("override, message", [
+    ("--config.batch_size=0", "batch_size must be a positive integer, got 0"),
+    ("--config.batch_size=-4", "batch_size must be a positive integer, got -4"),
+    ("--config.num_steps=-5", "num_steps must be a positive integer, got -5"),
+    ("--config.checkpoint_every=0", "checkpoint_every must be a positive integer, got 0"),
+])
+def test_train_py_refuses_bad_counts_before_jax(tmp_path, override, message):
+  """Counts that cannot work are one line, before JAX starts, and nothing is written."""
+  run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(tmp_path / "wd"),
+                   f"--config.data.path={tmp_path}", override)
+  assert run.returncode == 1
+  lines = _error_lines(run.stderr)
+  assert len(lines) == 1 and message in lines[0], run.stderr[-3000:]
+  assert not (tmp_path / "wd").exists()
+
+
+def test_train_py_names_an_unknown_config_key_and_the_closest(tmp_path):
+  run = _run_train("--config", "configs/tiny_teacher.py", "--workdir", str(tmp_path / "wd"),
+                   "--config.batchsize=4", "--config.data.pth=x")
+  assert run.returncode == 2
+  lines = _error_lines(run.stderr)
+  assert len(lines) == 1 and "unknown config key 'batchsize'" in lines[0], run.stderr[-3000:]
+  assert "batch_size" in lines[0] and "Traceback" not in run.stderr
+
+
+def test_train_refuses_bad_counts_when_called_directly(tmp_path, image_dir):
+  with pytest.raises(ConfigError, match="checkpoint_every"):
+    train_lib.train(_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=0),
+                    str(tmp_path / "wd"), progress=False)

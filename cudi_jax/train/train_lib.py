@@ -1,6 +1,6 @@
 """Training library: train state, jitted data-parallel steps, the training loop.
 
-``train_and_evaluate(config, workdir)`` is what ``train.py`` runs and what the
+``train(config, workdir)`` is what ``train.py`` runs and what the
 tests call. Data parallelism uses ``jax.jit`` with shardings over a 1-D mesh of
 every device of every host: the state is replicated (``P()``), the batch is split
 on its leading axis (``P('data')``), the loss is a mean over the global batch and
@@ -29,6 +29,7 @@ from cudi_jax.train import checkpoints
 from cudi_jax.train import input_pipeline as data_lib
 from cudi_jax.train import losses
 from cudi_jax.train import models
+from cudi_jax.train import settings
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 
@@ -271,9 +272,12 @@ def _truncate_metrics(path, last_step):
     f.writelines(lines)
 
 
-def train_and_evaluate(config, workdir, progress=True):
+def train(config, workdir, progress=True):
   """Trains ``config.model`` for ``config.num_steps`` steps in ``workdir``; resumes from
   the latest checkpoint there. Returns the final TrainState."""
+  problem = settings.settings_error(config)
+  if problem:
+    raise ConfigError(problem)
   workdir = os.path.abspath(os.path.expanduser(workdir))
   os.makedirs(workdir, exist_ok=True)
   is_main = jax.process_index() == 0
