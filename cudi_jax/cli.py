@@ -441,8 +441,9 @@ class _TaskError(Exception):
 
 
 def _read_exposure_map(path):
+  """The map file, decoded once for the whole run (large maps kept as block means)."""
   try:
-    return exposure_settings.read_map_file(path)
+    return exposure_settings.shrink_map(exposure_settings.read_map_file(path))
   except exposure_settings.ExposureError as err:
     _err(f"--exposure-map: {err}")
     return None
@@ -453,16 +454,15 @@ def _enhance_file(task, model, exposure, exposure_map, args, max_pixels, per_ima
   pic = decode.read_image(task.source, max_pixels)
   h, w = pic.array.shape[:2]
   setting = exposure
-  if exposure_map is not None:
-    try:
-      setting = exposure_settings.MapArray(exposure_settings.map_from_array(exposure_map, h, w))
-    except exposure_settings.ExposureError as err:
-      raise _TaskError(f"exposure map: {err}") from None
+  if exposure_map is not None:  # decoded once per run, reduced to each photo's cells
+    setting = exposure_settings.MapArray(exposure_map)
   bar = _progress_bar(h, os.path.basename(task.source), "row",
                       per_image_bar and h * w >= LARGE_IMAGE_PIXELS)
   try:
     out = model.enhance(pic.array, setting, progress=bar.update if bar is not None else None,
                         color=args.color)
+  except exposure_settings.ExposureError as err:
+    raise _TaskError(f"exposure map: {err}" if exposure_map is not None else str(err)) from None
   finally:
     if bar is not None:
       bar.close()

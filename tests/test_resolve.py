@@ -83,3 +83,38 @@ def test_stats_are_computed_once():
   stats = resolve.ImageStats(img)
   assert stats.cell_brightness() is stats.cell_brightness()
   assert stats.luma() is stats.luma()
+
+
+def test_maps_resolve_per_cell_in_memory_of_the_cells_not_the_photo():
+  """A map for a large photo is never made at the photo's size (a full float32 map of
+  this photo is 24 MB; its cells 1.5 MB)."""
+  import tracemalloc
+  height, width = 2000, 3000
+  img = np.full((8, 8, 3), 0.2, np.float32)
+
+  class Stats:  # what resolving a map asks of a photo of that size
+    def cell_brightness(self):
+      return np.full(values.cell_shape(height, width), 0.2, np.float32)
+
+  calibrated = resolve.ExposureRules(calibration=Calibration(maps=MAPS))
+  user_map = np.random.default_rng(0).integers(0, 256, (300, 400), dtype=np.uint8)
+  tracemalloc.start()
+  fed = calibrated.resolve(user_map, height, width, Stats())
+  peak = tracemalloc.get_traced_memory()[1]
+  tracemalloc.stop()
+  assert isinstance(fed, values.CellMap) and fed.cells.shape == (500, 750)
+  assert peak < 8e6, peak
+  del img
+
+
+def test_adaptive_with_a_calibration_stays_per_cell():
+  rng = np.random.default_rng(5)
+  img = (rng.random((16, 20, 3)) * 0.5).astype(np.float32)
+  calibrated = resolve.ExposureRules(calibration=Calibration(maps=MAPS))
+  fed = calibrated.resolve_image("adaptive", img)
+  assert isinstance(fed, values.CellMap) and fed.cells.shape == (4, 5)
+  plain = resolve.DEFAULT_RULES.resolve_image("adaptive", img)
+  assert isinstance(plain, values.LumaLinear)
+  cells = rules.luma_linear_cells(plain, resolve.ImageStats(img).cell_luma())
+  np.testing.assert_allclose(fed.cells, MAPS.lookup(cells, resolve.ImageStats(img)
+                                                    .cell_brightness().mean()), atol=1e-6)

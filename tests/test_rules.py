@@ -10,7 +10,7 @@ from cudi_jax.exposure import values
 def adaptive_full(image, strength=0.15, base=0.55):
   from cudi_jax.exposure import resolve
   stats = resolve.ImageStats(image)
-  fed = rules.adaptive(stats.luma_range(), stats.luma, base, strength)
+  fed = rules.adaptive(stats.luma_range(), stats.cell_luma, base, strength)
   return values.full_map(fed, image)
 
 
@@ -67,5 +67,11 @@ def test_adaptive_forms_and_flat_image():
   assert isinstance(rules.adaptive((0.2, 0.8), None, 0.55, 0.15), values.LumaLinear)
   flat = rules.adaptive((0.42, 0.42), None, 0.55, 0.15)
   assert flat == values.Constant(0.55)
-  m = adaptive_full(img, strength=0.9, base=0.5)
-  assert m.min() == 0.0 and m.max() == 1.0
+  # Clipping needed: clipped per 4x4 cell, from each cell's mean luma.
+  ramp = gray_image(np.repeat(np.linspace(0.1, 0.9, 4)[:, None], 4, axis=0).repeat(8, axis=1))
+  fed = rules.adaptive((0.1, 0.9), lambda: np.array([[0.1], [0.3667], [0.6333], [0.9]]),
+                       0.5, 0.9)
+  assert isinstance(fed, values.CellMap)
+  np.testing.assert_allclose(fed.cells[:, 0], [1.0, 0.8, 0.2, 0.0], atol=1e-3)
+  m = adaptive_full(ramp, strength=0.9, base=0.5)
+  assert m.shape == (16, 8) and m.min() == 0.0 and m.max() == 1.0

@@ -140,3 +140,45 @@ def test_exposure_error_is_value_error():
   assert st.check_value("0.25") == 0.25 and st.check_value(1) == 1.0
   with pytest.raises(ValueError):
     st.check_value(2.0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, bool])
+def test_map_cells_of_a_photo_sized_map_are_the_networks_cell_means(dtype):
+  from cudi_jax.exposure import values
+  rng = np.random.default_rng(1)
+  if dtype == bool:
+    array = rng.random((37, 53)) > 0.5
+  elif dtype == np.float32:
+    array = rng.random((37, 53), dtype=np.float32)
+  else:
+    array = rng.integers(0, np.iinfo(dtype).max + 1, (37, 53)).astype(dtype)
+  want = values.cells_from_map(st.map_from_array(array, 37, 53))
+  np.testing.assert_array_equal(st.map_cells(array, 37, 53, rows_per_chunk=8), want)
+
+
+def test_map_cells_of_other_sizes_go_straight_to_the_cell_grid():
+  from cudi_jax.exposure import values
+  yy, xx = np.mgrid[0:300, 0:400]
+  smooth = (0.2 + 0.6 * xx / 400 + 0.1 * yy / 300).astype(np.float32)
+  for height, width in ((61, 83), (2000, 3000)):   # enlarged, and shrunk via block means
+    got = st.map_cells(smooth, height, width)
+    assert got.shape == values.cell_shape(height, width) and got.dtype == np.float32
+    via_full = values.cells_from_map(st.map_from_array(smooth, height, width))
+    np.testing.assert_allclose(got, via_full, atol=0.01)
+  huge = np.repeat(np.repeat((smooth * 255).astype(np.uint8), 8, axis=0), 8, axis=1)
+  np.testing.assert_allclose(st.map_cells(huge, 120, 160),
+                             st.map_cells(smooth, 120, 160), atol=0.01)
+
+
+def test_large_maps_are_kept_small_and_huge_ones_refused(tmp_path, monkeypatch):
+  big = np.full((400, 500), 102, np.uint8)
+  small = st.shrink_map(big, max_pixels=20_000)
+  assert small.size <= 20_000 and small.dtype == np.float32
+  np.testing.assert_allclose(small, 0.4, atol=1e-6)
+  assert st.shrink_map(big, max_pixels=10**6) is big
+  path = tmp_path / "m.png"
+  Image.fromarray(big).save(path)
+  monkeypatch.setattr(st, "MAX_MAP_PIXELS", 1000)
+  with pytest.raises(ExposureError, match="too large") as info:
+    st.read_map_file(path)
+  assert "--max-pixels" not in str(info.value) and "limited to 1,000" in str(info.value)

@@ -46,6 +46,10 @@ class ImageStats:
       self._cells = student_math.downsample4(self.image, np).mean(axis=-1).astype(np.float32)
     return self._cells
 
+  def cell_luma(self):
+    """Mean BT.601 luma of each 4x4 cell (edge-padded): (ceil(H/4), ceil(W/4)) float32."""
+    return imagemath.luma(student_math.downsample4(self.image, np))
+
 
 @dataclasses.dataclass(frozen=True)
 class ExposureRules:
@@ -65,7 +69,10 @@ class ExposureRules:
     gives (:class:`ImageStats` or the runtime's; asked only for what is needed).
 
     ``auto`` follows the photo (its target calibrated by photo brightness); every
-    other setting is a requested map, put through the calibration's ``maps`` table."""
+    other setting is a requested map, put through the calibration's ``maps`` table.
+    Maps are reduced to the network's 4x4 cells first (a map of the photo's size
+    exactly, any other size resized straight to the cell grid), so a map costs memory
+    in proportion to a quarter of the photo's side, not to the photo."""
     if values.is_fed(exposure):
       return exposure
     setting = settings.parse_setting(exposure)
@@ -76,30 +83,30 @@ class ExposureRules:
       return values.CellMap(rules.auto_cells(cells, target, presets.auto_strength,
                                              presets.auto_gain_cap))
     if isinstance(setting, settings.Named) and setting.name == "adaptive":
-      requested = rules.adaptive(stats.luma_range(), stats.luma, presets.adaptive_base,
+      requested = rules.adaptive(stats.luma_range(), stats.cell_luma, presets.adaptive_base,
                                  presets.adaptive_strength)
     elif isinstance(setting, settings.Named):
       requested = values.Constant(presets.target(setting.name))
     elif isinstance(setting, settings.Value):
       requested = values.Constant(setting.value)
     elif isinstance(setting, settings.MapFile):
-      requested = values.PixelMap(settings.map_from_array(settings.read_map_file(setting.path),
-                                                          height, width))
+      requested = values.CellMap(settings.map_cells(settings.read_map_file(setting.path),
+                                                    height, width))
     else:
-      requested = values.PixelMap(settings.map_from_array(setting.array, height, width))
+      requested = values.CellMap(settings.map_cells(setting.array, height, width))
     return self._feed(requested, stats)
 
   def _feed(self, requested, stats):
+    """A requested value through the maps calibration, per 4x4 cell (what the network
+    sees of any map)."""
     if self.calibration.maps is None:
       return requested
     brightness = stats.cell_brightness().mean(dtype=np.float64)
     if isinstance(requested, values.Constant):
       return values.Constant(self.calibration.feed(requested.value, brightness))
     if isinstance(requested, values.LumaLinear):
-      requested = values.PixelMap(
-          (np.float32(requested.alpha) - np.float32(requested.beta) * stats.luma())
-          .astype(np.float32))
-    return values.PixelMap(self.calibration.feed(requested.values, brightness))
+      requested = values.CellMap(rules.luma_linear_cells(requested, stats.cell_luma()))
+    return values.CellMap(self.calibration.feed(requested.cells, brightness))
 
   def resolve_image(self, exposure, image):
     """:meth:`resolve` for a float (H, W, 3) image, with :class:`ImageStats`."""

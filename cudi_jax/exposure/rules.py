@@ -28,15 +28,16 @@ def auto_cells(cells, target, strength, gain_cap, mean=None):
   return np.clip(e, *AUTO_RANGE).astype(np.float32)
 
 
-def adaptive(luma_range, luma, base, strength):
+def adaptive(luma_range, cell_luma, base, strength):
   """The luminance-adaptive map E = S + A * Norm(mean(Y) - Y), Norm min-max to [-1, 1]
   = (S - A + 2A * Ymax / span) - (2A / span) * Y, clipped to [0, 1]; a flat image gives
-  E = S. luma_range: (min, max) of the photo's BT.601 luma; luma: a callable giving the
-  (H, W) luma, asked for only when the map needs clipping.
+  E = S. luma_range: (min, max) of the photo's BT.601 luma (per pixel); cell_luma: a
+  callable giving the mean luma of each 4x4 cell, asked for only when the map needs
+  clipping.
 
   Returns a :class:`~cudi_jax.exposure.values.LumaLinear` (no clipping needed: the
-  runtime forms it per cell), a :class:`~cudi_jax.exposure.values.PixelMap` or a
-  :class:`~cudi_jax.exposure.values.Constant`."""
+  runtime forms it per cell), a :class:`~cudi_jax.exposure.values.CellMap` (clipped
+  per cell) or a :class:`~cudi_jax.exposure.values.Constant`."""
   lo, hi = luma_range
   span = hi - lo
   if not span > 0:
@@ -44,5 +45,11 @@ def adaptive(luma_range, luma, base, strength):
   alpha, beta = base - strength + 2.0 * strength * hi / span, 2.0 * strength / span
   if base - strength >= 0.0 and base + strength <= 1.0:
     return values.LumaLinear(alpha, beta)
-  e = np.clip(np.float32(alpha) - np.float32(beta) * luma(), 0.0, 1.0)
-  return values.PixelMap(e.astype(np.float32))
+  return values.CellMap(luma_linear_cells(values.LumaLinear(alpha, beta), cell_luma()))
+
+
+def luma_linear_cells(fed, cell_luma):
+  """A :class:`~cudi_jax.exposure.values.LumaLinear` as per-cell values, clipped to
+  [0, 1], from the cells' mean luma."""
+  e = np.float32(fed.alpha) - np.float32(fed.beta) * np.asarray(cell_luma, np.float32)
+  return np.clip(e, 0.0, 1.0).astype(np.float32)

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from cudi_jax import imagemath
+from cudi_jax.exposure import values
 from cudi_jax.errors import CudiError
 
 #: The named settings every front end accepts.
@@ -80,37 +81,112 @@ def check_value(value):
   return value
 
 
-def map_from_array(array, height, width):
-  """A user map (H', W') or (H', W', 1) array -> float32 (H, W) in [0, 1].
-
-  uint8 maps are divided by 255, uint16 by 65535; other integer types must be 0/1
-  masks; floats must already be in [0, 1]. A map of another size is resized bilinearly.
-  """
+def _checked(array):
+  """A user map checked: (the (H', W') array, the divisor that scales it to [0, 1])."""
   array = np.asarray(array)
   if array.ndim == 3 and array.shape[-1] == 1:
     array = array[..., 0]
   if array.ndim != 2 or min(array.shape) < 1:
     raise ExposureError(f"exposure map must be a 2-D (H, W) array, got shape {array.shape}")
   if array.dtype in (np.uint8, np.uint16):
-    array = array.astype(np.float32) / float(np.iinfo(array.dtype).max)
-  elif np.issubdtype(array.dtype, np.integer):
+    return array, float(np.iinfo(array.dtype).max)
+  if np.issubdtype(array.dtype, np.integer):
     # Other integer types carry no scale: only a 0/1 mask is unambiguous.
     if array.min() < 0 or array.max() > 1:
       raise ExposureError(f"integer exposure maps must be uint8 (0-255) or uint16 (0-65535); "
                           f"got {array.dtype} with values in [{array.min()}, {array.max()}]")
-    array = array.astype(np.float32)
-  elif array.dtype == bool:
-    array = array.astype(np.float32)
-  else:
-    array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)):
-      raise ExposureError("exposure map contains NaN or infinite values")
-    if array.min() < 0.0 or array.max() > 1.0:
-      raise ExposureError(f"exposure map values must be in [0, 1], got "
-                          f"[{array.min():.3g}, {array.max():.3g}]")
+    return array, None
+  if array.dtype == bool:
+    return array, None
+  with np.errstate(invalid="ignore"):
+    lo, hi = np.min(array), np.max(array)
+  if not (np.isfinite(lo) and np.isfinite(hi)):
+    raise ExposureError("exposure map contains NaN or infinite values")
+  if lo < 0.0 or hi > 1.0:
+    raise ExposureError(f"exposure map values must be in [0, 1], got [{lo:.3g}, {hi:.3g}]")
+  return array, None
+
+
+def _scaled(array, divisor):
+  """Rows of a checked map as float32 in [0, 1]."""
+  array = array.astype(np.float32)
+  if divisor is not None:
+    array /= np.float32(divisor)
+  return np.clip(array, 0.0, 1.0, out=array)
+
+
+def map_from_array(array, height, width):
+  """A user map (H', W') or (H', W', 1) array -> float32 (H, W) in [0, 1].
+
+  uint8 maps are divided by 255, uint16 by 65535; other integer types must be 0/1
+  masks; floats must already be in [0, 1]. A map of another size is resized bilinearly.
+  """
+  array, divisor = _checked(array)
+  array = _scaled(array, divisor)
   if array.shape != (height, width):
-    array = resize_map(array, height, width)
-  return np.clip(array, 0.0, 1.0).astype(np.float32)
+    array = np.clip(resize_map(array, height, width), 0.0, 1.0)
+  return array
+
+
+def map_cells(array, height, width, rows_per_chunk=1024):
+  """A user map (what :func:`map_from_array` takes) as the network sees it for an
+  (height, width) photo: its (ceil(H/4), ceil(W/4)) float32 cell means, in bounded
+  memory. A map of the photo's size is reduced exactly as the network reduces it
+  (:func:`cudi_jax.exposure.values.cells_from_map`, row chunk by row chunk); a map of any
+  other size is first averaged over whole blocks (row chunk by row chunk) down to at
+  most twice the cell grid, then resized bilinearly straight to the grid."""
+  array, divisor = _checked(array)
+  h, w = array.shape
+  hq, wq = values.cell_shape(height, width)
+  if (h, w) == (height, width):
+    out = np.empty((hq, wq), np.float32)
+    step = max(1, rows_per_chunk // 4)
+    for q0 in range(0, hq, step):
+      q1 = min(q0 + step, hq)
+      out[q0:q1] = values.cells_from_map(_scaled(array[4 * q0:4 * q1], divisor))
+    return out
+  fy, fx = max(1, h // (2 * hq)), max(1, w // (2 * wq))
+  if fy > 1 or fx > 1:
+    source = _block_means(array, divisor, fy, fx, rows_per_chunk)
+  else:
+    source = _scaled(array, divisor)
+  return np.clip(resize_map(source, hq, wq), 0.0, 1.0)
+
+
+#: Map files above this many pixels are refused.
+MAX_MAP_PIXELS = 200_000_000
+#: A map file larger than this (pixels) is kept at this size once read (block means):
+#: a map is smooth, and the network uses one value per 4x4 cell of the photo (a 200 MP
+#: photo has 12.5 million cells).
+KEEP_MAP_PIXELS = 16_000_000
+
+
+def shrink_map(array, max_pixels=KEEP_MAP_PIXELS):
+  """A map larger than ``max_pixels`` as float32 block means in [0, 1] of at most that
+  many pixels (smaller maps are returned as they are), so that a run holds a small map."""
+  array, divisor = _checked(array)
+  h, w = array.shape
+  if h * w <= max_pixels:
+    return array
+  f = int(np.ceil(np.sqrt(h * w / max_pixels)))
+  return _block_means(array, divisor, f, f, rows_per_chunk=1024)
+
+
+def _block_means(array, divisor, fy, fx, rows_per_chunk):
+  """Means over fy x fx blocks (partial blocks at the bottom/right over what they
+  hold), scaled to [0, 1]: (ceil(H/fy), ceil(W/fx)) float32."""
+  h, w = array.shape
+  cols = np.arange(0, w, fx)
+  widths = np.diff(np.append(cols, w)).astype(np.float32)
+  out = np.empty((-(-h // fy), len(cols)), np.float32)
+  step = max(1, rows_per_chunk // fy) * fy
+  for r0 in range(0, h, step):
+    rows = _scaled(array[r0:r0 + step], divisor)
+    starts = np.arange(0, rows.shape[0], fy)
+    heights = np.diff(np.append(starts, rows.shape[0])).astype(np.float32)
+    sums = np.add.reduceat(np.add.reduceat(rows, starts, axis=0), cols, axis=1)
+    out[r0 // fy:r0 // fy + len(starts)] = sums / heights[:, None] / widths[None, :]
+  return out
 
 
 def resize_map(array, height, width):
@@ -127,9 +203,14 @@ def read_map_file(path):
   uint8 / uint16 / float32 for :func:`map_from_array`. Raises ExposureError if the
   file cannot be read."""
   from cudi_jax.io import decode  # Pillow, only when a map file is read.
-  from cudi_jax.io.errors import ImageIOError
+  from cudi_jax.io.errors import ImageIOError, ImageTooLargeError
   try:
-    array = decode.read_image(path).array
+    array = decode.read_image(path, MAX_MAP_PIXELS).array
+  except ImageTooLargeError as err:
+    raise ExposureError(f"exposure map {path} is too large: {err.width} x {err.height} = "
+                        f"{err.width * err.height:,} pixels (maps are limited to "
+                        f"{MAX_MAP_PIXELS:,}; a smaller map gives the same result: the "
+                        f"network uses one value per 4x4 cell of the photo)") from None
   except ImageIOError as err:
     raise ExposureError(f"cannot read exposure map {path}: {err}") from None
   if array.ndim == 3 and array.shape[-1] in (2, 4):

@@ -25,7 +25,7 @@ import numpy as np
 
 from cudi_jax.io import png16
 from cudi_jax.io import tifflib
-from cudi_jax.io.errors import ImageIOError, first_line
+from cudi_jax.io.errors import ImageIOError, ImageTooLargeError, first_line
 
 #: Default pixel limit (decompression-bomb guard): 200 megapixels.
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -150,8 +150,7 @@ def _read_bytes(path):
 
 def _too_large(width, height, max_pixels):
   if max_pixels is not None and width * height > max_pixels:
-    raise ImageIOError(f"image too large: {width} x {height} = {width * height:,} pixels "
-                       f"(limit {max_pixels:,}; raise it with --max-pixels)")
+    raise ImageTooLargeError(width, height, max_pixels)
 
 
 def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):

@@ -33,6 +33,9 @@ class Stats:
       self._cells = _cell_brightness(self.prepared, self.threads)
     return self._cells
 
+  def cell_luma(self):
+    return _cell_brightness(self.prepared, self.threads, weights=imagemath.LUMA_BT601)
+
 
 def _row_bands(n_rows, threads, target_rows=256):
   step = max(16, min(target_rows, -(-n_rows // max(1, threads))))
@@ -46,15 +49,21 @@ def _parallel(fn, bands, threads):
     return list(pool.map(fn, bands))
 
 
-def _cell_brightness(prepared, threads):
+def _cell_brightness(prepared, threads, weights=None):
   """Mean RGB brightness of each 4x4 cell, edge-padded at the bottom/right as the
-  student pads: (ceil(H/4), ceil(W/4)) float32, in bands of whole cells."""
+  student pads: (ceil(H/4), ceil(W/4)) float32, in bands of whole cells. With
+  ``weights`` (R, G, B), the cells' mean luma with those weights instead."""
   color = prepared.color
   h, w = prepared.shape2
   hq, wq = -(-h // 4), -(-w // 4)
   out = np.empty((hq, wq), np.float32)
   channels = 1 if prepared.gray else 3
-  scale = np.float32(1.0 / (16.0 * channels * prepared.maxval))
+  if weights is not None:
+    scale = np.float32(1.0 / (16.0 * prepared.maxval))
+    mix = (np.asarray(weights, np.float32) if channels == 3
+           else np.asarray([sum(weights)], np.float32))
+  else:
+    scale = np.float32(1.0 / (16.0 * channels * prepared.maxval))
 
   # Exact integer sums where the input is integer (4 rows of uint8 fit uint16).
   row_type = {np.dtype(np.uint8): np.uint16, np.dtype(np.uint16): np.uint32}.get(
@@ -69,6 +78,10 @@ def _cell_brightness(prepared, threads):
     acc = np.add.reduce(rows.reshape((q1 - q0, 4) + rows.shape[1:]), axis=1, dtype=row_type)
     if 4 * wq > w:  # replicate the last column
       acc = np.concatenate([acc, np.repeat(acc[:, -1:], 4 * wq - w, axis=1)], axis=1)
+    if weights is not None:
+      acc = np.add.reduce(acc.reshape((q1 - q0, wq, 4, channels)), axis=2, dtype=cell_type)
+      out[q0:q1] = (acc.astype(np.float32) @ mix) * scale
+      return
     acc = acc.reshape((q1 - q0, wq, -1))  # the 4 columns (x channels) of each cell
     out[q0:q1] = np.add.reduce(acc, axis=-1, dtype=cell_type) * scale
 
