@@ -407,3 +407,47 @@ def test_weights_of_absurd_magnitude_are_refused(tmp_path):
   arrays["conv5/pw_bias"][0] = 9e3  # large, but allowed
   ef.export_student(arrays, {}, tmp_path / "ok.npz")
   assert ef.load_export(tmp_path / "ok.npz").params["conv5/pw_bias"][0] == 9e3
+
+
+def _with_metadata(path, flat, **entries):
+  """An export whose metadata carries ``entries`` as written (no validation on saving)."""
+  arrays = dict(flat)
+  meta = ef.build_metadata("student", {"name": "student", "width": 16, "in_channels": 4,
+                                       "out_channels": 6}, arrays)
+  meta.update(entries)
+  arrays[ef.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+  path.write_bytes(_npz_bytes(arrays))
+  return path
+
+
+@pytest.mark.parametrize("entries, match", [
+    ({"calibration": {"maps": {"means": [0.2], "requested": [0.1, 0.9], "fed": [[0.0, 0.0]]}}},
+     "calibration table 'maps'"),
+    ({"calibration": {"auto": {"means": [0.2], "requested": [0.5], "fed": [[0.0]]}}},
+     "black photos"),
+    ({"exposure_presets": {"under": 0}}, "under"),
+    ({"exposure_presets": {"auto": {"target": 0.0}}}, "auto.target"),
+])
+def test_malformed_exposure_metadata_is_refused_on_load_and_by_describe(
+    tmp_path, flat, capsys, entries, match):
+  """Tables of zeros or a zero target would give black photos: refused in one line, and
+  export.py --describe does not call such a file valid."""
+  path = _with_metadata(tmp_path / "bad.npz", flat, **entries)
+  _check_rejected(path, match)
+  assert _export_module().main(["--describe", str(path)]) == 1
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and match.split("'")[0] in err
+
+
+def test_describe_takes_odd_training_metadata(tmp_path, flat):
+  path = _with_metadata(tmp_path / "odd.npz", flat, training="x")
+  text = ef.describe(ef.load_export(path))
+  assert "training step: None" in text
+
+
+def test_oversized_metadata_is_named_as_such(tmp_path, flat):
+  arrays = dict(flat)
+  arrays[ef.METADATA_KEY] = np.zeros(ef.MAX_METADATA_BYTES + 1, np.uint8)
+  path = tmp_path / "big_meta.npz"
+  path.write_bytes(_npz_bytes(arrays))
+  _check_rejected(path, "metadata too large")
