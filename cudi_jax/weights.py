@@ -32,6 +32,7 @@ from cudi_jax.exposure import presets as presets_lib
 from cudi_jax.exposure import resolve as resolve_lib
 from cudi_jax.exposure.settings import ExposureError
 from cudi_jax import student_math
+from cudi_jax import teacher_layout
 from cudi_jax.errors import CudiError
 from cudi_jax.io.atomic import atomic_write
 from cudi_jax.jsonutil import json_safe
@@ -57,34 +58,6 @@ class ExportFormatError(CudiError, ValueError):
 
 
 # --------------------------------------------------------------------------- shapes
-
-
-def student_param_shapes(width=16, in_channels=4, out_channels=6):
-  return student_math.student_param_shapes(width, in_channels, out_channels)
-
-
-def teacher_param_shapes(width=32, multipliers=(1, 2, 4, 8, 8), convs_per_block=3,
-                         num_iterations=8, in_channels=4):
-  """Name -> shape of every teacher parameter (mirrors :class:`cudi_jax.train.models.Teacher`)."""
-  shapes = {}
-
-  def block(prefix, cin, cout):
-    for i in range(convs_per_block):
-      shapes[f"{prefix}/conv{i}/kernel"] = (3, 3, cin if i == 0 else cout, cout)
-      shapes[f"{prefix}/conv{i}/bias"] = (cout,)
-
-  cin = in_channels
-  for level, mult in enumerate(multipliers):
-    block(f"enc{level}", cin, width * mult)
-    cin = width * mult
-  num_down = len(multipliers) - 2
-  for level in reversed(range(num_down)):
-    cout = width * multipliers[level]
-    block(f"dec{level}", cin + cout, cout)
-    cin = cout
-  shapes["head/kernel"] = (3, 3, cin, 3 * num_iterations)
-  shapes["head/bias"] = (3 * num_iterations,)
-  return shapes
 
 
 def _student_architecture(flat):
@@ -152,12 +125,12 @@ def expected_shapes(kind, architecture):
       in_channels = int(architecture.get("in_channels", STUDENT_IN_CHANNELS))
       out_channels = int(architecture.get("out_channels", STUDENT_OUT_CHANNELS))
       check_student_channels(in_channels, out_channels)
-      return student_param_shapes(int(architecture["width"]), in_channels, out_channels)
+      return student_math.student_param_shapes(int(architecture["width"]), in_channels, out_channels)
     if kind == "teacher":
       mult = architecture["multipliers"]
       if not isinstance(mult, (list, tuple)) or len(mult) < 2:
         raise ExportFormatError("teacher 'multipliers' must be a list of at least 2")
-      return teacher_param_shapes(int(architecture["width"]), tuple(int(m) for m in mult),
+      return teacher_layout.param_shapes(int(architecture["width"]), tuple(int(m) for m in mult),
                                   int(architecture["convs_per_block"]),
                                   int(architecture["num_iterations"]),
                                   int(architecture.get("in_channels", 4)))

@@ -13,6 +13,7 @@ import pytest
 
 from cudi_jax import weights as ef
 from cudi_jax import student_math
+from cudi_jax import teacher_layout
 from tests import helpers
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +34,7 @@ def student_file(flat, tmp_path):
 
 def small_teacher_params(seed=0):
   """Random parameters with the shapes of a small Teacher (fast: no Flax init)."""
-  shapes = ef.teacher_param_shapes(width=4, multipliers=(1, 2, 2), convs_per_block=1,
+  shapes = teacher_layout.param_shapes(width=4, multipliers=(1, 2, 2), convs_per_block=1,
                                    num_iterations=2)
   rng = np.random.default_rng(seed)
   return {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in shapes.items()}
@@ -114,9 +115,9 @@ def test_teacher_shapes_match_the_flax_model():
   shapes = jax.eval_shape(lambda: model.init(jax.random.key(0), np.zeros((1, 8, 8, 3)),
                                              np.zeros((1, 8, 8, 1))))["params"]
   flax_shapes = {k: tuple(v.shape) for k, v in student_math.flatten_params(shapes).items()}
-  assert flax_shapes == {k: tuple(v) for k, v in ef.teacher_param_shapes(
+  assert flax_shapes == {k: tuple(v) for k, v in teacher_layout.param_shapes(
       4, (1, 2, 2), 2, 3).items()}
-  default = sum(int(np.prod(s)) for s in ef.teacher_param_shapes().values())
+  default = sum(int(np.prod(s)) for s in teacher_layout.param_shapes().values())
   assert default == 4_701_912
 
 

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from cudi_jax import student_math
+from cudi_jax import teacher_layout
 from cudi_jax.errors import ConfigError
 from cudi_jax.train import curves
 
@@ -58,19 +59,18 @@ class Teacher(nn.Module):
   @nn.compact
   def __call__(self, image, exposure):
     x = jnp.concatenate([image, exposure], axis=-1).astype(self.dtype)
-    num_down = len(self.multipliers) - 2
+    num_down = teacher_layout.num_downsamplings(self.multipliers)
     skips = []
-    for level, mult in enumerate(self.multipliers):
-      x = ConvBlock(self.width * mult, self.convs_per_block, self.dtype, name=f"enc{level}")(x)
+    for level, (name, channels) in enumerate(teacher_layout.encoder(self.width, self.multipliers)):
+      x = ConvBlock(channels, self.convs_per_block, self.dtype, name=name)(x)
       if level < num_down:
         skips.append(x)
         x = resize_to(x, -(-x.shape[1] // 2), -(-x.shape[2] // 2))
-    for level in reversed(range(num_down)):
+    for name, channels, level in teacher_layout.decoder(self.width, self.multipliers):
       skip = skips[level]
       x = resize_to(x, skip.shape[1], skip.shape[2])
       x = jnp.concatenate([x, skip], axis=-1)
-      x = ConvBlock(self.width * self.multipliers[level], self.convs_per_block, self.dtype,
-                    name=f"dec{level}")(x)
+      x = ConvBlock(channels, self.convs_per_block, self.dtype, name=name)(x)
     x = nn.Conv(3 * self.num_iterations, (3, 3), padding="SAME", kernel_init=conv_init,
                 dtype=self.dtype, param_dtype=jnp.float32, name="head")(x)
     return jnp.tanh(x.astype(jnp.float32))
