@@ -42,3 +42,20 @@ def photo():
   """A real photo as float32 (H, W, 3) in [0, 1] (skimage's astronaut, 512x512)."""
   skdata = pytest.importorskip("skimage.data")
   return np.asarray(skdata.astronaut(), np.float32) / 255.0
+
+
+@pytest.fixture(scope="session")
+def image_dir(tmp_path_factory):
+  """A folder of small photos (two in a sub-folder), a grey JPEG, a corrupt JPEG and a
+  text file."""
+  from PIL import Image
+  root = tmp_path_factory.mktemp("images")
+  rng = np.random.default_rng(0)
+  (root / "sub").mkdir()
+  for i, brightness in enumerate((0.1, 0.2, 0.5, 0.8, 0.9, 0.3)):
+    folder = root / "sub" if i % 2 else root
+    Image.fromarray(helpers.photo_like(rng, 40 + 3 * i, 48, brightness)).save(folder / f"img{i}.png")
+  Image.fromarray(helpers.photo_like(rng, 36, 36, 0.4)[..., 0]).save(root / "gray.jpg")
+  (root / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+  (root / "notes.txt").write_text("not an image")
+  return root

@@ -82,3 +82,34 @@ def write_pillow(path, array, mode=None, **kw):
   """An array written by Pillow (``kw``: Pillow's save options)."""
   from PIL import Image
   Image.fromarray(array, mode=mode).save(path, **kw)
+
+# --------------------------------------------------------------------------- training
+
+
+def photo_like(rng, h, w, brightness):
+  """A smooth, textured colour image with the given mean brightness (uint8)."""
+  yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+  base = np.stack([np.sin(3 * xx + c) * np.cos(2 * yy - c) for c in (0.0, 1.0, 2.0)], -1)
+  img = brightness + 0.15 * base + 0.05 * rng.standard_normal((h, w, 3))
+  return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+def training_config(module, image_dir, **overrides):
+  """A config module's config reading ``image_dir``, with dotted ``overrides``."""
+  config = module.get_config()
+  config.data.path = str(image_dir)
+  for key, value in overrides.items():
+    node = config
+    *parents, leaf = key.split(".")
+    for part in parents:
+      node = node[part]
+    node[leaf] = value
+  return config
+
+
+def read_metrics(workdir):
+  """The records of a run's metrics.jsonl."""
+  import json
+  from pathlib import Path
+  with open(Path(workdir) / "metrics.jsonl") as f:
+    return [json.loads(line) for line in f]

@@ -463,16 +463,6 @@ def test_batch_lists_outputs_on_stdout_when_not_a_terminal(tmp_path, weights, ca
   assert len(capsys.readouterr().out.splitlines()) == 2
 
 
-def test_readme_says_unwritable_formats_become_png():
-  """README's enhance section says GIF, PPM, ... are saved as PNG."""
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  text = open(os.path.join(root, "README.md")).read()
-  section = text[text.index("## Enhance photos"):text.index("## Python API")]
-  assert "GIF" in section and "PPM" in section and "saved as PNG" in section
-  assert cli._output_name("x.gif", "", None) == "x.png"
-  assert cli._output_name("x.ppm", "", None) == "x.png"
-
-
 def _export_with_channels(path, in_channels):
   """A student export whose metadata and arrays agree on ``in_channels``."""
   import io
@@ -679,15 +669,6 @@ def test_exposure_accepts_a_map_file(tmp_path, weights, model, capsys):
     run(src, "-o", tmp_path / "o2", "--weights", weights, "--exposure", "bright")
   assert info.value.code == 2
   assert "map file" in capsys.readouterr().err
-
-
-def test_readme_gives_the_test_suite_duration():
-  """The 'Run the tests' paragraph says how long the suite takes."""
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  text = open(os.path.join(root, "README.md")).read()
-  section = text[text.index("Run the tests"):text.index("## Installing")]
-  import re
-  assert re.search(r"\d+-\d+ minutes", section) and re.search(r"\d{3} tests", section)
 
 
 def test_enhance_color_option(tmp_path, weights, model):

@@ -1,10 +1,13 @@
-"""tools/make_train_split.py and tools/make_quality_figures.py."""
+"""tools/make_train_split.py, tools/make_quality_figures.py and tools/train_on_budget.py."""
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import helpers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,3 +52,46 @@ def test_make_quality_figures_writes_sheets_and_crops(tmp_path):
   assert sheet.size[0] == 4 * 60 and sheet.size[1] == 40   # input, auto, previous, gain
   assert Image.open(out / "dark_crop.png").size == (4 * 30, 20)
   assert "auto  mean" in run.stdout and "gain to 0.5" in run.stdout
+
+
+@pytest.mark.slow
+def test_train_on_budget_probes_plans_trains_and_exports(image_dir, tmp_path):
+  pytest.importorskip("jax")
+  pytest.importorskip("grain")
+  from cudi_jax import weights
+
+  runs = tmp_path / "runs"
+  cmd = [sys.executable, str(REPO / "tools" / "train_on_budget.py"), "--data", str(image_dir),
+         "--runs", str(runs), "--budget", "900", "--reserve", "6", "--probe-steps", "4",
+         "--max-steps", "3",
+         "--teacher-config", str(REPO / "configs" / "tiny_teacher.py"),
+         "--student-config", str(REPO / "configs" / "tiny_student.py")]
+  run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+  assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+  plan = json.loads((runs / "plan.json").read_text())
+  assert plan["probe_images_per_sec"] > 0
+  # Sized from the measured rate: seconds * images/s / batch (2 for the tiny configs),
+  # then capped by --max-steps (the budget is generous so that a loaded machine's slow
+  # probe still leaves time; the cap keeps the runs short).
+  for kind in ("teacher", "student"):
+    assert plan[f"{kind}_steps"] == min(3, plan[f"{kind}_steps_for_time"])
+  assert plan["teacher_steps_for_time"] == max(1, int(plan["teacher_seconds"]
+                                                      * plan["probe_images_per_sec"] / 2))
+  assert plan["teacher_steps_for_time"] > 3 and plan["max_steps"] == 3
+  assert plan["teacher_seconds"] + plan["student_seconds"] <= 900 - 6
+  assert helpers.read_metrics(runs / "teacher")[-1]["step"] == plan["teacher_steps"]
+  assert helpers.read_metrics(runs / "student")[-1]["step"] == plan["student_steps"]
+  teacher = weights.load_export(str(runs / "exports" / "teacher.npz"), kind="teacher")
+  student = weights.load_export(str(runs / "exports" / "student.npz"), kind="student")
+  assert teacher.metadata["training"]["step"] == plan["teacher_steps"]
+  assert student.metadata["training"]["step"] == plan["student_steps"]
+  assert "verify: OK" in run.stdout
+  # The student was distilled from this run's teacher.
+  config = json.loads((runs / "student" / "config.json").read_text())
+  assert config["teacher_checkpoint"] == str(runs / "teacher")
+  # Re-running reuses the plan and finds both runs finished.
+  again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+  assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+  assert "reusing" in again.stdout
+  assert again.stdout.count("train.py --config=") == 2  # teacher and student, no probe
+  assert json.loads((runs / "plan.json").read_text()) == plan
