@@ -373,30 +373,6 @@ def test_malformed_exposure_metadata_is_refused(params):
 # --------------------------------------------------------------------------- colour
 
 
-def test_natural_color_shares_maps_where_brightening_only():
-  wts = np.asarray(imagemath.LUMA_BT601, np.float32)
-  cells = np.full((1, 3, 3), 0.2, np.float32)  # three grey cells of luma 0.2
-  # Per-channel maps whose luma-weighted gains are x2 (brighten), x1 and x0.5 (darken).
-  k = np.array([[[1.5, 1.0, 0.5], [1.2, 1.0, 0.8], [0.7, 0.5, 0.3]]], np.float32)
-  b = np.array([[[0.2, 0.2, 0.2], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], np.float32)
-  kbar, bbar = (k * wts).sum(-1), (b * wts).sum(-1)
-  gains = kbar + bbar / 0.2
-  k2, b2 = student_math.natural_color(k, b, cells, np)
-  t = 1 - np.clip((2 ** 0.25 - gains) / (2 ** 0.25 - 2 ** -0.25), 0, 1)  # shared weight
-  assert gains[0, 0] > 1.5 and gains[0, 2] < 0.7 and t[0, 0] == 1 and t[0, 2] == 0
-  np.testing.assert_allclose(k2[0, 0], kbar[0, 0])  # brightening: one slope for R, G, B
-  np.testing.assert_allclose(b2[0, 0], bbar[0, 0])
-  np.testing.assert_array_equal(k2[0, 2], k[0, 2])  # darkening: the network's own maps
-  np.testing.assert_allclose(k2[0, 1], k[0, 1] + t[0, 1] * (kbar[0, 1] - k[0, 1]), rtol=1e-6)
-  # The weighted means (what brightness follows) are unchanged everywhere.
-  np.testing.assert_allclose((k2 * wts).sum(-1), kbar, rtol=1e-6)
-  np.testing.assert_allclose((b2 * wts).sum(-1), bbar, atol=1e-7)
-  # B in 8-bit units with the cells' scale: the same weights.
-  k3, b3 = student_math.natural_color(k, b * 255, cells, np, scale=255.0)
-  np.testing.assert_allclose(k3, k2, rtol=1e-6)
-  np.testing.assert_allclose(b3, b2 * 255, rtol=1e-5, atol=1e-5)
-
-
 def test_natural_color_keeps_grey_grey_when_brightening():
   """A dark grey photo brightened by the shipped weights stays grey in 'natural' colour
   and takes the network's tint in 'network' colour."""
