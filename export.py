@@ -131,6 +131,10 @@ def main(argv=None):
                       help="with --calibrate: downscale photos to this (default 256)")
   parser.add_argument("--limit", type=int, default=300,
                       help="with --calibrate: use at most N photos, evenly spaced (default 300)")
+  parser.add_argument("--bins", type=int, default=8,
+                      help="with --calibrate: photo-brightness bins of auto's table (default 8)")
+  parser.add_argument("--map-bins", type=int, default=4,
+                      help="with --calibrate: photo-brightness bins of the maps table (default 4)")
   parser.add_argument("--output", help="the .npz to write")
   parser.add_argument("--kind", choices=("student", "teacher"),
                       help="fail unless the checkpoint holds this kind")
@@ -148,10 +152,11 @@ def main(argv=None):
     if args.calibrate:
       if not args.weights or not args.output:
         parser.error("--calibrate needs --weights STUDENT.npz and --output")
-      if args.max_size < 16 or args.limit < 1:
-        parser.error("--max-size must be at least 16 and --limit at least 1")
+      if args.max_size < 16 or min(args.limit, args.bins, args.map_bins) < 1:
+        parser.error("--max-size must be at least 16, and --limit, --bins and --map-bins "
+                     "at least 1")
       print("\n".join(calibrate(args.weights, args.calibrate, args.output, args.max_size,
-                                args.limit)))
+                                args.limit, args.bins, args.map_bins)))
       return 0
     path = args.workdir or args.checkpoint
     if not path or not args.output:

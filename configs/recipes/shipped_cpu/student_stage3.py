@@ -8,8 +8,8 @@ calibration): stage 2 distilled 3,000 more steps from teacher stage 2, fresh Ada
         --config.init_from=runs/shipped_cpu/student_stage2 \\
         --config.teacher_checkpoint=runs/shipped_cpu/teacher_stage2
     python export.py --workdir runs/shipped_cpu/student_stage3 --output student.npz --verify
-    python tools/calibrate_exposure.py student.npz SPLIT/ -o student.npz \\
-        --limit 400 --response-bins 8
+    python export.py --calibrate SPLIT/ --weights student.npz --output student.npz \\
+        --limit 400 --map-bins 8
 
 6 minutes on a 2-core CPU, and 2.5 minutes for the calibration.
 """
