@@ -113,3 +113,36 @@ def read_metrics(workdir):
   from pathlib import Path
   with open(Path(workdir) / "metrics.jsonl") as f:
     return [json.loads(line) for line in f]
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def small_teacher_params(seed=0):
+  """Random parameters with the shapes of a small Teacher (fast: no Flax init)."""
+  from cudi_jax import teacher_layout
+  shapes = teacher_layout.param_shapes(width=4, multipliers=(1, 2, 2), convs_per_block=1,
+                                   num_iterations=2)
+  rng = np.random.default_rng(seed)
+  return {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in shapes.items()}
+
+
+def npz_bytes(entries):
+  """Arrays saved as .npz bytes, as they are (no validation)."""
+  import io
+  buf = io.BytesIO()
+  np.savez(buf, **entries)
+  return buf.getvalue()
+
+
+def export_with_metadata(path, flat, **entries):
+  """An export whose metadata carries ``entries`` as written (no validation on saving)."""
+  import json
+  from cudi_jax import weights as ef
+  arrays = dict(flat)
+  meta = ef.build_metadata("student", {"name": "student", "width": 16, "in_channels": 4,
+                                       "out_channels": 6}, arrays)
+  meta.update(entries)
+  arrays[ef.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+  path.write_bytes(npz_bytes(arrays))
+  return path

@@ -235,29 +235,6 @@ def test_thread_counts_agree(params):
   assert np.array_equal(one, two)
 
 
-def test_jax_enhancer_shares_the_weights(weights_file, params):
-  pytest.importorskip("jax")
-  from cudi_jax.train import jax_enhance
-  rng = np.random.default_rng(8)
-  images = rng.uniform(0, 1, (2, 22, 27, 3)).astype(np.float32)
-  maps = rng.uniform(0.2, 0.8, (2, 22, 27, 1)).astype(np.float32)
-  numpy_model = runtime.load_student(weights_file)
-  for source in (weights_file, params):
-    enhance = jax_enhance.make_jax_enhancer(source, return_maps=True)
-    out, k, b = (np.asarray(a) for a in enhance(images, maps))
-    assert out.shape == (2, 22, 27, 3)
-    for i in range(2):
-      o_n, k_n, b_n = numpy_model.enhance(images[i], maps[i, ..., 0], return_maps=True)
-      np.testing.assert_allclose(out[i], o_n, atol=1e-5, rtol=0)
-      np.testing.assert_allclose(k[i], k_n, atol=1e-5, rtol=0)
-      np.testing.assert_allclose(b[i], b_n, atol=1e-5, rtol=0)
-  plain = jax_enhance.make_jax_enhancer(weights_file)
-  np.testing.assert_allclose(np.asarray(plain(images, maps[..., 0])), out, atol=1e-6)
-  u8 = np.floor(np.clip(out[0], 0, 1) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
-  assert np.abs(u8.astype(np.int64) - numpy_model.enhance(
-      (images[0] * 255).round().astype(np.uint8), maps[0, ..., 0]).astype(np.int64)).max() <= 2
-
-
 # --------------------------------------------------------------------------- numbers in, numbers out
 
 

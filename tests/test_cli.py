@@ -344,32 +344,6 @@ def test_bad_weights_one_line(tmp_path, capsys):
   assert err.count("\n") == 1 and "not a valid CuDi export" in err
 
 
-def test_demo(tmp_path, weights, capsys):
-  out = tmp_path / "demo"
-  assert run("--demo", "-o", out, "--weights", weights) == 0
-  names = sorted(os.listdir(out))
-  assert names == ["coffee_dark.jpg", "coffee_dark_adaptive.jpg", "coffee_dark_auto.jpg",
-                   "coffee_dark_exposure-0.40.jpg", "coffee_dark_exposure-0.70.jpg",
-                   "comparison.jpg"]
-  from cudi_jax import demo
-  with open(demo.sample_photo_path(), "rb") as f:
-    assert (out / "coffee_dark.jpg").read_bytes() == f.read()
-  dark = decode.read_image(out / "coffee_dark_exposure-0.40.jpg").array.mean()
-  bright = decode.read_image(out / "coffee_dark_exposure-0.70.jpg").array.mean()
-  assert bright > dark
-  assert run("--demo", "-o", out, "--weights", weights) == 0
-  assert "6 skipped" in capsys.readouterr().err
-
-
-def test_sample_photo_is_small_and_documented():
-  from cudi_jax import demo
-  assert os.path.getsize(demo.sample_photo_path()) < 150_000
-  assert demo.sample_photo().shape == (400, 600, 3)
-  readme = os.path.join(os.path.dirname(demo.sample_photo_path()), "README.md")
-  text = open(readme).read()
-  assert "CC0" in text and "coffee" in text
-
-
 def test_dispatch_and_usage(monkeypatch, capsys):
   called = {}
   fake = types.ModuleType("cudi_jax.eval.report")
