@@ -146,3 +146,98 @@ def export_with_metadata(path, flat, **entries):
   arrays[ef.METADATA_KEY] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
   path.write_bytes(npz_bytes(arrays))
   return path
+
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def grey_model(image, fed):
+  """A fake model function whose output is exactly the exposure map, in grey."""
+  from cudi_jax.exposure import values as exposure_values
+  return np.repeat(exposure_values.full_map(fed, image)[..., None], 3, axis=-1)
+
+
+def save_float_image(path, array):
+  """A float image in [0, 1] saved as 8 bits (the format from the file name)."""
+  from PIL import Image
+  Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8)).save(path)
+
+
+def write_pair_photos(root):
+  """Folders root/in (p0..p2.png and unmatched.png) and root/ref (p0.png, p1.jpg,
+  p2.jpg: the inputs x 1.8) of small generated photos; returns (in, ref)."""
+  rng = np.random.default_rng(0)
+  ins, refs = root / "in", root / "ref"
+  ins.mkdir()
+  refs.mkdir()
+  yy, xx = np.mgrid[0:36, 0:52] / 52.0
+  for i in range(3):
+    img = np.clip(np.stack([xx, yy, 0.5 * xx], -1) * 0.4 + 0.05 * rng.random((36, 52, 3)), 0, 1)
+    save_float_image(ins / f"p{i}.png", img)
+    save_float_image(refs / f"p{i}.jpg" if i else refs / f"p{i}.png", np.clip(img * 1.8, 0, 1))
+  save_float_image(ins / "unmatched.png", np.zeros((20, 20, 3)))
+  return ins, refs
+
+
+def export_student_npz(path, seed=3, std=0.05):
+  """A random student exported to ``path`` (.npz); returns the path."""
+  from cudi_jax import weights
+  weights.export_student(random_student_flat(seed=seed, std=std), {}, path)
+  return path
+
+
+def export_teacher_npz(path, seed=1):
+  """A small random teacher exported to ``path`` (.npz, needs flax); returns the path."""
+  from cudi_jax import weights
+  _, variables = random_teacher_variables(seed=seed)
+  weights.export_teacher(variables["params"], {}, path)
+  return path
+
+
+def write_metrics_jsonl(path, steps=range(0, 300, 10), partial_last=True):
+  """A metrics.jsonl of a training run (loss/total falling as 2 / (1 + step)), with
+  a last record half-written when ``partial_last``."""
+  import json
+  with open(path, "w") as f:
+    for step in steps:
+      f.write(json.dumps({"step": step, "loss/total": 2.0 / (1 + step), "loss/exposure": 0.1,
+                          "lr": 1e-4, "images_per_sec": 12.5}) + "\n")
+    if partial_last:
+      f.write('{"step": 300, "loss/to')  # a line being written
+  return path
+
+
+class FullDisk:
+  """Makes every file opened for writing (``io.open`` / ``open``) fail after writing
+  half of what it is given, as on a full disk: ``FullDisk.install(monkeypatch)``."""
+
+  def __init__(self, f):
+    self._f = f
+
+  def write(self, data):
+    import errno
+    self._f.write(data[: len(data) // 2])
+    self._f.flush()
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+  def __getattr__(self, name):
+    return getattr(self._f, name)
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    self._f.close()
+
+  @classmethod
+  def install(cls, monkeypatch):
+    import builtins
+    import io
+    real_open = io.open
+
+    def fake_open(file, mode="r", *args, **kwargs):
+      f = real_open(file, mode, *args, **kwargs)
+      return cls(f) if any(c in mode for c in "wax+") else f
+    monkeypatch.setattr(io, "open", fake_open)
+    monkeypatch.setattr(builtins, "open", fake_open)

@@ -39,10 +39,10 @@ def log(message):
 
 def read_metrics(workdir):
   """A workdir's logged records, by step ([] before the first log)."""
-  from cudi_jax.eval import report
+  from cudi_jax import runlog
 
   path = os.path.join(workdir, "metrics.jsonl")
-  return report.read_metrics(path) if os.path.exists(path) else []
+  return runlog.read_metrics(path) if os.path.exists(path) else []
 
 
 def train(config, workdir, data, flags, seconds=None):

@@ -15,16 +15,28 @@ import pathlib
 
 import numpy as np
 
+from cudi_jax import imagemath
+from cudi_jax import progress
 from cudi_jax.exposure import resolve as resolve_lib
 from cudi_jax.exposure import settings as exposure_settings
 from cudi_jax import student_math
 from cudi_jax.errors import CudiError
 from cudi_jax.io import decode, listing
+from cudi_jax.io.errors import ImageIOError
 from cudi_jax.runtime import api as runtime
 
 
 class EvaluationError(CudiError, ValueError):
   """Evaluation inputs that cannot be used (missing files, mismatched pairs)."""
+
+
+class UnreadableImage(EvaluationError):
+  """A photo that cannot be read (the message names the file)."""
+
+
+#: The constant exposure targets scored by ``cudi evaluate exposure`` and drawn in the
+#: sweep strip of ``cudi report``: 0.2, 0.3, ..., 0.8.
+DEFAULT_TARGETS = tuple(round(0.2 + 0.1 * i, 1) for i in range(7))
 
 
 # --------------------------------------------------------------------------- images
@@ -77,8 +89,12 @@ def resize_image(image, max_size=None, size=None):
 def read_float_image(path):
   """An image file -> float32 (H, W, 3) in [0, 1], read as ``cudi enhance`` reads it
   (:func:`cudi_jax.io.decode.read_image`: EXIF orientation applied, 16-bit kept);
-  alpha is dropped and grayscale replicated to RGB."""
-  arr = decode.rgb_channels(decode.read_image(path).array)
+  alpha is dropped and grayscale replicated to RGB. Raises :class:`UnreadableImage`
+  (naming the file) if it cannot be read."""
+  try:
+    arr = decode.rgb_channels(decode.read_image(path).array)
+  except ImageIOError as err:
+    raise UnreadableImage(f"{path}: {err}") from None
   if arr.dtype == np.uint8 or arr.dtype == np.uint16:
     arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
   return np.clip(np.asarray(arr, np.float32), 0.0, 1.0)
@@ -87,6 +103,34 @@ def read_float_image(path):
 def load_image(path, max_size=None):
   """:func:`read_float_image` then :func:`resize_image` to fit ``max_size``."""
   return resize_image(read_float_image(path), max_size)
+
+
+def load_photo(name, src, max_size=None, on_error=None):
+  """A photo for the evaluation modes: ``src`` a path (:func:`load_image`) or a float
+  array (used as it is). A file that cannot be read goes to ``on_error(name,
+  error)`` and None is returned (the photo is skipped); without ``on_error`` the
+  error is raised."""
+  if isinstance(src, np.ndarray):
+    return src
+  try:
+    return load_image(src, max_size)
+  except EvaluationError as err:
+    skip_or_raise(on_error, name, err)
+    return None
+
+
+def skip_or_raise(on_error, source, err):
+  """Calls ``on_error(source, err)`` for an input that cannot be used, or raises
+  ``err`` when there is no handler."""
+  if on_error is None:
+    raise err
+  on_error(source, err)
+
+
+def progress_bar(iterable, desc, enabled=True, total=None):
+  """A bar on stderr when ``enabled`` (decided by :func:`cudi_jax.progress.enabled`:
+  only on a terminal, never with --quiet or --no-progress)."""
+  return progress.wrap(iterable, desc, unit="img", enabled=enabled, total=total)
 
 
 def global_gain(image, target=0.5):
@@ -98,18 +142,17 @@ def global_gain(image, target=0.5):
   lit = image[image > 0]
   if lit.size == 0:
     return image.copy()
-  lo, hi = 0.0, 1.0 / float(lit.min())  # at hi every lit channel is saturated
-  for _ in range(50):
-    g = 0.5 * (lo + hi)
-    if float((np.minimum(image * np.float32(g), 1.0) @ weights).mean()) < target:
-      lo = g
-    else:
-      hi = g
+
+  def mean_luma(gain):
+    return float((np.minimum(image * np.float32(gain), 1.0) @ weights).mean())
+
+  # At the upper end every lit channel is saturated.
+  lo, _ = imagemath.bisect_increasing(mean_luma, target, 0.0, 1.0 / float(lit.min()), 50)
   return np.clip(image * np.float32(lo), 0.0, 1.0)
 
 
 #: BT.709 luma weights (the paired baseline's, as in the data's published numbers).
-LUMA_709 = (0.2126, 0.7152, 0.0722)
+LUMA_709 = imagemath.LUMA_BT709
 
 
 def to_uint8(image):
