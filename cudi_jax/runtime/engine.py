@@ -151,6 +151,10 @@ class Engine:
     self.full_res_floats = 24000
     #: Low-res rows per wavefront step (None: as many as one depthwise chunk).
     self.wavefront_rows = None
+    self._lock = threading.Lock()
+    self._scratch = {}  # band geometry -> free per-thread scratch buffers
+    self._pool = None   # worker threads, started on first use
+    self._pool_size = 0
 
   # ------------------------------------------------------------------ planning
 
@@ -202,27 +206,74 @@ class Engine:
           if progress is not None:
             progress(min(4 * q1, job.H) - 4 * q0)
 
-    if threads == 1:
-      bands_in_this_thread(bands, _Scratch(self, job, max_window))
-      return
-    scratches = [_Scratch(self, job, max_window) for _ in range(threads)]
-    free = list(range(threads))
-    lock = threading.Lock()
-
-    def work(band):
-      if failed.is_set():
+    key = (job.w, max_window, job.channels_in)
+    scratches = [self._take_scratch(key, job, max_window) for _ in range(threads)]
+    try:
+      if threads == 1:
+        bands_in_this_thread(bands, scratches[0])
         return
-      with lock:
-        idx = free.pop()
-      try:
-        bands_in_this_thread([band], scratches[idx])
-      finally:
-        with lock:
-          free.append(idx)
+      # Bands are dealt out dynamically: each worker (the calling thread being one)
+      # takes the next band until none is left.
+      todo = iter(bands)
+      lock = threading.Lock()
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-      for future in [pool.submit(work, b) for b in bands]:
-        future.result()
+      def worker(scratch):
+        while not failed.is_set():
+          with lock:
+            band = next(todo, None)
+          if band is None:
+            return
+          bands_in_this_thread([band], scratch)
+
+      pool = self._worker_pool(threads - 1)
+      futures = [pool.submit(worker, sc) for sc in scratches[1:]]
+      try:
+        worker(scratches[0])
+      finally:
+        errors = [f.exception() for f in futures]
+      for err in errors:
+        if err is not None:
+          raise err
+    finally:
+      for sc in scratches:
+        self._give_scratch(key, sc)
+
+  # ------------------------------------------------------------------ reuse
+
+  def _worker_pool(self, workers):
+    """The engine's worker threads (kept between runs: starting threads per frame costs)."""
+    with self._lock:
+      if self._pool is None or self._pool_size < workers:
+        if self._pool is not None:
+          self._pool.shutdown(wait=False)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cudi-band")
+        self._pool_size = workers
+      return self._pool
+
+  def _take_scratch(self, key, job, max_window):
+    """A thread's scratch buffers, reused from an earlier run of the same band geometry
+    when there is one (fresh buffers cost page faults, and fault handling serialises
+    threads). Poisoned engines (tests) always get fresh, NaN-filled ones."""
+    if not self.poison:
+      with self._lock:
+        free = self._scratch.get(key)
+        if free:
+          return free.pop()
+    return _Scratch(self, job, max_window)
+
+  def _give_scratch(self, key, sc):
+    if self.poison:
+      return
+    with self._lock:
+      # Only the latest geometry is kept: memory stays that of one run's bands.
+      if key not in self._scratch:
+        self._scratch = {key: []}
+      self._scratch[key].append(sc)
+
+  def release_memory(self):
+    """Drops the scratch buffers kept for the next run (a later run allocates anew)."""
+    with self._lock:
+      self._scratch = {}
 
   # ------------------------------------------------------------------ one band
 
