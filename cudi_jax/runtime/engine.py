@@ -53,6 +53,8 @@ NET_HALO = 7
 UP_HALO = 1
 #: Low-res rows of context each band needs on each side.
 HALO = NET_HALO + UP_HALO
+#: Low-res rows per depthwise matmul (see :class:`_Layer`).
+DW_BLOCK = 2
 #: Largest M*N*K of one matmul (OpenBLAS runs single-threaded at or below this).
 BLAS_MNK = 262144
 #: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
@@ -95,6 +97,12 @@ def _blas_cols(rows, inner, limit=BLAS_MNK, cap=16384):
   return max(1, min(cap, limit // max(1, rows * inner)))
 
 
+def _view(buf, start, shape, strides):
+  """A float32 view of the C-contiguous ``buf`` starting at flat element ``start``
+  (np.ndarray's constructor: several times cheaper than ``as_strided``, and bounds-checked)."""
+  return np.ndarray(shape, np.float32, buf, 4 * start, strides)
+
+
 class _Layer:
   """One depthwise-separable layer prepared for the flat layout."""
 
@@ -112,6 +120,15 @@ class _Layer:
     # Per column offset dx: the 3 vertical taps of every channel, (cin, 1, 1, 3).
     self.dw_cols = [np.ascontiguousarray(dw_kernel[:, dx, :].T[:, None, None, :])
                     for dx in range(3)]
+    # The same taps for DW_BLOCK rows at once: a banded (DW_BLOCK, DW_BLOCK + 2) matrix
+    # per channel whose row i holds the 3 taps at columns i..i+2, (cin, 1, R, R + 2).
+    r = DW_BLOCK
+    self.dw_blocks = []
+    for dx in range(3):
+      band = np.zeros((self.cin, 1, r, r + 2), np.float32)
+      for i in range(r):
+        band[:, 0, i, i:i + 3] = self.dw_cols[dx][:, 0, 0, :]
+      self.dw_blocks.append(band)
     # Column 0 carries the bias (the scratch buffer's first row is all ones).
     self.w_aug = np.ascontiguousarray(
         np.concatenate([self.bias[:, None], pw_kernel.T], axis=1), np.float32)
@@ -296,13 +313,13 @@ class Engine:
     for i, layer in enumerate(self.layers, start=1):
       reach = len(self.layers) - i
       r_lo, r_hi = max(0, n_lo - reach), min(nw, n_hi + reach)
+      # The input as (buffer, its first channel row): taps are views made from these.
       if i == 1:
-        src = sc.x
+        src = (sc.x, 0)
       elif i in (5, 6, 7):
-        first = {5: 4, 6: 5, 7: 6}[i]
-        src = sc.act[self._slot[first] * width:(self._slot[first] + 2) * width]
+        src = (sc.act, self._slot[{5: 4, 6: 5, 7: 6}[i]] * width)
       else:
-        src = sc.act[self._slot[i - 1] * width:(self._slot[i - 1] + 1) * width]
+        src = (sc.act, self._slot[i - 1] * width)
       if i == 7:
         dst = sc.out
       else:
@@ -343,18 +360,28 @@ class Engine:
     cin, cout = layer.cin, layer.cout
     base = 1 + L
     step = max(1, self.chunk // L)
-    cs = src.strides[0]
+    buf, row0 = src
+    cs = buf.strides[0]
+    first = row0 * buf.shape[1]  # flat index of the input's first channel
     col_step = _blas_cols(cout, cin + 1, self._mnk, cap=L)
     for r in range(r_lo, r_hi, step):
       nr = min(step, r_hi - r)
       m = nr * L
       s = base + r * L
-      acc = sc.acc[1:cin + 1, :m].reshape(cin, nr, 1, L)
-      tmp = sc.tmp[:cin, :m].reshape(cin, nr, 1, L)
+      acc = sc.acc[1:cin + 1, :m].reshape(cin, nr, L)
+      tmp = sc.tmp[:cin, :m].reshape(cin, nr, L)
+      nb, rest = divmod(nr, DW_BLOCK)
       for dx, out in ((1, acc), (0, tmp), (2, tmp)):
-        view = as_strided(src[:, s - L + dx - 1:], shape=(cin, nr, 3, L),
-                          strides=(cs, 4 * L, 4 * L, 4))
-        np.matmul(layer.dw_cols[dx], view, out=out)
+        o = s - L + dx - 1  # flat offset of the tap row above the first output row
+        if nb:
+          view = _view(buf, first + o, (cin, nb, DW_BLOCK + 2, L),
+                       (cs, 4 * DW_BLOCK * L, 4 * L, 4))
+          np.matmul(layer.dw_blocks[dx], view,
+                    out=out[:, :nb * DW_BLOCK].reshape(cin, nb, DW_BLOCK, L))
+        if rest:
+          o += nb * DW_BLOCK * L
+          view = _view(buf, first + o, (cin, rest, 3, L), (cs, 4 * L, 4 * L, 4))
+          np.matmul(layer.dw_cols[dx], view, out=out[:, nb * DW_BLOCK:, None, :])
         if out is tmp:
           np.add(acc, tmp, out=acc)
       aug = sc.acc[:cin + 1, :m].reshape(cin + 1, nr, L).transpose(1, 0, 2)
