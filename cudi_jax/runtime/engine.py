@@ -421,27 +421,33 @@ class Engine:
     nq = q1 - q0
     base = 1 + L
     co = self.out_channels
-    # Low-res rows q0-1 .. q1 (edge-clamped), relative to the window.
-    rows = np.clip(np.arange(q0 - 1, q1 + 1), 0, h - 1) - a0
-    raw = sc.out[:, base:base + (n_hi) * L].reshape(co, n_hi, L)[:, rows, :w]
-    s = sc.s_low[:nq + 2]
-    s[:, 1:w + 1, :] = raw.transpose(1, 2, 0)
-    s[:, 0, :] = s[:, 1, :]
-    s[:, w + 1, :] = s[:, w, :]
+    # K, B of low-res rows q0-1 .. q1 (edge-clamped), edge-padded by one column:
+    # (nq + 2, w + 2, 3) each. Rows r0:r1 of the window exist; a row beyond the image
+    # (above its top, below its bottom) is a copy of the edge row.
+    r0, r1 = max(q0 - 1, 0) - a0, min(q1 + 1, h) - a0
+    top = 1 if q0 == 0 else 0
+    raw = sc.out[:, base:base + n_hi * L].reshape(co, n_hi, L)[:, r0:r1, :w]
     # K and B of this band at low resolution: 1/16 of the pixels, so checking them
     # costs little, and bounded K, B keep everything after finite.
-    if not (s.max() <= MAX_RAW and s.min() >= -MAX_RAW):  # NaN fails the comparisons too
+    if not (raw.max() <= MAX_RAW and raw.min() >= -MAX_RAW):  # NaN fails the comparisons too
       raise NonFiniteResultError(
           "the model's slope/intercept maps are non-finite (NaN or overflow) for this "
           "image: the weights are broken (retrain or re-export them)")
     sk = sc.sk[:nq + 2]
     sb = sc.sb[:nq + 2]
-    np.add(s[..., 0:3], 1.0, out=sk)            # K = 1 + raw[:3]
-    np.multiply(s[..., 3:6], job.b_scale, out=sb)  # B = raw[3:] (scaled, + rounding offset)
+    # Elementwise work on these (rows, w + 2, 3) arrays goes channel by channel: NumPy's
+    # inner loops then run along the rows (a loop over 3 values is several times slower).
+    rows = slice(top, top + r1 - r0)
+    for c in range(3):
+      np.add(raw[c], 1.0, out=sk[rows, 1:w + 1, c])                   # K = 1 + raw[:3]
+      np.multiply(raw[3 + c], job.b_scale, out=sb[rows, 1:w + 1, c])  # B = raw[3:] (scaled)
+    for m in (sk, sb):
+      _pad_edges(m, top, q1 == h, w)
     if job.color == "natural":
-      self._natural_color(job, sk, sb, rows, n_hi, w, sc)
-    if job.b_offset:
-      np.add(sb, job.b_offset, out=sb)
+      self._natural_color(job, sk, sb, r0, r1, top, q1 == h, n_hi, w, sc)
+    if job.b_offset:  # + the rounding offset
+      for c in range(3):
+        np.add(sb[..., c], job.b_offset, out=sb[..., c])
     shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
     shb = self._hupsample(sb, sc.shb[:nq + 2], sc)
     wp3 = shk.shape[-1]
@@ -468,27 +474,29 @@ class Engine:
       b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
       job.apply(y0, y1, k2, b2, sc)
 
-  def _natural_color(self, job, sk, sb, rows, n_hi, w, sc):
+  def _natural_color(self, job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
     """:func:`cudi_jax.student_math.natural_color` in place on the edge-padded
-    low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries."""
+    low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries
+    (window rows r0:r1 at row ``top``; ``bottom``: the band ends the image)."""
     L = w + 1
     base = 1 + L
-    x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)
-    luma = np.empty(sk.shape[:2], np.float32)
-    inner = luma[:, 1:w + 1]
-    np.multiply(x[0][rows, :w], _LUMA32[0], out=inner)
-    inner += x[1][rows, :w] * _LUMA32[1]
-    inner += x[2][rows, :w] * _LUMA32[2]
-    luma[:, 0] = luma[:, 1]
-    luma[:, w + 1] = luma[:, w]
+    x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, r0:r1, :w]
+    luma = sc.luma[:sk.shape[0]]
+    inner = luma[top:top + r1 - r0, 1:w + 1]
+    np.multiply(x[0], _LUMA32[0], out=inner)
+    inner += x[1] * _LUMA32[1]
+    inner += x[2] * _LUMA32[2]
+    _pad_edges(luma, top, bottom, w)
     kbar = np.matmul(sk, _LUMA32)
     bbar = np.matmul(sb, _LUMA32)
     gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
-    u = student_math.network_weight(gain, np)[..., None]
-    for m, bar in ((sk, kbar[..., None]), (sb, bbar[..., None])):
-      np.subtract(m, bar, out=m)
-      np.multiply(m, u, out=m)
-      np.add(m, bar, out=m)
+    u = student_math.network_weight(gain, np)
+    for m, bar in ((sk, kbar), (sb, bbar)):
+      for c in range(3):
+        mc = m[..., c]
+        np.subtract(mc, bar, out=mc)
+        np.multiply(mc, u, out=mc)
+        np.add(mc, bar, out=mc)
 
   def _hupsample(self, low, out, sc):
     """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
@@ -506,6 +514,17 @@ class Engine:
       c1 = min(c0 + step, w)
       np.matmul(t[:, c0:c1], _UPSAMPLE, out=o[:, c0:c1])
     return out
+
+
+def _pad_edges(m, top, bottom, w):
+  """Edge padding of a band's low-res (rows, w + 2, ...) array whose columns 1..w are
+  filled: the side columns, and the first/last row where the band starts/ends the image."""
+  if top:
+    m[0, 1:w + 1] = m[1, 1:w + 1]
+  if bottom:
+    m[-1, 1:w + 1] = m[-2, 1:w + 1]
+  m[:, 0] = m[:, 1]
+  m[:, w + 1] = m[:, w]
 
 
 class _Scratch:
@@ -532,7 +551,7 @@ class _Scratch:
     self.mm = empty((max(layer.cout for layer in engine.layers), chunk), np.float32)
     self.zero_row = np.zeros(chunk, np.float32)
     band = max_window  # upper bound on nq + 2
-    self.s_low = empty((band + 2, w + 2, engine.out_channels), np.float32)
+    self.luma = empty((band + 2, w + 2), np.float32)
     self.sk = empty((band + 2, w + 2, 3), np.float32)
     self.sb = empty((band + 2, w + 2, 3), np.float32)
     self.im2col = empty(((band + 2) * w, 9), np.float32)
