@@ -255,6 +255,64 @@ class Engine:
       for sc in scratches:
         self._give_scratch(key, sc)
 
+  def cell_sums(self, rgb, threads=None):
+    """Exact per-channel sums of the 4x4 cells of an (H, W, 3) uint8 or uint16 image,
+    edge-padded at the bottom and right as the network pads: (ceil(H/4), ceil(W/4), 3)
+    uint16 (uint8 input) or uint32, on the worker threads. A :class:`Job` given them
+    (``cell_sums=``) takes the network's RGB input from them instead of the image, and
+    a frame's cell brightness is their total (the video path measures it so: one pass
+    over the frame for both)."""
+    H, W = rgb.shape[:2]
+    h, w = -(-H // 4), -(-W // 4)
+    row_type = np.uint16 if rgb.dtype == np.uint8 else np.uint32
+    if rgb.dtype not in (np.uint8, np.uint16) or rgb.ndim != 3 or rgb.shape[2] != 3:
+      raise ValueError(f"cell sums of (H, W, 3) uint8/uint16 images, got {rgb.dtype} {rgb.shape}")
+    out = np.empty((h, w, 3), row_type)
+    step = max(1, 32768 // (3 * w))  # low-res rows per step (cache-sized row sums)
+
+    def band(q0, q1):
+      acc = np.empty((step, 4 * w, 3), row_type)
+      for s0 in range(q0, q1, step):
+        s1 = min(s0 + step, q1)
+        n = s1 - s0
+        rows = rgb[4 * s0:4 * s1]
+        if 4 * s1 > H:  # rows past the bottom: copies of the last one
+          rows = rgb[np.minimum(np.arange(4 * s0, 4 * s1), H - 1)]
+        blk = rows.reshape(n, 4, W, 3)
+        a = acc[:n]
+        av = a[:, :W]
+        np.add(blk[:, 0], blk[:, 1], out=av, dtype=row_type)
+        np.add(av, blk[:, 2], out=av)
+        np.add(av, blk[:, 3], out=av)
+        if 4 * w > W:  # columns past the right edge: copies of the last one
+          a[:, W:] = a[:, W - 1:W]
+        cells = a.reshape(n, w, 4, 3)
+        o = out[s0:s1]
+        np.add(cells[:, :, 0], cells[:, :, 1], out=o)
+        np.add(o, cells[:, :, 2], out=o)
+        np.add(o, cells[:, :, 3], out=o)
+
+    threads = max(1, min(int(threads or self.threads), -(-h // step)))
+    per = -(-h // threads)
+    self._in_parallel(band, [(q, min(q + per, h)) for q in range(0, h, per)])
+    return out
+
+  def _in_parallel(self, fn, ranges):
+    """fn(*r) for each range, the calling thread taking the first and the worker
+    threads the others."""
+    if len(ranges) == 1:
+      fn(*ranges[0])
+      return
+    pool = self._worker_pool(len(ranges) - 1)
+    futures = [pool.submit(fn, *r) for r in ranges[1:]]
+    try:
+      fn(*ranges[0])
+    finally:
+      errors = [f.exception() for f in futures]
+    for err in errors:
+      if err is not None:
+        raise err
+
   # ------------------------------------------------------------------ reuse
 
   def _worker_pool(self, workers):
