@@ -8,29 +8,42 @@ reference, and is what the JAX model runs), reorganised for speed on a CPU:
   (7 for the seven 3x3 layers, 1 for the bilinear upsampling), then the band's
   full-resolution rows (4 per low-res row) are formed and written straight into the
   output. Working memory is set by the band (``band_pixels``), not by the image, so
-  any size runs in bounded memory. Bands run on a thread pool (NumPy and BLAS release
-  the GIL), each thread with its own scratch buffers.
+  any size runs in bounded memory. Bands run on the calling thread and the engine's
+  worker threads (NumPy and BLAS release the GIL), each with its own scratch buffers.
+  Threads and buffers are kept between runs (for the latest band geometry;
+  :meth:`Engine.release_memory` drops them): fresh buffers per frame cost page faults
+  and zeroing, and page faults serialise the threads.
 * **Bitwise independent of the banding.** Every pixel goes through the same sequence
   of operations whatever band it falls in: elementwise NumPy operations, and BLAS
-  calls of one fixed shape per image row. So the output of any band split, thread
-  count or order is identical to whole-image processing (tests check it bit for bit,
-  with scratch buffers pre-filled with NaN).
+  calls of one fixed shape per image row (or, for the depthwise taps, per pair of
+  rows, where either row of the pair gets the same 3 products in the same order: the
+  tests would show a BLAS that summed otherwise). So the output of any band split,
+  thread count or order is identical to whole-image processing (tests check it bit for
+  bit, with scratch buffers pre-filled with NaN).
 * **Channel-first flat layout.** A band's activations live in ``(C, P)`` float32
   buffers holding rows of ``w + 1`` pixels (one zero column between rows) framed by
   zero guard rows, so a 3x3 tap is a slice at flat offset ``dy*(w+1) + dx`` and zero
   'SAME' padding is free. The depthwise 3x3 is, per column offset, one batched BLAS
-  call of (1, 3) @ (3, w + 1) over the three rows (BLAS reads the strided rows
-  directly), plus two adds; the pointwise 1x1 is one matmul per row with the biases
-  folded in (a row of ones). Skip concatenations are free: layer outputs are stored in
-  one buffer ordered ``[l4, l3, l5, l2, l6, l1]``. Layers advance together a few rows
-  at a time (a wavefront), so rows are still in cache when the next layer reads them.
-* **Full-resolution stage.** K and B are upsampled horizontally on the low-res rows
-  ((w, 9) @ (9, 12) per row: 3 neighbours x RGB -> 4 phases x RGB), then vertically
-  ((4, 3) @ (3, 12w) per low-res row), then ``K * I + B`` is formed in float32 a few
-  rows at a time. For integer images the scale and the rounding offset are folded
-  into B, so the image is never converted to floats as a whole:
+  call per two output rows: the banded (2, 4) matrix of the 3 vertical taps times the
+  4 input rows, (2, 4) @ (4, w + 1) (BLAS reads the strided rows directly; each output
+  is the same 3 products summed in the same order as a (1, 3) @ (3, w + 1) per row,
+  the zeros adding nothing), plus two adds; the pointwise 1x1 is one matmul per row
+  with the biases folded in (a row of ones). Skip concatenations are free: layer
+  outputs are stored in one buffer ordered ``[l4, l3, l5, l2, l6, l1]``. Layers
+  advance together a few rows at a time (a wavefront), so rows are still in cache when
+  the next layer reads them.
+* **Full-resolution stage.** K and B are formed from the network's output channel by
+  channel (elementwise work on (rows, w, 3) arrays goes per channel: NumPy's inner
+  loops then run along a row, not over 3 values), upsampled horizontally on the
+  low-res rows ((w, 9) @ (9, 12) per row: 3 neighbours x RGB -> 4 phases x RGB), then
+  vertically ((4, 3) @ (3, 12w) per low-res row), then ``K * I + B`` is formed in
+  float32 a few rows at a time. For integer images the scale and the rounding offset
+  are folded into B, so the image is never converted to floats as a whole:
   ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))`` with ``m = 255`` or ``65535``, i.e.
   round-half-up of ``clip(K*I + B, 0, 1) * m``.
+* **Cell sums.** :meth:`Engine.cell_sums` gives a frame's exact per-channel 4x4 cell
+  sums; a :class:`Job` given them forms the network's RGB input from them (the same
+  values), so the video path reads each frame once for its cell brightness and input.
 
 BLAS is kept single-threaded while the worker threads run (:mod:`cudi_jax.runtime.blas`).
 What one image asks for (its rows, exposure and outputs) is a :class:`cudi_jax.runtime.job.Job`.
