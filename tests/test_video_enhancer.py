@@ -67,3 +67,24 @@ def test_per_frame_maps_and_bad_frames(model):
     enhancer.enhance(frame[:20])
   with pytest.raises(VideoFrameError, match="uint8"):
     VideoEnhancer(model).enhance(frame.astype(np.float32))
+
+
+@pytest.mark.parametrize("size", [(37, 53), (64, 96), (5, 3), (1, 1), (130, 21)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_cell_sums_give_the_same_brightness_and_enhancement(model, size, dtype):
+  """The video path reads each frame once (engine.cell_sums): the cell brightness and
+  the enhanced frame it gives are exactly the still-photo path's."""
+  from cudi_jax.exposure import values
+  from cudi_jax.runtime.job import Job
+  from cudi_jax.video import _runtime_adapter as rt
+  rng = np.random.default_rng(size[0])
+  frame = rng.integers(0, np.iinfo(dtype).max + 1, size + (3,), dtype=dtype)
+  sums = rt.cell_sums(model, frame)
+  assert np.array_equal(rt.brightness_of_sums(sums, frame.dtype), rt.cell_brightness(model, frame))
+  exposure = values.CellMap(rng.uniform(0, 1, values.cell_shape(*size)).astype(np.float32))
+  outs = []
+  for given in (None, sums):
+    out = np.empty_like(frame)
+    model.engine.run(Job(frame, exposure, out=out, cell_sums=given), band_rows=3)
+    outs.append(out)
+  assert np.array_equal(outs[0], outs[1])

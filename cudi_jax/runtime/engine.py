@@ -8,29 +8,42 @@ reference, and is what the JAX model runs), reorganised for speed on a CPU:
   (7 for the seven 3x3 layers, 1 for the bilinear upsampling), then the band's
   full-resolution rows (4 per low-res row) are formed and written straight into the
   output. Working memory is set by the band (``band_pixels``), not by the image, so
-  any size runs in bounded memory. Bands run on a thread pool (NumPy and BLAS release
-  the GIL), each thread with its own scratch buffers.
+  any size runs in bounded memory. Bands run on the calling thread and the engine's
+  worker threads (NumPy and BLAS release the GIL), each with its own scratch buffers.
+  Threads and buffers are kept between runs (for the latest band geometry;
+  :meth:`Engine.release_memory` drops them): fresh buffers per frame cost page faults
+  and zeroing, and page faults serialise the threads.
 * **Bitwise independent of the banding.** Every pixel goes through the same sequence
   of operations whatever band it falls in: elementwise NumPy operations, and BLAS
-  calls of one fixed shape per image row. So the output of any band split, thread
-  count or order is identical to whole-image processing (tests check it bit for bit,
-  with scratch buffers pre-filled with NaN).
+  calls of one fixed shape per image row (or, for the depthwise taps, per pair of
+  rows, where either row of the pair gets the same 3 products in the same order: the
+  tests would show a BLAS that summed otherwise). So the output of any band split,
+  thread count or order is identical to whole-image processing (tests check it bit for
+  bit, with scratch buffers pre-filled with NaN).
 * **Channel-first flat layout.** A band's activations live in ``(C, P)`` float32
   buffers holding rows of ``w + 1`` pixels (one zero column between rows) framed by
   zero guard rows, so a 3x3 tap is a slice at flat offset ``dy*(w+1) + dx`` and zero
   'SAME' padding is free. The depthwise 3x3 is, per column offset, one batched BLAS
-  call of (1, 3) @ (3, w + 1) over the three rows (BLAS reads the strided rows
-  directly), plus two adds; the pointwise 1x1 is one matmul per row with the biases
-  folded in (a row of ones). Skip concatenations are free: layer outputs are stored in
-  one buffer ordered ``[l4, l3, l5, l2, l6, l1]``. Layers advance together a few rows
-  at a time (a wavefront), so rows are still in cache when the next layer reads them.
-* **Full-resolution stage.** K and B are upsampled horizontally on the low-res rows
-  ((w, 9) @ (9, 12) per row: 3 neighbours x RGB -> 4 phases x RGB), then vertically
-  ((4, 3) @ (3, 12w) per low-res row), then ``K * I + B`` is formed in float32 a few
-  rows at a time. For integer images the scale and the rounding offset are folded
-  into B, so the image is never converted to floats as a whole:
+  call per two output rows: the banded (2, 4) matrix of the 3 vertical taps times the
+  4 input rows, (2, 4) @ (4, w + 1) (BLAS reads the strided rows directly; each output
+  is the same 3 products summed in the same order as a (1, 3) @ (3, w + 1) per row,
+  the zeros adding nothing), plus two adds; the pointwise 1x1 is one matmul per row
+  with the biases folded in (a row of ones). Skip concatenations are free: layer
+  outputs are stored in one buffer ordered ``[l4, l3, l5, l2, l6, l1]``. Layers
+  advance together a few rows at a time (a wavefront), so rows are still in cache when
+  the next layer reads them.
+* **Full-resolution stage.** K and B are formed from the network's output channel by
+  channel (elementwise work on (rows, w, 3) arrays goes per channel: NumPy's inner
+  loops then run along a row, not over 3 values), upsampled horizontally on the
+  low-res rows ((w, 9) @ (9, 12) per row: 3 neighbours x RGB -> 4 phases x RGB), then
+  vertically ((4, 3) @ (3, 12w) per low-res row), then ``K * I + B`` is formed in
+  float32 a few rows at a time. For integer images the scale and the rounding offset
+  are folded into B, so the image is never converted to floats as a whole:
   ``out = trunc(clip(K*u + (m*B + 0.5), 0, m))`` with ``m = 255`` or ``65535``, i.e.
   round-half-up of ``clip(K*I + B, 0, 1) * m``.
+* **Cell sums.** :meth:`Engine.cell_sums` gives a frame's exact per-channel 4x4 cell
+  sums; a :class:`Job` given them forms the network's RGB input from them (the same
+  values), so the video path reads each frame once for its cell brightness and input.
 
 BLAS is kept single-threaded while the worker threads run (:mod:`cudi_jax.runtime.blas`).
 What one image asks for (its rows, exposure and outputs) is a :class:`cudi_jax.runtime.job.Job`.
@@ -53,6 +66,8 @@ NET_HALO = 7
 UP_HALO = 1
 #: Low-res rows of context each band needs on each side.
 HALO = NET_HALO + UP_HALO
+#: Low-res rows per depthwise matmul (see :class:`_Layer`).
+DW_BLOCK = 2
 #: Largest M*N*K of one matmul (OpenBLAS runs single-threaded at or below this).
 BLAS_MNK = 262144
 #: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
@@ -95,6 +110,12 @@ def _blas_cols(rows, inner, limit=BLAS_MNK, cap=16384):
   return max(1, min(cap, limit // max(1, rows * inner)))
 
 
+def _view(buf, start, shape, strides):
+  """A float32 view of the C-contiguous ``buf`` starting at flat element ``start``
+  (np.ndarray's constructor: several times cheaper than ``as_strided``, and bounds-checked)."""
+  return np.ndarray(shape, np.float32, buf, 4 * start, strides)
+
+
 class _Layer:
   """One depthwise-separable layer prepared for the flat layout."""
 
@@ -112,6 +133,15 @@ class _Layer:
     # Per column offset dx: the 3 vertical taps of every channel, (cin, 1, 1, 3).
     self.dw_cols = [np.ascontiguousarray(dw_kernel[:, dx, :].T[:, None, None, :])
                     for dx in range(3)]
+    # The same taps for DW_BLOCK rows at once: a banded (DW_BLOCK, DW_BLOCK + 2) matrix
+    # per channel whose row i holds the 3 taps at columns i..i+2, (cin, 1, R, R + 2).
+    r = DW_BLOCK
+    self.dw_blocks = []
+    for dx in range(3):
+      band = np.zeros((self.cin, 1, r, r + 2), np.float32)
+      for i in range(r):
+        band[:, 0, i, i:i + 3] = self.dw_cols[dx][:, 0, 0, :]
+      self.dw_blocks.append(band)
     # Column 0 carries the bias (the scratch buffer's first row is all ones).
     self.w_aug = np.ascontiguousarray(
         np.concatenate([self.bias[:, None], pw_kernel.T], axis=1), np.float32)
@@ -151,6 +181,10 @@ class Engine:
     self.full_res_floats = 24000
     #: Low-res rows per wavefront step (None: as many as one depthwise chunk).
     self.wavefront_rows = None
+    self._lock = threading.Lock()
+    self._scratch = {}  # band geometry -> free per-thread scratch buffers
+    self._pool = None   # worker threads, started on first use
+    self._pool_size = 0
 
   # ------------------------------------------------------------------ planning
 
@@ -202,27 +236,132 @@ class Engine:
           if progress is not None:
             progress(min(4 * q1, job.H) - 4 * q0)
 
-    if threads == 1:
-      bands_in_this_thread(bands, _Scratch(self, job, max_window))
-      return
-    scratches = [_Scratch(self, job, max_window) for _ in range(threads)]
-    free = list(range(threads))
-    lock = threading.Lock()
-
-    def work(band):
-      if failed.is_set():
+    key = (job.w, max_window, job.channels_in)
+    scratches = [self._take_scratch(key, job, max_window) for _ in range(threads)]
+    try:
+      if threads == 1:
+        bands_in_this_thread(bands, scratches[0])
         return
-      with lock:
-        idx = free.pop()
-      try:
-        bands_in_this_thread([band], scratches[idx])
-      finally:
-        with lock:
-          free.append(idx)
+      # Bands are dealt out dynamically: each worker (the calling thread being one)
+      # takes the next band until none is left.
+      todo = iter(bands)
+      lock = threading.Lock()
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-      for future in [pool.submit(work, b) for b in bands]:
-        future.result()
+      def worker(scratch):
+        while not failed.is_set():
+          with lock:
+            band = next(todo, None)
+          if band is None:
+            return
+          bands_in_this_thread([band], scratch)
+
+      pool = self._worker_pool(threads - 1)
+      futures = [pool.submit(worker, sc) for sc in scratches[1:]]
+      try:
+        worker(scratches[0])
+      finally:
+        errors = [f.exception() for f in futures]
+      for err in errors:
+        if err is not None:
+          raise err
+    finally:
+      for sc in scratches:
+        self._give_scratch(key, sc)
+
+  def cell_sums(self, rgb, threads=None):
+    """Exact per-channel sums of the 4x4 cells of an (H, W, 3) uint8 or uint16 image,
+    edge-padded at the bottom and right as the network pads: (ceil(H/4), ceil(W/4), 3)
+    uint16 (uint8 input) or uint32, on the worker threads. A :class:`Job` given them
+    (``cell_sums=``) takes the network's RGB input from them instead of the image, and
+    a frame's cell brightness is their total (the video path measures it so: one pass
+    over the frame for both)."""
+    H, W = rgb.shape[:2]
+    h, w = -(-H // 4), -(-W // 4)
+    row_type = np.uint16 if rgb.dtype == np.uint8 else np.uint32
+    if rgb.dtype not in (np.uint8, np.uint16) or rgb.ndim != 3 or rgb.shape[2] != 3:
+      raise ValueError(f"cell sums of (H, W, 3) uint8/uint16 images, got {rgb.dtype} {rgb.shape}")
+    out = np.empty((h, w, 3), row_type)
+    step = max(1, 32768 // (3 * w))  # low-res rows per step (cache-sized row sums)
+
+    def band(q0, q1):
+      acc = np.empty((step, 4 * w, 3), row_type)
+      for s0 in range(q0, q1, step):
+        s1 = min(s0 + step, q1)
+        n = s1 - s0
+        rows = rgb[4 * s0:4 * s1]
+        if 4 * s1 > H:  # rows past the bottom: copies of the last one
+          rows = rgb[np.minimum(np.arange(4 * s0, 4 * s1), H - 1)]
+        blk = rows.reshape(n, 4, W, 3)
+        a = acc[:n]
+        av = a[:, :W]
+        np.add(blk[:, 0], blk[:, 1], out=av, dtype=row_type)
+        np.add(av, blk[:, 2], out=av)
+        np.add(av, blk[:, 3], out=av)
+        if 4 * w > W:  # columns past the right edge: copies of the last one
+          a[:, W:] = a[:, W - 1:W]
+        cells = a.reshape(n, w, 4, 3)
+        o = out[s0:s1]
+        np.add(cells[:, :, 0], cells[:, :, 1], out=o)
+        np.add(o, cells[:, :, 2], out=o)
+        np.add(o, cells[:, :, 3], out=o)
+
+    threads = max(1, min(int(threads or self.threads), -(-h // step)))
+    per = -(-h // threads)
+    self._in_parallel(band, [(q, min(q + per, h)) for q in range(0, h, per)])
+    return out
+
+  def _in_parallel(self, fn, ranges):
+    """fn(*r) for each range, the calling thread taking the first and the worker
+    threads the others."""
+    if len(ranges) == 1:
+      fn(*ranges[0])
+      return
+    pool = self._worker_pool(len(ranges) - 1)
+    futures = [pool.submit(fn, *r) for r in ranges[1:]]
+    try:
+      fn(*ranges[0])
+    finally:
+      errors = [f.exception() for f in futures]
+    for err in errors:
+      if err is not None:
+        raise err
+
+  # ------------------------------------------------------------------ reuse
+
+  def _worker_pool(self, workers):
+    """The engine's worker threads (kept between runs: starting threads per frame costs)."""
+    with self._lock:
+      if self._pool is None or self._pool_size < workers:
+        if self._pool is not None:
+          self._pool.shutdown(wait=False)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cudi-band")
+        self._pool_size = workers
+      return self._pool
+
+  def _take_scratch(self, key, job, max_window):
+    """A thread's scratch buffers, reused from an earlier run of the same band geometry
+    when there is one (fresh buffers cost page faults, and fault handling serialises
+    threads). Poisoned engines (tests) always get fresh, NaN-filled ones."""
+    if not self.poison:
+      with self._lock:
+        free = self._scratch.get(key)
+        if free:
+          return free.pop()
+    return _Scratch(self, job, max_window)
+
+  def _give_scratch(self, key, sc):
+    if self.poison:
+      return
+    with self._lock:
+      # Only the latest geometry is kept: memory stays that of one run's bands.
+      if key not in self._scratch:
+        self._scratch = {key: []}
+      self._scratch[key].append(sc)
+
+  def release_memory(self):
+    """Drops the scratch buffers kept for the next run (a later run allocates anew)."""
+    with self._lock:
+      self._scratch = {}
 
   # ------------------------------------------------------------------ one band
 
@@ -245,13 +384,13 @@ class Engine:
     for i, layer in enumerate(self.layers, start=1):
       reach = len(self.layers) - i
       r_lo, r_hi = max(0, n_lo - reach), min(nw, n_hi + reach)
+      # The input as (buffer, its first channel row): taps are views made from these.
       if i == 1:
-        src = sc.x
+        src = (sc.x, 0)
       elif i in (5, 6, 7):
-        first = {5: 4, 6: 5, 7: 6}[i]
-        src = sc.act[self._slot[first] * width:(self._slot[first] + 2) * width]
+        src = (sc.act, self._slot[{5: 4, 6: 5, 7: 6}[i]] * width)
       else:
-        src = sc.act[self._slot[i - 1] * width:(self._slot[i - 1] + 1) * width]
+        src = (sc.act, self._slot[i - 1] * width)
       if i == 7:
         dst = sc.out
       else:
@@ -292,18 +431,28 @@ class Engine:
     cin, cout = layer.cin, layer.cout
     base = 1 + L
     step = max(1, self.chunk // L)
-    cs = src.strides[0]
+    buf, row0 = src
+    cs = buf.strides[0]
+    first = row0 * buf.shape[1]  # flat index of the input's first channel
     col_step = _blas_cols(cout, cin + 1, self._mnk, cap=L)
     for r in range(r_lo, r_hi, step):
       nr = min(step, r_hi - r)
       m = nr * L
       s = base + r * L
-      acc = sc.acc[1:cin + 1, :m].reshape(cin, nr, 1, L)
-      tmp = sc.tmp[:cin, :m].reshape(cin, nr, 1, L)
+      acc = sc.acc[1:cin + 1, :m].reshape(cin, nr, L)
+      tmp = sc.tmp[:cin, :m].reshape(cin, nr, L)
+      nb, rest = divmod(nr, DW_BLOCK)
       for dx, out in ((1, acc), (0, tmp), (2, tmp)):
-        view = as_strided(src[:, s - L + dx - 1:], shape=(cin, nr, 3, L),
-                          strides=(cs, 4 * L, 4 * L, 4))
-        np.matmul(layer.dw_cols[dx], view, out=out)
+        o = s - L + dx - 1  # flat offset of the tap row above the first output row
+        if nb:
+          view = _view(buf, first + o, (cin, nb, DW_BLOCK + 2, L),
+                       (cs, 4 * DW_BLOCK * L, 4 * L, 4))
+          np.matmul(layer.dw_blocks[dx], view,
+                    out=out[:, :nb * DW_BLOCK].reshape(cin, nb, DW_BLOCK, L))
+        if rest:
+          o += nb * DW_BLOCK * L
+          view = _view(buf, first + o, (cin, rest, 3, L), (cs, 4 * L, 4 * L, 4))
+          np.matmul(layer.dw_cols[dx], view, out=out[:, nb * DW_BLOCK:, None, :])
         if out is tmp:
           np.add(acc, tmp, out=acc)
       aug = sc.acc[:cin + 1, :m].reshape(cin + 1, nr, L).transpose(1, 0, 2)
@@ -343,27 +492,33 @@ class Engine:
     nq = q1 - q0
     base = 1 + L
     co = self.out_channels
-    # Low-res rows q0-1 .. q1 (edge-clamped), relative to the window.
-    rows = np.clip(np.arange(q0 - 1, q1 + 1), 0, h - 1) - a0
-    raw = sc.out[:, base:base + (n_hi) * L].reshape(co, n_hi, L)[:, rows, :w]
-    s = sc.s_low[:nq + 2]
-    s[:, 1:w + 1, :] = raw.transpose(1, 2, 0)
-    s[:, 0, :] = s[:, 1, :]
-    s[:, w + 1, :] = s[:, w, :]
+    # K, B of low-res rows q0-1 .. q1 (edge-clamped), edge-padded by one column:
+    # (nq + 2, w + 2, 3) each. Rows r0:r1 of the window exist; a row beyond the image
+    # (above its top, below its bottom) is a copy of the edge row.
+    r0, r1 = max(q0 - 1, 0) - a0, min(q1 + 1, h) - a0
+    top = 1 if q0 == 0 else 0
+    raw = sc.out[:, base:base + n_hi * L].reshape(co, n_hi, L)[:, r0:r1, :w]
     # K and B of this band at low resolution: 1/16 of the pixels, so checking them
     # costs little, and bounded K, B keep everything after finite.
-    if not (s.max() <= MAX_RAW and s.min() >= -MAX_RAW):  # NaN fails the comparisons too
+    if not (raw.max() <= MAX_RAW and raw.min() >= -MAX_RAW):  # NaN fails the comparisons too
       raise NonFiniteResultError(
           "the model's slope/intercept maps are non-finite (NaN or overflow) for this "
           "image: the weights are broken (retrain or re-export them)")
     sk = sc.sk[:nq + 2]
     sb = sc.sb[:nq + 2]
-    np.add(s[..., 0:3], 1.0, out=sk)            # K = 1 + raw[:3]
-    np.multiply(s[..., 3:6], job.b_scale, out=sb)  # B = raw[3:] (scaled, + rounding offset)
+    # Elementwise work on these (rows, w + 2, 3) arrays goes channel by channel: NumPy's
+    # inner loops then run along the rows (a loop over 3 values is several times slower).
+    rows = slice(top, top + r1 - r0)
+    for c in range(3):
+      np.add(raw[c], 1.0, out=sk[rows, 1:w + 1, c])                   # K = 1 + raw[:3]
+      np.multiply(raw[3 + c], job.b_scale, out=sb[rows, 1:w + 1, c])  # B = raw[3:] (scaled)
+    for m in (sk, sb):
+      _pad_edges(m, top, q1 == h, w)
     if job.color == "natural":
-      self._natural_color(job, sk, sb, rows, n_hi, w, sc)
-    if job.b_offset:
-      np.add(sb, job.b_offset, out=sb)
+      self._natural_color(job, sk, sb, r0, r1, top, q1 == h, n_hi, w, sc)
+    if job.b_offset:  # + the rounding offset
+      for c in range(3):
+        np.add(sb[..., c], job.b_offset, out=sb[..., c])
     shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
     shb = self._hupsample(sb, sc.shb[:nq + 2], sc)
     wp3 = shk.shape[-1]
@@ -390,27 +545,29 @@ class Engine:
       b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
       job.apply(y0, y1, k2, b2, sc)
 
-  def _natural_color(self, job, sk, sb, rows, n_hi, w, sc):
+  def _natural_color(self, job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
     """:func:`cudi_jax.student_math.natural_color` in place on the edge-padded
-    low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries."""
+    low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries
+    (window rows r0:r1 at row ``top``; ``bottom``: the band ends the image)."""
     L = w + 1
     base = 1 + L
-    x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)
-    luma = np.empty(sk.shape[:2], np.float32)
-    inner = luma[:, 1:w + 1]
-    np.multiply(x[0][rows, :w], _LUMA32[0], out=inner)
-    inner += x[1][rows, :w] * _LUMA32[1]
-    inner += x[2][rows, :w] * _LUMA32[2]
-    luma[:, 0] = luma[:, 1]
-    luma[:, w + 1] = luma[:, w]
+    x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, r0:r1, :w]
+    luma = sc.luma[:sk.shape[0]]
+    inner = luma[top:top + r1 - r0, 1:w + 1]
+    np.multiply(x[0], _LUMA32[0], out=inner)
+    inner += x[1] * _LUMA32[1]
+    inner += x[2] * _LUMA32[2]
+    _pad_edges(luma, top, bottom, w)
     kbar = np.matmul(sk, _LUMA32)
     bbar = np.matmul(sb, _LUMA32)
     gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
-    u = student_math.network_weight(gain, np)[..., None]
-    for m, bar in ((sk, kbar[..., None]), (sb, bbar[..., None])):
-      np.subtract(m, bar, out=m)
-      np.multiply(m, u, out=m)
-      np.add(m, bar, out=m)
+    u = student_math.network_weight(gain, np)
+    for m, bar in ((sk, kbar), (sb, bbar)):
+      for c in range(3):
+        mc = m[..., c]
+        np.subtract(mc, bar, out=mc)
+        np.multiply(mc, u, out=mc)
+        np.add(mc, bar, out=mc)
 
   def _hupsample(self, low, out, sc):
     """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
@@ -428,6 +585,17 @@ class Engine:
       c1 = min(c0 + step, w)
       np.matmul(t[:, c0:c1], _UPSAMPLE, out=o[:, c0:c1])
     return out
+
+
+def _pad_edges(m, top, bottom, w):
+  """Edge padding of a band's low-res (rows, w + 2, ...) array whose columns 1..w are
+  filled: the side columns, and the first/last row where the band starts/ends the image."""
+  if top:
+    m[0, 1:w + 1] = m[1, 1:w + 1]
+  if bottom:
+    m[-1, 1:w + 1] = m[-2, 1:w + 1]
+  m[:, 0] = m[:, 1]
+  m[:, w + 1] = m[:, w]
 
 
 class _Scratch:
@@ -454,7 +622,7 @@ class _Scratch:
     self.mm = empty((max(layer.cout for layer in engine.layers), chunk), np.float32)
     self.zero_row = np.zeros(chunk, np.float32)
     band = max_window  # upper bound on nq + 2
-    self.s_low = empty((band + 2, w + 2, engine.out_channels), np.float32)
+    self.luma = empty((band + 2, w + 2), np.float32)
     self.sk = empty((band + 2, w + 2, 3), np.float32)
     self.sb = empty((band + 2, w + 2, 3), np.float32)
     self.im2col = empty(((band + 2) * w, 9), np.float32)

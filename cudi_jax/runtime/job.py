@@ -26,9 +26,13 @@ class Job:
   out: an array like ``rgb`` (same dtype, any strides) to receive the enhanced image,
   or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None;
   color: 'natural' or 'network' (:func:`cudi_jax.student_math.natural_color`).
+  cell_sums: optional exact per-channel 4x4 cell sums of an integer ``rgb``
+  (:meth:`cudi_jax.runtime.engine.Engine.cell_sums`): the network's RGB input is then
+  formed from them (the same values: the sums are exact either way).
   """
 
-  def __init__(self, rgb, exposure, out=None, maps=None, gray=False, color="natural"):
+  def __init__(self, rgb, exposure, out=None, maps=None, gray=False, color="natural",
+               cell_sums=None):
     self.rgb = rgb
     self.color = student_math.check_color(color)
     self.gray = gray
@@ -58,6 +62,12 @@ class Job:
     else:
       self.b_scale, self.b_offset = 1.0, 0.0
     self.in_scale = np.float32(1.0 / (16.0 * self.maxval))
+    if cell_sums is not None:
+      if gray or not np.issubdtype(rgb.dtype, np.integer):
+        raise ValueError("cell_sums are for integer RGB images")
+      if cell_sums.shape != (self.h, self.w, 3):
+        raise ValueError(f"cell_sums of shape {cell_sums.shape} for a {self.H}x{self.W} image")
+    self.cell_sums = cell_sums
 
   def _rows(self, array, y0, y1):
     """Full-res rows [y0, y1) with rows past the bottom replicated (edge padding)."""
@@ -70,6 +80,12 @@ class Job:
     """4x4 means of rows [4s, 4e) into xv: (4, e - s, w) channels R, G, B, E."""
     n, W, w = e_row - s, self.W, self.w
     c_in = self.channels_in
+    if self.cell_sums is not None:
+      # Exact integer sums (below 2**24): as float32 they equal the float32 sums below.
+      for c in range(3):
+        np.multiply(self.cell_sums[s:e_row, :, c], self.in_scale, out=xv[c], dtype=np.float32)
+      self._exposure_input(s, e_row, xv, sc)
+      return
     r = sc.rsum[:n]
     rows = self._rows(self.rgb, 4 * s, 4 * e_row)
     blk = rows.reshape((n, 4, W, c_in))
@@ -88,6 +104,11 @@ class Job:
     if self.gray:
       xv[1] = xv[0]
       xv[2] = xv[0]
+    self._exposure_input(s, e_row, xv, sc)
+
+  def _exposure_input(self, s, e_row, xv, sc):
+    """The exposure channel E of low-res rows [s, e_row) into xv[3]."""
+    n, w = e_row - s, self.w
     e = self.exposure
     if isinstance(e, values.Constant):
       xv[3] = e.value

@@ -60,6 +60,24 @@ def cell_brightness(model, frame):
   return _stats(model, frame).cell_brightness()
 
 
+def cell_sums(model, frame):
+  """Exact per-channel sums of each 4x4 cell of an (H, W, 3) uint8/uint16 frame (on
+  the model's worker threads): what :func:`brightness_of_sums` and :func:`run` take,
+  so the frame is read once for both."""
+  return model.engine.cell_sums(frame)
+
+
+def brightness_of_sums(sums, dtype):
+  """:func:`cell_brightness` from :func:`cell_sums` (the same values: both are the
+  exact integer total of the cell times the same float32 scale)."""
+  scale = np.float32(1.0 / (16.0 * 3 * float(np.iinfo(dtype).max)))
+  total = np.add(sums[..., 0], sums[..., 1], dtype=np.uint32)  # (not a reduction over
+  np.add(total, sums[..., 2], out=total)                      # 3 values: far slower)
+  out = np.empty(sums.shape[:2], np.float32)
+  out[...] = total * scale
+  return out
+
+
 def luminance_range(model, frame):
   """(min, max) BT.601 luma of a frame, as 'adaptive' measures it."""
   return _stats(model, frame).luma_range()
@@ -106,15 +124,16 @@ def adaptive_cells(model, frame, lo, hi):
   return values.cells_from_map(fed.values)
 
 
-def run(model, frame, kind, value, out, color="natural"):
+def run(model, frame, kind, value, out, color="natural", sums=None):
   """Runs the network on an (H, W, 3) uint8/uint16 frame into ``out`` (same shape
   and dtype) with the exposure fed as given: kind 'const' (a number) or 'cells' (a
-  (ceil(H/4), ceil(W/4)) float32 map, one value per 4x4 cell)."""
+  (ceil(H/4), ceil(W/4)) float32 map, one value per 4x4 cell); sums: the frame's
+  :func:`cell_sums`, if at hand."""
   if kind == "cells":
     fed = values.CellMap(np.ascontiguousarray(value, np.float32))
   elif kind == "const":
     fed = values.Constant(float(value))
   else:
     raise ValueError(f"unknown exposure kind {kind!r}")
-  model.engine.run(job_lib.Job(frame, fed, out=out, color=color))
+  model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums))
   return out

@@ -83,7 +83,9 @@ class VideoEnhancer:
       out = np.empty_like(frame)
     h, w = frame.shape[:2]
     model = self.model
-    cells = rt.cell_brightness(model, frame)
+    # The frame's 4x4 cell sums, read once: its cell brightness, and the network's input.
+    sums = rt.cell_sums(model, frame)
+    cells = rt.brightness_of_sums(sums, frame.dtype)
     mean = float(cells.mean(dtype=np.float64))
     dt, cut = (self.state.step(cells, time) if self.state is not None else (0.0, False))
     mean_s = self.state.smooth_mean(mean, dt) if self.state is not None else mean
@@ -99,11 +101,11 @@ class VideoEnhancer:
       else:
         e = self.state.cells.update(rt.auto_cells(model, cells, target, mean_s))
       self.last["target"] = target
-      return rt.run(model, frame, "cells", e, out, self.color)
+      return rt.run(model, frame, "cells", e, out, self.color, sums)
     if kind == "value":
       fed = rt.feed(model, float(value), mean_s) if calibrated else float(value)
       self.last["fed"] = fed
-      return rt.run(model, frame, "const", fed, out, self.color)
+      return rt.run(model, frame, "const", fed, out, self.color, sums)
     if kind == "name" and value == "adaptive":
       lo, hi = rt.luminance_range(model, frame)
       if self.state is not None:
@@ -123,4 +125,4 @@ class VideoEnhancer:
           raise VideoFrameError(f"exposure map: {err}") from None
     if calibrated:
       e = rt.feed(model, e, mean_s)
-    return rt.run(model, frame, "cells", e, out, self.color)
+    return rt.run(model, frame, "cells", e, out, self.color, sums)
