@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from cudi_jax import cli
+from cudi_jax.edit import command
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -88,3 +89,9 @@ def test_enhance_does_not_import_the_editor(tmp_path):
   out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                        check=True).stdout
   assert out.strip() == "0 []"
+
+
+def test_the_parser_listens_on_loopback_unless_told():
+  args = command.parser().parse_args(["photo.jpg"])
+  assert args.host is None and args.port == 0 and not args.no_browser
+  assert command.DEFAULT_HOST == "127.0.0.1"

@@ -6,6 +6,7 @@ av = pytest.importorskip("av")
 
 from cudi_jax import cli  # noqa: E402
 from cudi_jax.video import synthetic  # noqa: E402
+from cudi_jax.video import cli as video_cli  # noqa: E402
 
 
 def _clip(path, count=10):
@@ -44,3 +45,8 @@ def test_errors_are_one_line_naming_the_file(tmp_path, capsys):
     cli.main(["enhance", str(bad), str(photo), "-o", str(tmp_path / "out")])
   with pytest.raises(SystemExit):
     cli.main(["enhance", str(bad), "-o", str(tmp_path / "out"), "--crf", "99"])
+
+
+def test_output_paths(tmp_path):
+  assert video_cli.output_path("in/a.mp4", str(tmp_path / "b.mkv"), "", True) == str(tmp_path / "b.mkv")
+  assert video_cli.output_path("in/a.mp4", "out", "_e", False) == "out/a_e.mp4"

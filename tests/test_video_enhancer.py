@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from cudi_jax.runtime import load_student
-from cudi_jax.video import VideoEnhancer, VideoFrameError, synthetic
+from cudi_jax.video import synthetic
+from cudi_jax.video.enhancer import VideoEnhancer, VideoFrameError
 
 
 @pytest.fixture(scope="module")

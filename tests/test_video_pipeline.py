@@ -7,7 +7,8 @@ import pytest
 av = pytest.importorskip("av")
 
 from cudi_jax.runtime import load_student  # noqa: E402
-from cudi_jax.video import VideoError, enhance_video, synthetic  # noqa: E402
+from cudi_jax.video import VideoError, synthetic  # noqa: E402
+from cudi_jax.video.pipeline import enhance_video  # noqa: E402
 from cudi_jax.video import io as vio  # noqa: E402
 
 

@@ -22,11 +22,12 @@ from cudi_jax.errors import CudiError
 from cudi_jax.exposure import resolve as resolve_lib
 from cudi_jax.exposure.settings import ExposureError
 from cudi_jax.runtime import engine as engine_lib
+from cudi_jax.runtime import fullres
 from cudi_jax.runtime import job as job_lib
 from cudi_jax.runtime import prepared as prepared_lib
 from cudi_jax.runtime import stats as stats_lib
 
-NonFiniteResultError = engine_lib.NonFiniteResultError
+NonFiniteResultError = fullres.NonFiniteResultError
 
 
 class WeightsNotFoundError(CudiError, FileNotFoundError):

@@ -72,3 +72,15 @@ def single_threaded_blas():
       if _BLAS_USERS == 0:
         limiter, _BLAS_LIMITER = _BLAS_LIMITER, None
         limiter.restore_original_limits()
+
+
+#: Largest M*N*K of one matmul (OpenBLAS runs single-threaded at or below this).
+BLAS_MNK = 262144
+
+
+def matmul_cols(rows, inner, limit=BLAS_MNK, cap=16384):
+  """Columns per matmul: at most ``cap``, and with ``limit``, few enough that a
+  (rows x inner) @ (inner x cols) product stays below OpenBLAS's threading size."""
+  if limit is None:
+    return cap
+  return max(1, min(cap, limit // max(1, rows * inner)))

@@ -53,14 +53,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from cudi_jax import imagemath
 from cudi_jax import student_math
-from cudi_jax.errors import CudiError
 from cudi_jax.runtime import blas
-
-_LUMA32 = np.asarray(imagemath.LUMA_BT601, np.float32)
+from cudi_jax.runtime import fullres
 
 NET_HALO = 7
 UP_HALO = 1
@@ -68,46 +64,12 @@ UP_HALO = 1
 HALO = NET_HALO + UP_HALO
 #: Low-res rows per depthwise matmul (see :class:`_Layer`).
 DW_BLOCK = 2
-#: Largest M*N*K of one matmul (OpenBLAS runs single-threaded at or below this).
-BLAS_MNK = 262144
-#: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
-_UPSAMPLE = np.zeros((9, 12), np.float32)
-for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
-  for _c in range(3):
-    _UPSAMPLE[(1 + _off) * 3 + _c, _p * 3 + _c] = _w_nb
-    _UPSAMPLE[3 + _c, _p * 3 + _c] = _w_self
-
-
-#: Bilinear x4 vertical upsampling: output phases 0..3 from rows (j - 1, j, j + 1).
-_VERTICAL = np.zeros((4, 3), np.float32)
-for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
-  _VERTICAL[_p, 1 + _off] = _w_nb
-  _VERTICAL[_p, 1] = _w_self
-
-
-#: Largest |raw network output| accepted. Trained students give K and B of order 1;
-#: beyond this, K * I + B (with the x65535 integer scaling) could overflow float32.
-MAX_RAW = 1e20
-
-
-class NonFiniteResultError(CudiError, ValueError):
-  """The network's K or B are NaN, infinite or overflowing (broken weights)."""
-
-
 def default_threads():
   try:
     n = len(os.sched_getaffinity(0))
   except AttributeError:  # pragma: no cover - not Linux
     n = os.cpu_count() or 1
   return max(1, min(int(n), 8))
-
-
-def _blas_cols(rows, inner, limit=BLAS_MNK, cap=16384):
-  """Columns per matmul: at most ``cap``, and with ``limit``, few enough that a
-  (rows x inner) @ (inner x cols) product stays below OpenBLAS's threading size."""
-  if limit is None:
-    return cap
-  return max(1, min(cap, limit // max(1, rows * inner)))
 
 
 def _view(buf, start, shape, strides):
@@ -173,7 +135,7 @@ class Engine:
     self.chunk = int(chunk)
     # Buffer slot (in units of width) of each layer output: [l4, l3, l5, l2, l6, l1].
     self._slot = {4: 0, 3: 1, 5: 2, 2: 3, 6: 4, 1: 5}
-    self._mnk = BLAS_MNK
+    self._mnk = blas.BLAS_MNK
     #: Tests set this to fill every scratch buffer with NaN first, so that reading a
     #: position no band computed shows up in the results.
     self.poison = False
@@ -215,7 +177,7 @@ class Engine:
     # BLAS single-threaded for the whole banded section. With the limit, matmuls of any
     # size stay single-threaded; without it, they are kept below OpenBLAS's threading size.
     with blas.single_threaded_blas() as limited:
-      self._mnk = None if limited else BLAS_MNK
+      self._mnk = None if limited else blas.BLAS_MNK
       self._run_bands(job, bands, threads, max_window, progress)
 
   def _run_bands(self, job, bands, threads, max_window, progress):
@@ -417,7 +379,7 @@ class Engine:
           p0 = max(lo - 1, 0)
           dst[:, base + p0 * L + w:base + hi * L + w:L] = 0
         done[idx] = hi
-    self._full_res(job, q0, q1, a0, n_lo, n_hi, sc)
+    fullres.full_res(job, q0, q1, a0, n_lo, n_hi, sc, self.out_channels, self._mnk)
 
   def _separable_layer(self, layer, src, dst, r_lo, r_hi, L, sc):
     """Rows [r_lo, r_hi) of one layer, a few whole (padded) rows at a time.
@@ -434,7 +396,7 @@ class Engine:
     buf, row0 = src
     cs = buf.strides[0]
     first = row0 * buf.shape[1]  # flat index of the input's first channel
-    col_step = _blas_cols(cout, cin + 1, self._mnk, cap=L)
+    col_step = blas.matmul_cols(cout, cin + 1, self._mnk, cap=L)
     for r in range(r_lo, r_hi, step):
       nr = min(step, r_hi - r)
       m = nr * L
@@ -484,119 +446,6 @@ class Engine:
     for s in range(a0, a1, step):
       e = min(s + step, a1)
       job.downsample(s, e, xv[:, s - a0:e - a0, :w], sc)
-
-  # ------------------------------------------------------------------ output
-
-  def _full_res(self, job, q0, q1, a0, n_lo, n_hi, sc):
-    h, w, L = job.h, job.w, job.w + 1
-    nq = q1 - q0
-    base = 1 + L
-    co = self.out_channels
-    # K, B of low-res rows q0-1 .. q1 (edge-clamped), edge-padded by one column:
-    # (nq + 2, w + 2, 3) each. Rows r0:r1 of the window exist; a row beyond the image
-    # (above its top, below its bottom) is a copy of the edge row.
-    r0, r1 = max(q0 - 1, 0) - a0, min(q1 + 1, h) - a0
-    top = 1 if q0 == 0 else 0
-    raw = sc.out[:, base:base + n_hi * L].reshape(co, n_hi, L)[:, r0:r1, :w]
-    # K and B of this band at low resolution: 1/16 of the pixels, so checking them
-    # costs little, and bounded K, B keep everything after finite.
-    if not (raw.max() <= MAX_RAW and raw.min() >= -MAX_RAW):  # NaN fails the comparisons too
-      raise NonFiniteResultError(
-          "the model's slope/intercept maps are non-finite (NaN or overflow) for this "
-          "image: the weights are broken (retrain or re-export them)")
-    sk = sc.sk[:nq + 2]
-    sb = sc.sb[:nq + 2]
-    # Elementwise work on these (rows, w + 2, 3) arrays goes channel by channel: NumPy's
-    # inner loops then run along the rows (a loop over 3 values is several times slower).
-    rows = slice(top, top + r1 - r0)
-    for c in range(3):
-      np.add(raw[c], 1.0, out=sk[rows, 1:w + 1, c])                   # K = 1 + raw[:3]
-      np.multiply(raw[3 + c], job.b_scale, out=sb[rows, 1:w + 1, c])  # B = raw[3:] (scaled)
-    for m in (sk, sb):
-      _pad_edges(m, top, q1 == h, w)
-    if job.color == "natural":
-      self._natural_color(job, sk, sb, r0, r1, top, q1 == h, n_hi, w, sc)
-    if job.b_offset:  # + the rounding offset
-      for c in range(3):
-        np.add(sb[..., c], job.b_offset, out=sb[..., c])
-    shk = self._hupsample(sk, sc.shk[:nq + 2], sc)
-    shb = self._hupsample(sb, sc.shb[:nq + 2], sc)
-    wp3 = shk.shape[-1]
-    # Vertically, each low-res row's 4 output rows come from rows j-1, j, j+1:
-    # one (4, 3) @ (3, 4w * 3) matmul per row, over overlapping views of the rows.
-    rs = shk.strides[0]
-    vk = as_strided(shk, shape=(nq, 3, wp3), strides=(rs, rs, 4))
-    vb = as_strided(shb, shape=(nq, 3, wp3), strides=(rs, rs, 4))
-    H = job.H
-    step = sc.fr_rows
-    for j0 in range(0, nq, step):
-      j1 = min(j0 + step, nq)
-      nj = j1 - j0
-      y0 = 4 * (q0 + j0)
-      y1 = min(4 * (q0 + j1), H)
-      if y1 <= y0:
-        break
-      kc = sc.kc[:nj]
-      bc = sc.bc[:nj]
-      np.matmul(_VERTICAL, vk[j0:j1], out=kc)
-      np.matmul(_VERTICAL, vb[j0:j1], out=bc)
-      n = y1 - y0
-      k2 = kc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
-      b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
-      job.apply(y0, y1, k2, b2, sc)
-
-  def _natural_color(self, job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
-    """:func:`cudi_jax.student_math.natural_color` in place on the edge-padded
-    low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries
-    (window rows r0:r1 at row ``top``; ``bottom``: the band ends the image)."""
-    L = w + 1
-    base = 1 + L
-    x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, r0:r1, :w]
-    luma = sc.luma[:sk.shape[0]]
-    inner = luma[top:top + r1 - r0, 1:w + 1]
-    np.multiply(x[0], _LUMA32[0], out=inner)
-    inner += x[1] * _LUMA32[1]
-    inner += x[2] * _LUMA32[2]
-    _pad_edges(luma, top, bottom, w)
-    kbar = np.matmul(sk, _LUMA32)
-    bbar = np.matmul(sb, _LUMA32)
-    gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
-    u = student_math.network_weight(gain, np)
-    for m, bar in ((sk, kbar), (sb, bbar)):
-      for c in range(3):
-        mc = m[..., c]
-        np.subtract(mc, bar, out=mc)
-        np.multiply(mc, u, out=mc)
-        np.add(mc, bar, out=mc)
-
-  def _hupsample(self, low, out, sc):
-    """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
-
-    One (w, 9) @ (9, 12) matmul per row: the 3 neighbours' RGB -> 4 phases' RGB.
-    """
-    rows, wp2, _ = low.shape
-    w = wp2 - 2
-    cols = as_strided(low, shape=(rows, w, 9), strides=(low.strides[0], 12, 4))
-    t = sc.im2col[:rows * w].reshape(rows, w, 9)
-    np.copyto(t, cols)
-    o = out.reshape(rows, w, 12)
-    step = _blas_cols(12, 9, self._mnk, cap=w)
-    for c0 in range(0, w, step):
-      c1 = min(c0 + step, w)
-      np.matmul(t[:, c0:c1], _UPSAMPLE, out=o[:, c0:c1])
-    return out
-
-
-def _pad_edges(m, top, bottom, w):
-  """Edge padding of a band's low-res (rows, w + 2, ...) array whose columns 1..w are
-  filled: the side columns, and the first/last row where the band starts/ends the image."""
-  if top:
-    m[0, 1:w + 1] = m[1, 1:w + 1]
-  if bottom:
-    m[-1, 1:w + 1] = m[-2, 1:w + 1]
-  m[:, 0] = m[:, 1]
-  m[:, w + 1] = m[:, w]
-
 
 class _Scratch:
   """Per-thread buffers, sized once per call for the largest band."""

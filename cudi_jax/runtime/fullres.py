@@ -1,0 +1,150 @@
+"""The engine's full-resolution stage: a band's K and B from the network's raw output
+(checked for overflow, natural colour applied), upsampled x4 (horizontally by one
+small matmul per row, vertically by one per low-res row) and handed to the job's
+``apply``, which forms ``K * I + B`` into the output (see :mod:`cudi_jax.runtime.engine`)."""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cudi_jax import imagemath
+from cudi_jax import student_math
+from cudi_jax.errors import CudiError
+from cudi_jax.runtime import blas
+
+_LUMA32 = np.asarray(imagemath.LUMA_BT601, np.float32)
+
+#: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
+_UPSAMPLE = np.zeros((9, 12), np.float32)
+for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
+  for _c in range(3):
+    _UPSAMPLE[(1 + _off) * 3 + _c, _p * 3 + _c] = _w_nb
+    _UPSAMPLE[3 + _c, _p * 3 + _c] = _w_self
+
+
+#: Bilinear x4 vertical upsampling: output phases 0..3 from rows (j - 1, j, j + 1).
+_VERTICAL = np.zeros((4, 3), np.float32)
+for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
+  _VERTICAL[_p, 1 + _off] = _w_nb
+  _VERTICAL[_p, 1] = _w_self
+
+
+#: Largest |raw network output| accepted. Trained students give K and B of order 1;
+#: beyond this, K * I + B (with the x65535 integer scaling) could overflow float32.
+MAX_RAW = 1e20
+
+
+class NonFiniteResultError(CudiError, ValueError):
+  """The network's K or B are NaN, infinite or overflowing (broken weights)."""
+
+
+def full_res(job, q0, q1, a0, n_lo, n_hi, sc, out_channels, mnk):
+  """The full-resolution stage of one band: the network's raw output of low-res rows
+  [q0, q1) -> K, B (checked, natural colour, edge-padded) -> upsampled x4 -> the
+  job's output rows."""
+  h, w, L = job.h, job.w, job.w + 1
+  nq = q1 - q0
+  base = 1 + L
+  co = out_channels
+  # K, B of low-res rows q0-1 .. q1 (edge-clamped), edge-padded by one column:
+  # (nq + 2, w + 2, 3) each. Rows r0:r1 of the window exist; a row beyond the image
+  # (above its top, below its bottom) is a copy of the edge row.
+  r0, r1 = max(q0 - 1, 0) - a0, min(q1 + 1, h) - a0
+  top = 1 if q0 == 0 else 0
+  raw = sc.out[:, base:base + n_hi * L].reshape(co, n_hi, L)[:, r0:r1, :w]
+  # K and B of this band at low resolution: 1/16 of the pixels, so checking them
+  # costs little, and bounded K, B keep everything after finite.
+  if not (raw.max() <= MAX_RAW and raw.min() >= -MAX_RAW):  # NaN fails the comparisons too
+    raise NonFiniteResultError(
+        "the model's slope/intercept maps are non-finite (NaN or overflow) for this "
+        "image: the weights are broken (retrain or re-export them)")
+  sk = sc.sk[:nq + 2]
+  sb = sc.sb[:nq + 2]
+  # Elementwise work on these (rows, w + 2, 3) arrays goes channel by channel: NumPy's
+  # inner loops then run along the rows (a loop over 3 values is several times slower).
+  rows = slice(top, top + r1 - r0)
+  for c in range(3):
+    np.add(raw[c], 1.0, out=sk[rows, 1:w + 1, c])                   # K = 1 + raw[:3]
+    np.multiply(raw[3 + c], job.b_scale, out=sb[rows, 1:w + 1, c])  # B = raw[3:] (scaled)
+  for m in (sk, sb):
+    pad_edges(m, top, q1 == h, w)
+  if job.color == "natural":
+    natural_color(job, sk, sb, r0, r1, top, q1 == h, n_hi, w, sc)
+  if job.b_offset:  # + the rounding offset
+    for c in range(3):
+      np.add(sb[..., c], job.b_offset, out=sb[..., c])
+  shk = hupsample(sk, sc.shk[:nq + 2], sc, mnk)
+  shb = hupsample(sb, sc.shb[:nq + 2], sc, mnk)
+  wp3 = shk.shape[-1]
+  # Vertically, each low-res row's 4 output rows come from rows j-1, j, j+1:
+  # one (4, 3) @ (3, 4w * 3) matmul per row, over overlapping views of the rows.
+  rs = shk.strides[0]
+  vk = as_strided(shk, shape=(nq, 3, wp3), strides=(rs, rs, 4))
+  vb = as_strided(shb, shape=(nq, 3, wp3), strides=(rs, rs, 4))
+  H = job.H
+  step = sc.fr_rows
+  for j0 in range(0, nq, step):
+    j1 = min(j0 + step, nq)
+    nj = j1 - j0
+    y0 = 4 * (q0 + j0)
+    y1 = min(4 * (q0 + j1), H)
+    if y1 <= y0:
+      break
+    kc = sc.kc[:nj]
+    bc = sc.bc[:nj]
+    np.matmul(_VERTICAL, vk[j0:j1], out=kc)
+    np.matmul(_VERTICAL, vb[j0:j1], out=bc)
+    n = y1 - y0
+    k2 = kc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
+    b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
+    job.apply(y0, y1, k2, b2, sc)
+
+def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
+  """:func:`cudi_jax.student_math.natural_color` in place on the edge-padded
+  low-resolution K, B of a band, (rows, w + 2, 3) each, with few temporaries
+  (window rows r0:r1 at row ``top``; ``bottom``: the band ends the image)."""
+  L = w + 1
+  base = 1 + L
+  x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, r0:r1, :w]
+  luma = sc.luma[:sk.shape[0]]
+  inner = luma[top:top + r1 - r0, 1:w + 1]
+  np.multiply(x[0], _LUMA32[0], out=inner)
+  inner += x[1] * _LUMA32[1]
+  inner += x[2] * _LUMA32[2]
+  pad_edges(luma, top, bottom, w)
+  kbar = np.matmul(sk, _LUMA32)
+  bbar = np.matmul(sb, _LUMA32)
+  gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
+  u = student_math.network_weight(gain, np)
+  for m, bar in ((sk, kbar), (sb, bbar)):
+    for c in range(3):
+      mc = m[..., c]
+      np.subtract(mc, bar, out=mc)
+      np.multiply(mc, u, out=mc)
+      np.add(mc, bar, out=mc)
+
+def hupsample(low, out, sc, mnk):
+  """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
+
+  One (w, 9) @ (9, 12) matmul per row: the 3 neighbours' RGB -> 4 phases' RGB.
+  """
+  rows, wp2, _ = low.shape
+  w = wp2 - 2
+  cols = as_strided(low, shape=(rows, w, 9), strides=(low.strides[0], 12, 4))
+  t = sc.im2col[:rows * w].reshape(rows, w, 9)
+  np.copyto(t, cols)
+  o = out.reshape(rows, w, 12)
+  step = blas.matmul_cols(12, 9, mnk, cap=w)
+  for c0 in range(0, w, step):
+    c1 = min(c0 + step, w)
+    np.matmul(t[:, c0:c1], _UPSAMPLE, out=o[:, c0:c1])
+  return out
+
+
+def pad_edges(m, top, bottom, w):
+  """Edge padding of a band's low-res (rows, w + 2, ...) array whose columns 1..w are
+  filled: the side columns, and the first/last row where the band starts/ends the image."""
+  if top:
+    m[0, 1:w + 1] = m[1, 1:w + 1]
+  if bottom:
+    m[-1, 1:w + 1] = m[-2, 1:w + 1]
+  m[:, 0] = m[:, 1]
+  m[:, w + 1] = m[:, w]
