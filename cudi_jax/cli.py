@@ -421,18 +421,14 @@ def enhance_main(argv):
     except (_TaskError, ImageIOError, ValueError, TypeError, OSError,
             MemoryError) as err:
       failed += 1
-      reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-      if isinstance(err, MemoryError):
-        reason = "out of memory"
+      reason = progress.failure_reason(err)
       say(f"{PROG}: error: {_show(task.label)}: {reason}")
     finally:
       if bar is not None:
         bar.update(1)
   if bar is not None:
     bar.close()
-  elapsed = time.perf_counter() - start
-  print(f"{PROG}: {done} done, {skipped} skipped, {failed} failed in {elapsed:.1f} s",
-        file=sys.stderr)
+  progress.summary(PROG, done, skipped, failed, time.perf_counter() - start)
   return 1 if failed else 0
 
 

@@ -51,6 +51,21 @@ def add_arguments(parser, quiet_flags=("-q", "--quiet"),
   return parser
 
 
+def failure_reason(err):
+  """The one line a failed file's error line gives: the error's first line (its type
+  when it has no message; 'out of memory' for a MemoryError)."""
+  if isinstance(err, MemoryError):
+    return "out of memory"
+  text = str(err)
+  return text.splitlines()[0] if text else type(err).__name__
+
+
+def summary(prog, done, skipped, failed, seconds):
+  """The last line of a batch command, on stderr."""
+  print(f"{prog}: {done} done, {skipped} skipped, {failed} failed in {seconds:.1f} s",
+        file=sys.stderr)
+
+
 def _tqdm():
   try:
     from tqdm import tqdm

@@ -11,7 +11,7 @@ def test_number_types():
   for bad in ("0", "-5", "x", "1.5"):
     with pytest.raises(argparse.ArgumentTypeError):
       options.positive_int(bad)
-  with pytest.raises(argparse.ArgumentTypeError, match="0 or more"):
+  with pytest.raises(argparse.ArgumentTypeError, match="at least 0"):
     options.non_negative_int("-1")
 
 

@@ -41,26 +41,22 @@ def first_line(err):
 # --------------------------------------------------------------------------- option types
 
 
-def positive_int(text):
-  """argparse type: an integer >= 1."""
-  try:
-    value = int(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-  if value < 1:
-    raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-  return value
+def int_at_least(minimum):
+  """argparse type: an integer >= ``minimum``."""
+  def parse(text):
+    try:
+      value = int(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < minimum:
+      raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+    return value
+  return parse
 
 
-def non_negative_int(text):
-  """argparse type: an integer >= 0."""
-  try:
-    value = int(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-  if value < 0:
-    raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-  return value
+#: argparse types: an integer >= 1, an integer >= 0.
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 def exposure_list(text, allow_empty=True):

@@ -98,16 +98,12 @@ def enhance_main(args, model, exposure, exposure_map=None):
              bar)
     except (vio.VideoError, VideoFrameError, ValueError, OSError, MemoryError) as err:
       failed += 1
-      reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-      if isinstance(err, MemoryError):
-        reason = "out of memory"
+      reason = progress.failure_reason(err)
       if reason.startswith(f"{source}: "):  # the file is named once, at the front
         reason = reason[len(source) + 2:]
       _say(f"{PROG}: error: {name}: {reason}", bar)
     finally:
       if bar is not None:
         bar.close()
-  elapsed = time.perf_counter() - start
-  print(f"{PROG}: {done} done, {skipped} skipped, {failed} failed in {elapsed:.1f} s",
-        file=sys.stderr)
+  progress.summary(PROG, done, skipped, failed, time.perf_counter() - start)
   return 1 if failed else 0
