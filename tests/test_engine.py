@@ -157,3 +157,17 @@ def test_progress_reports_every_row(params):
   eng.run(Job(image, values.Constant(0.5), out=np.empty_like(image)), band_rows=4,
           progress=seen.append)
   assert sum(seen) == 103
+
+
+def test_buffers_are_kept_only_when_a_run_asks(params):
+  """A still photo's run leaves no scratch behind (it would add to the memory of what
+  follows: encoding, the next photo); video runs keep theirs for the next frame."""
+  eng = engine.Engine(params, threads=2)
+  image = np.zeros((67, 17, 3), np.uint8)
+  eng.run(Job(image, values.Constant(0.5), out=np.empty_like(image)), band_rows=4)
+  assert not any(eng._scratch.values())
+  eng.run(Job(image, values.Constant(0.5), out=np.empty_like(image)), band_rows=4,
+          keep_buffers=True)
+  assert sum(len(v) for v in eng._scratch.values()) == 2
+  eng.release_memory()
+  assert not any(eng._scratch.values())

@@ -10,9 +10,10 @@ reference, and is what the JAX model runs), reorganised for speed on a CPU:
   output. Working memory is set by the band (``band_pixels``), not by the image, so
   any size runs in bounded memory. Bands run on the calling thread and the engine's
   worker threads (NumPy and BLAS release the GIL), each with its own scratch buffers.
-  Threads and buffers are kept between runs (for the latest band geometry;
-  :meth:`Engine.release_memory` drops them): fresh buffers per frame cost page faults
-  and zeroing, and page faults serialise the threads.
+  Threads are kept between runs; buffers too when a run asks (``keep_buffers``, video:
+  fresh buffers per frame cost page faults and zeroing, and page faults serialise the
+  threads), for the latest band geometry (:meth:`Engine.release_memory` drops them).
+  A still photo's run frees its buffers, so they do not add to what follows it.
 * **Bitwise independent of the banding.** Every pixel goes through the same sequence
   of operations whatever band it falls in: elementwise NumPy operations, and BLAS
   calls of one fixed shape per image row (or, for the depthwise taps, per pair of
@@ -163,11 +164,14 @@ class Engine:
 
   # ------------------------------------------------------------------ public
 
-  def run(self, job, band_rows=None, threads=None, progress=None):
+  def run(self, job, band_rows=None, threads=None, progress=None, keep_buffers=False):
     """Runs a prepared :class:`Job` over all bands.
 
     progress: optional callable receiving the number of full-resolution rows of each
-    band as it finishes (from the worker threads).
+    band as it finishes (from the worker threads). keep_buffers: keep the threads'
+    scratch buffers for the next run of the same geometry (video: a run per frame saves
+    their page faults); by default they are freed, so that a still photo's run leaves
+    no memory behind for what follows it (encoding the output, the next photo).
     """
     h, w = job.h, job.w
     rows = self.band_rows(h, w, band_rows)
@@ -178,9 +182,9 @@ class Engine:
     # size stay single-threaded; without it, they are kept below OpenBLAS's threading size.
     with blas.single_threaded_blas() as limited:
       self._mnk = None if limited else blas.BLAS_MNK
-      self._run_bands(job, bands, threads, max_window, progress)
+      self._run_bands(job, bands, threads, max_window, progress, keep_buffers)
 
-  def _run_bands(self, job, bands, threads, max_window, progress):
+  def _run_bands(self, job, bands, threads, max_window, progress, keep_buffers):
     failed = threading.Event()
 
     def bands_in_this_thread(todo, scratch):
@@ -227,8 +231,11 @@ class Engine:
         if err is not None:
           raise err
     finally:
-      for sc in scratches:
-        self._give_scratch(key, sc)
+      if keep_buffers:
+        for sc in scratches:
+          self._give_scratch(key, sc)
+      else:
+        self.release_memory()
 
   def cell_sums(self, rgb, threads=None):
     """Exact per-channel sums of the 4x4 cells of an (H, W, 3) uint8 or uint16 image,

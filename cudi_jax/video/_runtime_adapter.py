@@ -135,5 +135,6 @@ def run(model, frame, kind, value, out, color="natural", sums=None):
     fed = values.Constant(float(value))
   else:
     raise ValueError(f"unknown exposure kind {kind!r}")
-  model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums))
+  model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums),
+                   keep_buffers=True)
   return out
