@@ -89,3 +89,18 @@ def test_cell_sums_give_the_same_brightness_and_enhancement(model, size, dtype):
     model.engine.run(Job(frame, exposure, out=out, cell_sums=given), band_rows=3)
     outs.append(out)
   assert np.array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("strength", [0.15, 0.5])  # 0.5 around 0.55: the map needs clipping
+def test_adaptive_video_follows_the_still_paths_cell_map(model, strength):
+  """adaptive per frame, with and without clipping, gives the still path's cell map
+  (from the cells' mean luma) within float rounding."""
+  from cudi_jax.runtime.api import StudentRuntime
+  clipped = StudentRuntime(model.params, dict(model.metadata, exposure_presets=dict(
+      model.presets.to_metadata(), adaptive={"base": 0.55, "strength": strength})))
+  frames = [synthetic.to_uint8(f) for f in synthetic.moving_frames(40, 52, 2)]
+  enhancer = VideoEnhancer(clipped, "adaptive", smoothing=None)
+  for f in frames:
+    out = enhancer.enhance(f).astype(int)
+    still = clipped.enhance(f, exposure="adaptive").astype(int)
+    assert out.shape == f.shape and np.abs(out - still).max() <= 2

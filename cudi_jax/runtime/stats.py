@@ -16,17 +16,9 @@ class Stats:
     self.prepared = prepared
     self.threads = threads
     self._cells = None
-    self._luma = None
 
   def luma_range(self):
-    if self._luma is not None:
-      return float(self._luma.min()), float(self._luma.max())
     return _luma_range(self.prepared, self.threads)
-
-  def luma(self):
-    if self._luma is None:
-      self._luma = _luma(self.prepared, self.threads)
-    return self._luma
 
   def cell_brightness(self):
     if self._cells is None:
@@ -114,14 +106,3 @@ def _luma_range(prepared, threads):
 
   results = _parallel(minmax, _row_bands(prepared.shape2[0], threads), threads)
   return min(r[0] for r in results), max(r[1] for r in results)
-
-
-def _luma(prepared, threads):
-  h = prepared.shape2[0]
-  y = np.empty(prepared.shape2, np.float32)
-
-  def fill(band):
-    y[band[0]:band[1]] = _luma_band(prepared, *band)
-
-  _parallel(fill, _row_bands(h, threads or 1), threads or 1)
-  return y

@@ -113,15 +113,13 @@ def adaptive_cells(model, frame, lo, hi):
   any calibration."""
   p = model.presets
   stats = _stats(model, frame)
-  fed = rules.adaptive((lo, hi), stats.luma, p.adaptive_base, p.adaptive_strength)
-  h, w = frame.shape[:2]
+  fed = rules.adaptive((lo, hi), stats.cell_luma, p.adaptive_base, p.adaptive_strength)
   if isinstance(fed, values.Constant):
-    return np.full(values.cell_shape(h, w), fed.value, np.float32)
+    return np.full(values.cell_shape(*frame.shape[:2]), fed.value, np.float32)
   if isinstance(fed, values.LumaLinear):
     # E = a - b * Y is linear in Y: its cell means are a - b * (cell mean of Y).
-    y = values.cells_from_map(stats.luma())
-    return (np.float32(fed.alpha) - np.float32(fed.beta) * y).astype(np.float32)
-  return values.cells_from_map(fed.values)
+    return rules.luma_linear_cells(fed, stats.cell_luma())
+  return fed.cells
 
 
 def run(model, frame, kind, value, out, color="natural", sums=None):
