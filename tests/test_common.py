@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cudi_jax import imagemath
 from cudi_jax.eval import common as eval_common
 
 
@@ -21,7 +22,7 @@ def test_global_gain_reaches_its_target_after_clipping():
   image = (rng.random((20, 30, 3)) ** 3 * 0.3).astype(np.float32)
   image[0, 0] = 0.29                          # saturates under the gain: clipping matters
   out = eval_common.global_gain(image, 0.5)
-  luma = out @ np.array(eval_common.LUMA_709)
+  luma = out @ np.array(imagemath.LUMA_BT709)
   assert luma.mean() == pytest.approx(0.5, abs=1e-4)
   assert out.max() == 1.0 and out.min() >= 0.0
   gains = out[image > 0.001] / image[image > 0.001]
@@ -42,7 +43,7 @@ def test_parse_exposure(tmp_path):
 def _global_gain_by_its_own_loop(image, target=0.5):
   """global_gain as it was written before it used imagemath.bisect_increasing."""
   image = np.asarray(image, np.float32)
-  weights = np.array(eval_common.LUMA_709, np.float32)
+  weights = np.array(imagemath.LUMA_BT709, np.float32)
   lit = image[image > 0]
   lo, hi = 0.0, 1.0 / float(lit.min())
   for _ in range(50):

@@ -138,7 +138,7 @@ def global_gain(image, target=0.5):
   bisection) so that the clipped result ``clip(g * image, 0, 1)`` has mean BT.709
   luminance ``target``."""
   image = np.asarray(image, np.float32)
-  weights = np.array(LUMA_709, np.float32)
+  weights = np.array(imagemath.LUMA_BT709, np.float32)
   lit = image[image > 0]
   if lit.size == 0:
     return image.copy()
@@ -149,10 +149,6 @@ def global_gain(image, target=0.5):
   # At the upper end every lit channel is saturated.
   lo, _ = imagemath.bisect_increasing(mean_luma, target, 0.0, 1.0 / float(lit.min()), 50)
   return np.clip(image * np.float32(lo), 0.0, 1.0)
-
-
-#: BT.709 luma weights (the paired baseline's, as in the data's published numbers).
-LUMA_709 = imagemath.LUMA_BT709
 
 
 def to_uint8(image):

@@ -25,7 +25,7 @@ STRATA = (("r<8", 0.0, 8.0), ("8<=r<16", 8.0, 16.0), ("r>=16", 16.0, math.inf))
 def dynamic_range(image):
   """r = p95 / p50 of the BT.709 luma of the gamma-encoded ``image`` (inf when the
   median is 0: a mostly black photo)."""
-  y = np.asarray(image, np.float32) @ np.asarray(eval_common.LUMA_709, np.float32)
+  y = np.asarray(image, np.float32) @ np.asarray(imagemath.LUMA_BT709, np.float32)
   p50, p95 = np.percentile(y, [50, 95])
   return float(p95 / p50) if p50 > 0 else math.inf
 
