@@ -271,12 +271,6 @@ def _missing_reason(path):
   return "no such file or folder"
 
 
-def _image_named(path):
-  """Whether an output path looks like an image file name (not a folder)."""
-  from cudi_jax.io import listing
-  return listing.is_image_name(path)
-
-
 def _same_file(a, b):
   try:
     return os.path.samefile(a, b)
@@ -332,7 +326,8 @@ def enhance_main(argv):
     if not args.demo:
       parser.error("the output folder -o/--output is required")
     args.output = "cudi-demo"
-  if (not args.demo and _image_named(args.output) and not os.path.isdir(args.output)
+  from cudi_jax.io import listing
+  if (not args.demo and listing.is_image_name(args.output) and not os.path.isdir(args.output)
       and not (len(args.inputs) == 1 and os.path.isfile(args.inputs[0]))
       and (len(args.inputs) > 1 or os.path.isdir(args.inputs[0])
            or glob.has_magic(args.inputs[0]))):

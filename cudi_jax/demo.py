@@ -74,7 +74,8 @@ def run(args, model):
   outputs.append((os.path.join(out_dir, f"comparison{ext}"), strip,
                   "input | auto | adaptive side by side"))
   done = skipped = failed = 0
-  atomic.remove_stale_temporaries(os.path.abspath(out_dir), time.time() - atomic.STALE_TEMPORARY_AGE)
+  from cudi_jax import cli  # its message on removed temporaries, as for other runs
+  cli._remove_stale_temporaries({os.path.abspath(out_dir)}, time.time(), args.quiet)
   for index, (path, array, what) in enumerate(outputs):
     try:
       if os.path.exists(path) and not args.overwrite:
