@@ -88,9 +88,11 @@ def verify(export, trained=None):
   return lines
 
 
-def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map_bins=4):
+def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map_bins=4,
+              tables=None):
   """Measures the calibration of a student export on photos and writes the export again
-  with it; returns printable lines."""
+  with it; returns printable lines. ``tables``: the tables to measure (default all);
+  the others are kept from the export."""
   from cudi_jax.eval import common as eval_common
   from cudi_jax.exposure import measure
   from cudi_jax.runtime import api as runtime
@@ -102,19 +104,55 @@ def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map
   if limit and len(paths) > limit:
     paths = paths[::-(-len(paths) // limit)]
   images = [eval_common.load_image(p, max_size) for p in paths]
-  found = measure.measure(model, images, model.presets, bins=bins, map_bins=map_bins)
-  found = dataclasses.replace(found, measured_on=(("max_size", max_size), ("photos", len(paths))))
+  tables = tuple(tables or measure.TABLES)
+  found = measure.measure(model, images, model.presets, bins=bins, map_bins=map_bins,
+                          tables=[t for t in tables if t != "cells"],
+                          start=model.rules.calibration)
+  notes = []
+  if "cells" in tables:
+    try:
+      found = dataclasses.replace(found, cells=measure.measure_cells(model, images))
+    except calibration_lib.ExposureError as err:
+      if tables == ("cells",):
+        raise
+      tables = tuple(t for t in tables if t != "cells")
+      notes.append(f"cells: not measured ({err}); "
+                   + ("the export's table is kept" if found.cells is not None else
+                      "auto uses its steady rule on every photo"))
+  if set(tables) == set(measure.TABLES):
+    measured_on = {"max_size": max_size, "photos": len(paths)}
+  else:
+    measured_on = dict(found.measured_on)
+    for name in tables:
+      measured_on.update({f"{name}_max_size": max_size, f"{name}_photos": len(paths)})
+  found = dataclasses.replace(found, measured_on=tuple(sorted(measured_on.items())))
   metadata = dict(export.metadata)
   metadata[calibration_lib.METADATA_KEY] = found.to_metadata()
   weights.export_student(export.nested_params(), metadata, output)
-  lines = [f"calibrated on {len(paths)} photos ({max_size} px)",
-           f"auto (goal {model.presets.auto_target}):"]
-  lines += [f"  photo brightness {m:.3f} -> target {row[0]:.3f}"
-            for m, row in zip(found.auto.means, found.auto.fed)]
-  lines.append("maps (fed for requested " + " ".join(f"{r:.1f}" for r in found.maps.requested)
-               + "):")
-  lines += [f"  photo brightness {m:.3f}: " + " ".join(f"{f:.2f}" for f in row)
-            for m, row in zip(found.maps.means, found.maps.fed)]
+  lines = [f"calibrated {', '.join(tables)} on {len(paths)} photos ({max_size} px)"]
+  lines += notes + calibration_lines(found)
+  return lines
+
+
+def calibration_lines(found):
+  """Printable lines describing a calibration's tables."""
+  lines = []
+  if found.auto is not None:
+    lines.append("auto (steady rule's target for goal "
+                 f"{found.auto.requested[0]:g}):")
+    lines += [f"  photo brightness {m:.3f} -> target {row[0]:.3f}"
+              for m, row in zip(found.auto.means, found.auto.fed)]
+  if found.maps is not None:
+    lines.append("maps (fed for requested "
+                 + " ".join(f"{r:.1f}" for r in found.maps.requested) + "):")
+    lines += [f"  photo brightness {m:.3f}: " + " ".join(f"{f:.2f}" for f in row)
+              for m, row in zip(found.maps.means, found.maps.fed)]
+  if found.cells is not None:
+    cells = found.cells
+    lines.append(f"cells (output brightness at fed {cells.fed[0]:g} .. {cells.fed[-1]:g}, "
+                 f"{len(cells.brightness)} cell brightnesses):")
+    lines += [f"  cell brightness {b:.4f}: {cells.output[0][j]:.3f} .. {cells.output[-1][j]:.3f}"
+              for j, b in enumerate(cells.brightness)]
   return lines
 
 
@@ -135,6 +173,9 @@ def main(argv=None):
                       help="with --calibrate: photo-brightness bins of auto's table (default 8)")
   parser.add_argument("--map-bins", type=int, default=4,
                       help="with --calibrate: photo-brightness bins of the maps table (default 4)")
+  parser.add_argument("--tables", default=",".join(("auto", "maps", "cells")),
+                      help="with --calibrate: the tables to measure, comma-separated, of "
+                           "auto, maps, cells (default all; the others are kept)")
   parser.add_argument("--output", help="the .npz to write")
   parser.add_argument("--kind", choices=("student", "teacher"),
                       help="fail unless the checkpoint holds this kind")
@@ -155,8 +196,12 @@ def main(argv=None):
       if args.max_size < 16 or min(args.limit, args.bins, args.map_bins) < 1:
         parser.error("--max-size must be at least 16, and --limit, --bins and --map-bins "
                      "at least 1")
+      tables = [t.strip() for t in args.tables.split(",") if t.strip()]
+      unknown = sorted(set(tables) - {"auto", "maps", "cells"})
+      if unknown or not tables:
+        parser.error(f"--tables takes auto, maps and cells, got {args.tables!r}")
       print("\n".join(calibrate(args.weights, args.calibrate, args.output, args.max_size,
-                                args.limit, args.bins, args.map_bins)))
+                                args.limit, args.bins, args.map_bins, tables)))
       return 0
     path = args.workdir or args.checkpoint
     if not path or not args.output:

@@ -381,9 +381,10 @@ def describe(export):
   if export.kind == "student":
     calibration = resolve_lib.ExposureRules.from_metadata(meta).calibration
     measured = ", ".join(f"{k} {v}" for k, v in calibration.measured_on)
+    tables = {"auto": calibration.auto, "maps": calibration.maps, "cells": calibration.cells}
     lines.append("exposure calibration: " + (
-        "none" if calibration.auto is None and calibration.maps is None else
-        f"auto {'yes' if calibration.auto else 'no'}, maps {'yes' if calibration.maps else 'no'}"
+        "none" if all(t is None for t in tables.values()) else
+        ", ".join(f"{name} {'yes' if t is not None else 'no'}" for name, t in tables.items())
         + (f" (measured on {measured})" if measured else "")))
   return "\n".join(lines)
 

@@ -17,6 +17,9 @@ def test_metadata_round_trip_and_missing_entries():
   assert Presets.from_metadata({"exposure_presets": capped.to_metadata()}) == capped
   assert Presets.from_metadata({}) == DEFAULT_PRESETS
   assert Presets.from_metadata({"exposure_presets": {"over": 0.3}}) == Presets(over=0.3)
+  balanced = Presets(auto_compression=0.5, auto_toe=0.0, auto_noise_limit=0.01,
+                     auto_bright=(0.2, 0.5))
+  assert Presets.from_metadata({"exposure_presets": balanced.to_metadata()}) == balanced
 
 
 @pytest.mark.parametrize("presets", [
@@ -31,6 +34,12 @@ def test_metadata_round_trip_and_missing_entries():
     {"adaptive": "x"},
     "x",
     {"response": {"means": [0.1]}},       # tables in an old layout
+    {"auto": {"compression": 2}},
+    {"auto": {"toe": -0.1}},
+    {"auto": {"noise_limit": 0}},
+    {"auto": {"bright": [0.6, 0.3]}},     # decreasing
+    {"auto": {"bright": 0.3}},
+    {"auto": {"bright": [0.3, "x"]}},
 ])
 def test_malformed_presets_are_refused(presets):
   with pytest.raises(ExposureError):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from cudi_jax.exposure import resolve, rules, values
-from cudi_jax.exposure.calibration import Calibration, Table
+from cudi_jax.exposure.calibration import CellResponse, Calibration, Table
 from cudi_jax.exposure.presets import Presets
 from cudi_jax.exposure.settings import ExposureError
 
@@ -89,6 +89,7 @@ def test_maps_resolve_per_cell_in_memory_of_the_cells_not_the_photo():
   """A map for a large photo is never made at the photo's size (a full float32 map of
   this photo is 24 MB; its cells 1.5 MB)."""
   import tracemalloc
+  from PIL import Image  # noqa: F401 -- imported before measuring (the resize uses it)
   height, width = 2000, 3000
   img = np.full((8, 8, 3), 0.2, np.float32)
 
@@ -118,3 +119,63 @@ def test_adaptive_with_a_calibration_stays_per_cell():
   cells = rules.luma_linear_cells(plain, resolve.ImageStats(img).cell_luma())
   np.testing.assert_allclose(fed.cells, MAPS.lookup(cells, resolve.ImageStats(img)
                                                     .cell_brightness().mean()), atol=1e-6)
+
+
+AS_FED = CellResponse((1e-4, 1.0), (0.0, 1.0), ((0.0, 0.0), (1.0, 1.0)))
+
+
+def test_auto_is_balanced_for_dark_photos_steady_for_bright_ones_blended_between():
+  rng = np.random.default_rng(4)
+  texture = rng.random((40, 48, 3)).astype(np.float32)
+  with_cells = resolve.ExposureRules(calibration=Calibration(auto=AUTO, cells=AS_FED))
+  presets = with_cells.presets
+
+  def resolved_cells(image, rules_):
+    return rules_.resolve_image("auto", image).cells
+
+  def parts(image):
+    stats = resolve.ImageStats(image)
+    cells = stats.cell_brightness()
+    steady = rules.auto_cells(cells, with_cells.calibration.auto_target(
+        0.5, cells.mean(dtype=np.float64)),
+                              presets.auto_strength, presets.auto_gain_cap)
+    balanced = rules.balanced_cells(cells, stats.dark_noise(), AS_FED, presets.auto_target,
+                                    presets.auto_compression, presets.auto_toe,
+                                    presets.auto_noise_limit)
+    return cells.mean(dtype=np.float64), steady, balanced
+
+  dark = texture * 0.2
+  mean, steady, balanced = parts(dark)
+  assert mean < presets.auto_bright[0]
+  np.testing.assert_array_equal(resolved_cells(dark, with_cells), balanced)
+  bright = 0.6 + 0.4 * texture
+  mean, steady, balanced = parts(bright)
+  assert mean > presets.auto_bright[1]
+  np.testing.assert_array_equal(resolved_cells(bright, with_cells), steady)
+  middle = 0.3 + 0.3 * texture
+  mean, steady, balanced = parts(middle)
+  share = (mean - 0.3) / 0.3
+  np.testing.assert_allclose(resolved_cells(middle, with_cells),
+                             (1 - share) * balanced + share * steady, atol=1e-6)
+  # Without a per-cell table every photo gets the steady rule.
+  without = resolve.ExposureRules(calibration=Calibration(auto=AUTO))
+  mean, steady, _ = parts(dark)
+  np.testing.assert_array_equal(resolved_cells(dark, without), steady)
+
+
+def test_dark_noise_measures_the_noise_of_dark_cells_only():
+  rng = np.random.default_rng(5)
+  shape = (64, 96)
+  noise = rng.normal(0.0, 0.002, shape).astype(np.float32)
+  noisy_dark = np.repeat((0.005 + noise)[..., None], 3, axis=-1).clip(0, 1)
+  # The population std of 16 samples of sigma 0.002: median about 0.97 sigma.
+  assert resolve.ImageStats(noisy_dark).dark_noise() == pytest.approx(0.002, rel=0.1)
+  assert resolve.ImageStats(np.full(shape + (3,), 0.005, np.float32)).dark_noise() == 0.0
+  bright = np.repeat((0.5 + 10 * noise)[..., None], 3, axis=-1)
+  assert resolve.ImageStats(bright).dark_noise() == 0.0          # no dark cells
+  few = bright.copy()
+  few[:28, :8] = noisy_dark[:28, :8]                              # 14 dark cells
+  assert resolve.ImageStats(few).dark_noise() == 0.0
+  half = bright.copy()
+  half[:32] = noisy_dark[:32]                                     # dark cells only count
+  assert resolve.ImageStats(half).dark_noise() == pytest.approx(0.002, rel=0.1)

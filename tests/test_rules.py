@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from cudi_jax.exposure import calibration
 from cudi_jax.exposure import presets
 from cudi_jax.exposure import rules
 from cudi_jax.exposure import values
@@ -75,3 +76,84 @@ def test_adaptive_forms_and_flat_image():
   np.testing.assert_allclose(fed.cells[:, 0], [1.0, 0.8, 0.2, 0.0], atol=1e-3)
   m = adaptive_full(ramp, strength=0.9, base=0.5)
   assert m.shape == (16, 8) and m.min() == 0.0 and m.max() == 1.0
+
+
+#: A network that comes out exactly as fed, whatever the cell: fed = requested.
+AS_FED = calibration.CellResponse((1e-4, 1.0), (0.0, 1.0), ((0.0, 0.0), (1.0, 1.0)))
+
+
+def balanced(cells, noise=0.0, **kw):
+  return rules.balanced_cells(np.asarray(cells, np.float32), noise, AS_FED, **kw)
+
+
+def test_balanced_map_reaches_its_goal_with_a_compressive_curve():
+  cells = np.full((32, 32), 0.02, np.float32)
+  cells[:, 16:] = 0.2
+  fed = balanced(cells, toe=0.0)
+  assert fed.dtype == np.float32 and fed.shape == cells.shape
+  assert fed.mean() == pytest.approx(0.5, abs=0.003)
+  # Exponent 0.6: ten times the brightness is asked for 10^0.6 = 3.98 times the output.
+  assert fed[0, 20] / fed[0, 2] == pytest.approx(10 ** 0.6, rel=0.01)
+  plain = balanced(cells, toe=0.0, compression=1.0)                # a plain gain
+  assert plain[0, 20] / plain[0, 2] == pytest.approx(10.0, rel=0.02)
+  assert balanced(cells, toe=0.0, goal=0.3).mean() == pytest.approx(0.3, abs=0.003)
+
+
+def test_balanced_map_hands_the_share_of_clipped_windows_to_the_room():
+  """A backlit room: bright windows cannot go above the range's top, so the gain is
+  solved with them clipped and the room gets more than a plain mean would give it."""
+  room = np.full((32, 32), 0.01, np.float32)
+  backlit = room.copy()
+  backlit[:8] = 0.9                                                 # windows, a quarter
+  fed = balanced(backlit)
+  assert fed[:8].max() == pytest.approx(rules.AUTO_RANGE[1], abs=0.003)
+  assert fed.mean() == pytest.approx(0.5, abs=0.003)
+  # The room: (0.5 - 0.25 * 0.95) / 0.75 = 0.35, where a room alone would get 0.5.
+  assert fed[8:].mean() == pytest.approx(0.35, abs=0.005)
+
+
+def test_balanced_map_keeps_near_black_cells_down_with_the_toe():
+  cells = np.full((16, 16), 0.1, np.float32)
+  cells[:4] = 0.01                                                  # a dark sky
+  no_toe, toe = balanced(cells, toe=0.0), balanced(cells, toe=0.03)
+  ratio = lambda fed: fed[:4].mean() / fed[4:].mean()
+  # b / (b + toe) = 0.25 for the sky, 0.77 for the rest (b floored at 1e-4)
+  assert ratio(toe) == pytest.approx(ratio(no_toe) * (0.0101 / 0.0401) / (0.1001 / 0.1301),
+                                     rel=0.05)
+  black = np.full((16, 16), 0.1, np.float32)
+  black[:4] = 0.0
+  assert balanced(black)[:4].max() == pytest.approx(rules.AUTO_RANGE[0], abs=0.002)
+
+
+def test_balanced_map_limits_the_gain_of_noisy_photos():
+  cells = np.full((16, 16), 0.2, np.float32)
+  cells[:8] = 0.005
+  clean = balanced(cells)
+  noisy = balanced(cells, noise=2.0 / 255.0, noise_limit=5.0 / 255.0)
+  # The dark half may be amplified at most 2.5x (its noise 2/255 -> 5/255).
+  np.testing.assert_allclose(noisy[:8], np.maximum(2.5 * (0.005 + 1e-4), rules.AUTO_RANGE[0]),
+                             atol=0.003)
+  assert clean[:8].min() > 2 * noisy[:8].max()
+  # The limit holds everywhere: the bright half stops at 2.5 x 0.2 = 0.5, below the goal.
+  np.testing.assert_allclose(noisy[8:], 0.5, atol=0.003)
+  np.testing.assert_array_equal(balanced(cells, noise=0.0), clean)
+  # Where it binds only in a dark quarter, the rest makes up the goal.
+  cells[4:] = 0.4
+  assert balanced(cells, noise=2.0 / 255.0).mean() == pytest.approx(0.5, abs=0.003)
+
+
+def test_balanced_map_feeds_through_the_response():
+  """Requests become fed values by each cell's own response: a network that reaches
+  only half of any request is fed twice the request."""
+  half = calibration.CellResponse((1e-4, 1.0), (0.0, 1.0), ((0.0, 0.0), (0.5, 0.5)))
+  cells = np.full((8, 8), 0.05, np.float32)
+  asked = balanced(cells, goal=0.2)
+  fed = rules.balanced_cells(cells, 0.0, half, goal=0.2)
+  np.testing.assert_allclose(fed, 2 * asked, atol=0.005)
+
+
+def test_auto_blend():
+  assert rules.auto_blend(0.1, (0.3, 0.6)) == 0.0
+  assert rules.auto_blend(0.45, (0.3, 0.6)) == pytest.approx(0.5)
+  assert rules.auto_blend(0.9, (0.3, 0.6)) == 1.0
+  assert rules.auto_blend(0.5, (0.5, 0.5)) == 1.0 and rules.auto_blend(0.4, (0.5, 0.5)) == 0.0

@@ -15,7 +15,13 @@ log photo brightness, then in the requested value. Two tables:
   give auto's map rule (:func:`cudi_jax.exposure.rules.auto_cells`);
 * ``maps``: requested 0.1, ..., 0.9; every other setting (constants, presets, the
   adaptive map, user maps) is mapped value by value through it.
+
+A third, per-cell table (:class:`CellResponse`) serves ``auto``'s balanced rule: how
+bright a 4x4 cell of a given input brightness comes out when the whole photo is fed
+one value. Its inverse turns a per-cell requested brightness into a per-cell fed
+value (:func:`cudi_jax.exposure.rules.balanced_cells`).
 """
+import functools
 import dataclasses
 import math
 from typing import Optional
@@ -83,13 +89,95 @@ class Table:
     return cls(means, requested, fed)
 
 
+#: The per-cell response table's inverse is resampled on this grid: log cell
+#: brightness (from the table's first to its last brightness) x requested brightness.
+_LUT_BRIGHTNESS, _LUT_REQUESTED = 256, 512
+
+
+@dataclasses.dataclass(frozen=True)
+class CellResponse:
+  """``output[i][j]``: the mean output brightness of a 4x4 cell of input brightness
+  ``brightness[j]`` (increasing) when the network is fed ``fed[i]`` (increasing)
+  everywhere. Near-black cells reach only part of the range however much they are fed:
+  the table records that ceiling too."""
+  brightness: tuple
+  fed: tuple
+  output: tuple  # len(fed) rows of len(brightness) values
+
+  @functools.cached_property
+  def _lut(self):
+    """The inverse, (256 x 512) flattened float32: the fed value that brings a cell of
+    (log-spaced) brightness to a requested brightness (0..1); requests beyond a cell's
+    ceiling get the largest fed value, below its floor the smallest."""
+    fed = np.asarray(self.fed, np.float64)
+    out = np.maximum.accumulate(np.asarray(self.output, np.float64), axis=0)
+    out = out + np.arange(len(fed))[:, None] * 1e-6  # strictly increasing for interp
+    log_b = np.log(np.asarray(self.brightness, np.float64))
+    grid_b = np.linspace(log_b[0], log_b[-1], _LUT_BRIGHTNESS)
+    requested = np.linspace(0.0, 1.0, _LUT_REQUESTED)
+    lut = np.empty((_LUT_BRIGHTNESS, _LUT_REQUESTED), np.float32)
+    for k, x in enumerate(grid_b):
+      column = np.array([np.interp(x, log_b, row) for row in out])
+      lut[k] = np.interp(requested, column, fed)
+    return lut.ravel()
+
+  def feed(self, requested, cells):
+    """Per-cell fed values (float32, the shape of ``cells``) that bring cells of input
+    brightness ``cells`` to the ``requested`` brightnesses (arrays of one shape), by the
+    nearest entry of the resampled inverse."""
+    log_b = np.log(np.maximum(np.asarray(cells, np.float32), np.float32(MIN_BRIGHTNESS)))
+    lo, hi = np.log(self.brightness[0]), np.log(self.brightness[-1])
+    scale = np.float32((_LUT_BRIGHTNESS - 1) / (hi - lo))
+    row = np.clip((log_b - np.float32(lo)) * scale + np.float32(0.5), 0, _LUT_BRIGHTNESS - 1)
+    col = np.clip(np.asarray(requested, np.float32) * np.float32(_LUT_REQUESTED - 1)
+                  + np.float32(0.5), 0, _LUT_REQUESTED - 1)
+    return self._lut[row.astype(np.int32) * _LUT_REQUESTED + col.astype(np.int32)]
+
+  def to_metadata(self):
+    return {"brightness": list(self.brightness), "fed": list(self.fed),
+            "output": [list(row) for row in self.output]}
+
+  @classmethod
+  def from_metadata(cls, entry):
+    """The table from metadata, validated: raises ExposureError naming what is wrong."""
+    def fail(reason):
+      raise ExposureError(f"calibration table 'cells': {reason}")
+
+    if not isinstance(entry, dict):
+      fail(f"must be a mapping, got {type(entry).__name__}")
+    try:
+      brightness = tuple(_number(b) for b in entry["brightness"])
+      fed = tuple(_number(f) for f in entry["fed"])
+      output = tuple(tuple(_number(o) for o in row) for row in entry["output"])
+    except KeyError as err:
+      fail(f"lacks {err}")
+    except (TypeError, ValueError):
+      fail("brightness, fed and output must be lists of numbers")
+    if len(brightness) < 2 or len(fed) < 2:
+      fail("needs at least two cell brightnesses and two fed values")
+    if not (all(0.0 < b <= 1.0 for b in brightness) and _increasing(brightness)):
+      fail("cell brightnesses must increase within (0, 1]")
+    if not (all(0.0 <= f <= 1.0 for f in fed) and _increasing(fed)):
+      fail("fed values must increase within [0, 1]")
+    if len(output) != len(fed) or any(len(row) != len(brightness) for row in output):
+      fail(f"output must have {len(fed)} rows of {len(brightness)} values")
+    if not all(0.0 <= o <= 1.0 for row in output for o in row):
+      fail("output brightnesses must lie in [0, 1]")
+    if not all(output[-1][j] > output[0][j] for j in range(len(brightness))):
+      fail("every cell brightness must come out brighter at the largest fed value than "
+           "at the smallest")
+    return cls(brightness, fed, output)
+
+
 @dataclasses.dataclass(frozen=True)
 class Calibration:
-  """An export's calibration; a table that is None leaves its settings uncalibrated."""
+  """An export's calibration; a table that is None leaves its settings uncalibrated
+  (without ``cells``, ``auto`` uses its steady rule on every photo)."""
   auto: Optional[Table] = None
   maps: Optional[Table] = None
   #: How it was measured (e.g. {"photos": 346, "max_size": 256}), for the record.
   measured_on: tuple = ()
+  cells: Optional[CellResponse] = None
 
   def auto_target(self, target, photo_brightness):
     """The target to give auto's map rule for a photo of this brightness."""
@@ -120,13 +208,16 @@ class Calibration:
       if min(row[0] for row in auto.fed) < MIN_AUTO_FED:
         raise ExposureError(f"calibration table 'auto': fed targets below {MIN_AUTO_FED} "
                             f"would give black photos")
+    cells = (CellResponse.from_metadata(entry["cells"]) if entry.get("cells") is not None
+             else None)
     measured = entry.get("measured_on") or {}
     measured = tuple(sorted(measured.items())) if isinstance(measured, dict) else ()
-    return cls(auto, maps, measured)
+    return cls(auto, maps, measured, cells)
 
   def to_metadata(self):
     entry = {"auto": None if self.auto is None else self.auto.to_metadata(),
-             "maps": None if self.maps is None else self.maps.to_metadata()}
+             "maps": None if self.maps is None else self.maps.to_metadata(),
+             "cells": None if self.cells is None else self.cells.to_metadata()}
     if self.measured_on:
       entry["measured_on"] = dict(self.measured_on)
     return entry

@@ -1,8 +1,10 @@
 """What the named settings mean for one set of weights (an export records its own).
 
 ``under`` / ``over``: constant targets (the paper's 0.55 and 0.25); ``adaptive``: the
-luminance-adaptive map's base S and strength A; ``auto``: the input-following map's
-mean target, strength and gain cap (:func:`cudi_jax.exposure.rules.auto_cells`).
+luminance-adaptive map's base S and strength A; ``auto``: its mean target, the balanced
+rule's compression, toe and noise limit (:func:`cudi_jax.exposure.rules.balanced_cells`),
+the steady rule's strength and gain cap (:func:`cudi_jax.exposure.rules.auto_cells`),
+and the photo brightnesses between which the one gives way to the other.
 """
 import dataclasses
 import math
@@ -25,6 +27,17 @@ class Presets:
   #: (target / mean brightness), so black skies and shadows are not lifted into grey
   #: noise; None: no cap.
   auto_gain_cap: Optional[float] = 1.5
+  #: The balanced rule's tone-curve exponent (1: a plain gain; smaller: dark regions
+  #: get more gain than bright ones).
+  auto_compression: float = 0.6
+  #: Cells darker than about this are asked for less (near-black skies stay black).
+  auto_toe: float = 0.03
+  #: The most noise (standard deviation, in [0, 1] brightness) the balanced rule may
+  #: bring a noisy photo's dark regions to.
+  auto_noise_limit: float = 5.0 / 255.0
+  #: Photos of mean brightness up to the first value get the balanced rule, from the
+  #: second on the steady one, in between a linear blend.
+  auto_bright: tuple = (0.3, 0.6)
 
   def target(self, name):
     """The mean brightness a named setting promises."""
@@ -58,6 +71,15 @@ class Presets:
                             f"got {value!r}")
       return float(value)
 
+    bright = default.auto_bright
+    if "bright" in auto:
+      pair = auto["bright"]
+      if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+        raise ExposureError(f"exposure preset auto.bright must be two numbers, got {pair!r}")
+      bright = (num({"v": pair[0]}, "v", "auto.bright", None, 0.0, 1.0),
+                num({"v": pair[1]}, "v", "auto.bright", None, 0.0, 1.0))
+      if bright[1] < bright[0]:
+        raise ExposureError(f"exposure preset auto.bright must not decrease, got {pair!r}")
     cap = default.auto_gain_cap
     if "gain_cap" in auto and auto["gain_cap"] is None:
       cap = None
@@ -72,14 +94,22 @@ class Presets:
                auto_target=num(auto, "target", "auto.target", default.auto_target, 0.05, 0.95),
                auto_strength=num(auto, "strength", "auto.strength", default.auto_strength,
                                  0.0, 1.0),
-               auto_gain_cap=cap)
+               auto_gain_cap=cap,
+               auto_compression=num(auto, "compression", "auto.compression",
+                                    default.auto_compression, 0.0, 1.0),
+               auto_toe=num(auto, "toe", "auto.toe", default.auto_toe, 0.0, 1.0),
+               auto_noise_limit=num(auto, "noise_limit", "auto.noise_limit",
+                                    default.auto_noise_limit, 1e-4, 1.0),
+               auto_bright=bright)
 
   def to_metadata(self):
     """The ``exposure_presets`` entry written into exports."""
     return {"under": self.under, "over": self.over,
             "adaptive": {"base": self.adaptive_base, "strength": self.adaptive_strength},
             "auto": {"target": self.auto_target, "strength": self.auto_strength,
-                     "gain_cap": self.auto_gain_cap}}
+                     "gain_cap": self.auto_gain_cap, "compression": self.auto_compression,
+                     "toe": self.auto_toe, "noise_limit": self.auto_noise_limit,
+                     "bright": list(self.auto_bright)}}
 
 
 def _section(presets, key):

@@ -20,6 +20,25 @@ from cudi_jax.exposure import settings
 from cudi_jax.exposure import values
 
 
+#: Cells darker than this (mean brightness) measure a photo's noise.
+DARK_CELL = 0.01
+#: With fewer dark cells than this a photo's noise is taken as 0 (nothing to lift).
+MIN_DARK_CELLS = 64
+#: A photo's noise is measured on rows of cells holding about this many cells at most.
+NOISE_CELLS = 16384
+
+
+def noise_rows(dark):
+  """The rows of cells :meth:`ImageStats.dark_noise` reads, given the whole cells'
+  darkness (bool (h, w)): of the rows that hold a dark cell, evenly spaced ones
+  holding at most about :data:`NOISE_CELLS` cells; None when the photo has fewer
+  than :data:`MIN_DARK_CELLS` dark cells."""
+  if int(dark.sum()) < MIN_DARK_CELLS:
+    return None
+  rows = np.flatnonzero(dark.any(axis=1))
+  return rows[::max(1, -(-len(rows) * dark.shape[1] // NOISE_CELLS))]
+
+
 class ImageStats:
   """Lazily computed statistics of one float (H, W, 3) image in [0, 1], each computed
   once. The runtime has a banded, multi-threaded equivalent with the same methods."""
@@ -50,6 +69,24 @@ class ImageStats:
     """Mean BT.601 luma of each 4x4 cell (edge-padded): (ceil(H/4), ceil(W/4)) float32."""
     return imagemath.luma(student_math.downsample4(self.image, np))
 
+  def dark_noise(self):
+    """The photo's noise in its dark regions: the median, over the whole 4x4 cells
+    darker than :data:`DARK_CELL`, of the standard deviation of the brightness (mean
+    RGB) of the cell's 16 pixels; 0 with fewer than :data:`MIN_DARK_CELLS` such cells.
+    Near-black cells hold little texture, so this is mostly sensor noise and
+    compression noise (0 for clean or flattened shadows). Measured on evenly spaced
+    rows of cells (:func:`noise_rows`)."""
+    hq, wq = self.image.shape[0] // 4, self.image.shape[1] // 4
+    dark = self.cell_brightness()[:hq, :wq] < DARK_CELL
+    rows = noise_rows(dark)
+    if rows is None:
+      return 0.0
+    g = self.image[4 * rows[:, None] + np.arange(4), :4 * wq].astype(np.float64).mean(axis=-1)
+    blocks = g.reshape(len(rows), 4, wq, 4)
+    mean = blocks.mean(axis=(1, 3))
+    std = np.sqrt(np.maximum((blocks ** 2).mean(axis=(1, 3)) - mean ** 2, 0.0))
+    return float(np.median(std[dark[rows]]))
+
 
 @dataclasses.dataclass(frozen=True)
 class ExposureRules:
@@ -68,8 +105,8 @@ class ExposureRules:
     fed value -> the fed value for an (height, width) photo whose statistics ``stats``
     gives (:class:`ImageStats` or the runtime's; asked only for what is needed).
 
-    ``auto`` follows the photo (its target calibrated by photo brightness); every
-    other setting is a requested map, put through the calibration's ``maps`` table.
+    ``auto`` follows the photo (:meth:`auto`); every other setting is a requested map,
+    put through the calibration's ``maps`` table.
     Maps are reduced to the network's 4x4 cells first (a map of the photo's size
     exactly, any other size resized straight to the cell grid), so a map costs memory
     in proportion to a quarter of the photo's side, not to the photo."""
@@ -78,10 +115,7 @@ class ExposureRules:
     setting = settings.parse_setting(exposure)
     presets = self.presets
     if isinstance(setting, settings.Named) and setting.name == "auto":
-      cells = stats.cell_brightness()
-      target = self.calibration.auto_target(presets.auto_target, cells.mean(dtype=np.float64))
-      return values.CellMap(rules.auto_cells(cells, target, presets.auto_strength,
-                                             presets.auto_gain_cap))
+      return self.auto(stats)
     if isinstance(setting, settings.Named) and setting.name == "adaptive":
       requested = rules.adaptive(stats.luma_range(), stats.cell_luma, presets.adaptive_base,
                                  presets.adaptive_strength)
@@ -95,6 +129,30 @@ class ExposureRules:
     else:
       requested = values.CellMap(settings.map_cells(setting.array, height, width))
     return self._feed(requested, stats)
+
+  def auto(self, stats):
+    """``auto``'s per-cell map: the balanced rule for dark and ordinary photos (when the
+    calibration has a per-cell response table), the steady rule for bright ones, and a
+    blend between (:func:`~cudi_jax.exposure.rules.auto_blend`)."""
+    presets = self.presets
+    cells = stats.cell_brightness()
+    mean = cells.mean(dtype=np.float64)
+    share = 1.0 if self.calibration.cells is None else rules.auto_blend(mean,
+                                                                       presets.auto_bright)
+    steady = balanced = None
+    if share > 0.0:
+      target = self.calibration.auto_target(presets.auto_target, mean)
+      steady = rules.auto_cells(cells, target, presets.auto_strength, presets.auto_gain_cap)
+    if share < 1.0:
+      balanced = rules.balanced_cells(
+          cells, stats.dark_noise(), self.calibration.cells, goal=presets.auto_target,
+          compression=presets.auto_compression, toe=presets.auto_toe,
+          noise_limit=presets.auto_noise_limit)
+    if balanced is None:
+      return values.CellMap(steady)
+    if steady is None:
+      return values.CellMap(balanced)
+    return values.CellMap(((1.0 - share) * balanced + share * steady).astype(np.float32))
 
   def _feed(self, requested, stats):
     """A requested value through the maps calibration, per 4x4 cell (what the network

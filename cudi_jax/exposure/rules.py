@@ -1,6 +1,15 @@
-"""The maps of the two photo-dependent settings, ``auto`` and ``adaptive``."""
+"""The maps of the two photo-dependent settings, ``auto`` and ``adaptive``.
+
+``auto`` has two rules. :func:`balanced_cells` (dark and ordinary photos, when the
+export has a per-cell response table) asks every cell for an output brightness on one
+compressive tone curve whose gain is solved per photo, limited where the photo is too
+noisy to lift; :func:`auto_cells` (bright and over-exposed photos, video, and exports
+without that table) follows the photo's own brightness with one global gain.
+:func:`auto_blend` says how much of each a photo gets.
+"""
 import numpy as np
 
+from cudi_jax import imagemath
 from cudi_jax.exposure import values
 
 #: The range auto's cell values are clipped to.
@@ -26,6 +35,61 @@ def auto_cells(cells, target, strength, gain_cap, mean=None):
   if gain_cap is not None:
     e = np.minimum(e, gain_cap * target * r)
   return np.clip(e, *AUTO_RANGE).astype(np.float32)
+
+
+def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
+                   noise_limit=5.0 / 255.0, sample=16384, iterations=40):
+  """``auto``'s balanced map, per 4x4 cell, in fed units: every cell of input
+  brightness b is asked for the output brightness
+
+      R = min(G * b^c * b / (b + toe),  b * noise_limit / noise),  clipped to AUTO_RANGE
+
+  * b^c (c = ``compression`` < 1): a compressive tone curve, so dark regions get more
+    gain than bright ones (a backlit room is lifted while its windows keep detail);
+  * b / (b + toe): near-black cells (below ``toe``) are asked for less, so that a black
+    sky stays black;
+  * b * noise_limit / noise: no cell is amplified so much that the photo's noise
+    (``noise``: see :meth:`cudi_jax.exposure.resolve.ImageStats.dark_noise`) would rise
+    above ``noise_limit``; a clean photo (noise 0) has no such limit;
+  * G: solved per photo (bisection on at most ``sample`` cells) so that the requests,
+    clipped, average ``goal``: regions that cannot go brighter (windows near white)
+    leave their share to the rest.
+
+  The requests become fed values through ``response``
+  (:class:`~cudi_jax.exposure.calibration.CellResponse`), the network's measured
+  per-cell response, which also knows how far near-black cells can be lifted at all.
+  cells: (h, w) brightness in [0, 1]; returns float32 (h, w)."""
+  b = np.asarray(cells, np.float32) + np.float32(1e-4)
+  curve = np.exp(np.float32(compression) * np.log(b)) * (b / (b + np.float32(toe)))
+  lo, hi = AUTO_RANGE
+  limit = None if not noise > 0 else b * np.float32(noise_limit / noise)
+  step = max(1, int(np.ceil(np.sqrt(b.size / sample))))
+  curve_s = curve[::step, ::step].astype(np.float64).ravel()
+  limit_s = None if limit is None else limit[::step, ::step].astype(np.float64).ravel()
+
+  def mean_request(gain):
+    r = gain * curve_s
+    if limit_s is not None:
+      r = np.minimum(r, limit_s)
+    return np.clip(r, lo, hi).mean()
+
+  gain_lo, gain_hi = imagemath.bisect_increasing(mean_request, goal, 0.0,
+                                                 1.0 / max(float(curve_s.min()), 1e-9),
+                                                 iterations)
+  requested = np.float32(0.5 * (gain_lo + gain_hi)) * curve
+  if limit is not None:
+    requested = np.minimum(requested, limit)
+  return response.feed(np.clip(requested, lo, hi), cells)
+
+
+def auto_blend(mean, bright):
+  """The share of :func:`auto_cells` in ``auto``'s map for a photo of this mean
+  brightness: 0 up to ``bright[0]``, rising linearly to 1 at ``bright[1]`` (the
+  balanced rule for dark and ordinary photos, the steady one for bright ones)."""
+  lo, hi = bright
+  if hi <= lo:
+    return 0.0 if mean < lo else 1.0
+  return float(min(max((mean - lo) / (hi - lo), 0.0), 1.0))
 
 
 def adaptive(luma_range, cell_luma, base, strength):

@@ -31,6 +31,10 @@ class VideoEnhancer:
   smoothing: a :class:`cudi_jax.video.temporal.Smoothing`, or None to process every
     frame independently (exactly as the still-photo path would).
 
+  ``auto`` uses its steady rule (:func:`cudi_jax.exposure.rules.auto_cells`) on every
+  frame, as stills do only when bright: the balanced rule solves its gain per photo
+  to a mean brightness of 0.5, which in a video would undo fades.
+
   :meth:`enhance` takes (H, W, 3) uint8 or uint16 RGB frames and returns the enhanced
   frame (same shape and dtype; ``out=`` to write into a given array). Frames of one
   enhancer must share a size; call :meth:`reset` (or make a new enhancer) between
