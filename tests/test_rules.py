@@ -120,9 +120,14 @@ def test_balanced_map_keeps_near_black_cells_down_with_the_toe():
   # b / (b + toe) = 0.25 for the sky, 0.77 for the rest (b floored at 1e-4)
   assert ratio(toe) == pytest.approx(ratio(no_toe) * (0.0101 / 0.0401) / (0.1001 / 0.1301),
                                      rel=0.05)
+  # The range's bottom (0.02) does not lift black: a cell is asked for at most 4 times
+  # its own brightness on its account, so black stays black.
   black = np.full((16, 16), 0.1, np.float32)
-  black[:4] = 0.0
-  assert balanced(black)[:4].max() == pytest.approx(rules.AUTO_RANGE[0], abs=0.002)
+  black[:4, :8] = 0.0
+  black[:4, 8:] = 0.002
+  fed = balanced(black)
+  assert fed[:4, :8].max() <= 0.002
+  np.testing.assert_allclose(fed[:4, 8:], 0.008, atol=0.002)
 
 
 def test_balanced_map_limits_the_gain_of_noisy_photos():

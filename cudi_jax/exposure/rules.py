@@ -38,19 +38,23 @@ def auto_cells(cells, target, strength, gain_cap, mean=None):
 
 
 def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
-                   noise_limit=5.0 / 255.0, sample=16384, iterations=40):
+                   noise_limit=5.0 / 255.0, floor_gain=4.0, max_gain=64.0, sample=16384,
+                   iterations=40):
   """``auto``'s balanced map, per 4x4 cell, in fed units: every cell of input
   brightness b is asked for the output brightness
 
-      R = min(G * b^c * b / (b + toe),  b * noise_limit / noise),  clipped to AUTO_RANGE
+      R = min(G * b^c * b / (b + toe),  b * noise_limit / noise,  b * max_gain)
+      clipped to [min(0.02, floor_gain * b), 0.95] (AUTO_RANGE, but black stays black)
 
   * b^c (c = ``compression`` < 1): a compressive tone curve, so dark regions get more
     gain than bright ones (a backlit room is lifted while its windows keep detail);
   * b / (b + toe): near-black cells (below ``toe``) are asked for less, so that a black
-    sky stays black;
+    sky stays black; the floor keeps them from being asked for more than
+    ``floor_gain`` times their brightness merely because of the range's bottom;
   * b * noise_limit / noise: no cell is amplified so much that the photo's noise
     (``noise``: see :meth:`cudi_jax.exposure.resolve.ImageStats.dark_noise`) would rise
-    above ``noise_limit``; a clean photo (noise 0) has no such limit;
+    above ``noise_limit``; a clean photo (noise 0) is limited to ``max_gain`` only
+    (which keeps an all-black photo black);
   * G: solved per photo (bisection on at most ``sample`` cells) so that the requests,
     clipped, average ``goal``: regions that cannot go brighter (windows near white)
     leave their share to the rest.
@@ -59,26 +63,25 @@ def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
   (:class:`~cudi_jax.exposure.calibration.CellResponse`), the network's measured
   per-cell response, which also knows how far near-black cells can be lifted at all.
   cells: (h, w) brightness in [0, 1]; returns float32 (h, w)."""
-  b = np.asarray(cells, np.float32) + np.float32(1e-4)
+  cells = np.asarray(cells, np.float32)
+  b = cells + np.float32(1e-4)
   curve = np.exp(np.float32(compression) * np.log(b)) * (b / (b + np.float32(toe)))
-  lo, hi = AUTO_RANGE
-  limit = None if not noise > 0 else b * np.float32(noise_limit / noise)
+  lo = np.minimum(np.float32(AUTO_RANGE[0]), np.float32(floor_gain) * cells)
+  hi = AUTO_RANGE[1]
+  gain_limit = max_gain if not noise > 0 else min(max_gain, noise_limit / noise)
+  limit = cells * np.float32(gain_limit)
   step = max(1, int(np.ceil(np.sqrt(b.size / sample))))
   curve_s = curve[::step, ::step].astype(np.float64).ravel()
-  limit_s = None if limit is None else limit[::step, ::step].astype(np.float64).ravel()
+  lo_s = lo[::step, ::step].astype(np.float64).ravel()
+  limit_s = limit[::step, ::step].astype(np.float64).ravel()
 
   def mean_request(gain):
-    r = gain * curve_s
-    if limit_s is not None:
-      r = np.minimum(r, limit_s)
-    return np.clip(r, lo, hi).mean()
+    return np.clip(np.minimum(gain * curve_s, limit_s), lo_s, hi).mean()
 
   gain_lo, gain_hi = imagemath.bisect_increasing(mean_request, goal, 0.0,
                                                  1.0 / max(float(curve_s.min()), 1e-9),
                                                  iterations)
-  requested = np.float32(0.5 * (gain_lo + gain_hi)) * curve
-  if limit is not None:
-    requested = np.minimum(requested, limit)
+  requested = np.minimum(np.float32(0.5 * (gain_lo + gain_hi)) * curve, limit)
   return response.feed(np.clip(requested, lo, hi), cells)
 
 
