@@ -61,19 +61,7 @@ class Table:
   @classmethod
   def from_metadata(cls, entry, name):
     """A table from metadata, validated: raises ExposureError naming what is wrong."""
-    def fail(reason):
-      raise ExposureError(f"calibration table {name!r}: {reason}")
-
-    if not isinstance(entry, dict):
-      fail(f"must be a mapping, got {type(entry).__name__}")
-    try:
-      means = tuple(_number(m) for m in entry["means"])
-      requested = tuple(_number(r) for r in entry["requested"])
-      fed = tuple(tuple(_number(f) for f in row) for row in entry["fed"])
-    except KeyError as err:
-      fail(f"lacks {err}")
-    except (TypeError, ValueError):
-      fail("means, requested and fed must be lists of numbers")
+    (means, requested, fed), fail = _read_lists(entry, name, ("means", "requested"), "fed")
     if not means or not requested:
       fail("needs at least one photo brightness and one requested value")
     if not (all(0.0 < m <= 1.0 for m in means) and _increasing(means)):
@@ -140,19 +128,8 @@ class CellResponse:
   @classmethod
   def from_metadata(cls, entry):
     """The table from metadata, validated: raises ExposureError naming what is wrong."""
-    def fail(reason):
-      raise ExposureError(f"calibration table 'cells': {reason}")
-
-    if not isinstance(entry, dict):
-      fail(f"must be a mapping, got {type(entry).__name__}")
-    try:
-      brightness = tuple(_number(b) for b in entry["brightness"])
-      fed = tuple(_number(f) for f in entry["fed"])
-      output = tuple(tuple(_number(o) for o in row) for row in entry["output"])
-    except KeyError as err:
-      fail(f"lacks {err}")
-    except (TypeError, ValueError):
-      fail("brightness, fed and output must be lists of numbers")
+    (brightness, fed, output), fail = _read_lists(entry, "cells", ("brightness", "fed"),
+                                                  "output")
     if len(brightness) < 2 or len(fed) < 2:
       fail("needs at least two cell brightnesses and two fed values")
     if not (all(0.0 < b <= 1.0 for b in brightness) and _increasing(brightness)):
@@ -224,6 +201,25 @@ class Calibration:
 
 
 NO_CALIBRATION = Calibration()
+
+
+def _read_lists(entry, name, vectors, matrix):
+  """The lists of numbers ``vectors`` and the list of lists ``matrix`` of a table's
+  metadata entry, as tuples of floats, and the function that raises ExposureError
+  naming the table; raises it for an entry that is not such a mapping."""
+  def fail(reason):
+    raise ExposureError(f"calibration table {name!r}: {reason}")
+
+  if not isinstance(entry, dict):
+    fail(f"must be a mapping, got {type(entry).__name__}")
+  try:
+    lists = [tuple(_number(x) for x in entry[key]) for key in vectors]
+    lists.append(tuple(tuple(_number(x) for x in row) for row in entry[matrix]))
+  except KeyError as err:
+    fail(f"lacks {err}")
+  except (TypeError, ValueError):
+    fail(f"{', '.join(vectors)} and {matrix} must be lists of numbers")
+  return lists, fail
 
 
 def _number(value):
