@@ -162,7 +162,6 @@ def test_slope_weight_adds_the_term_to_the_teacher_step(image_dir):
   assert "loss/slope" not in train_lib.Trainer(helpers.training_config(tiny_teacher, image_dir)).step(
       trainer.init_state(), trainer.global_batch(ds[0]))[1]
 
-@pytest.mark.slow
 def test_teacher_keeps_its_features_under_an_objective_that_killed_zero_dce_init():
   # Region means + colour preservation at the CPU teacher's learning rate: teachers
   # started from N(0, 0.02) ended as constants (docs/experiments.md). Ten steps on
