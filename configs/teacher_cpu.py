@@ -9,7 +9,9 @@ quiet machine, ~2 s when it is shared (65-100 minutes in all; a stopped run resu
 from its last checkpoint, every 250 steps). The higher learning rate than the paper's
 1e-4 compensates for the short schedule. The per-batch exposure term (averaged over
 250 steps) falls from ~0.26 (steps 1-250) to ~0.19 (500-1,000), ~0.14 (1,000-1,500)
-and ~0.11-0.12 (2,000-3,000), still falling slowly. Add ``--config.lr_schedule=cosine``
+and ~0.11-0.12 (2,000-3,000), still falling slowly (all measured from Zero-DCE's init,
+``--config.teacher.weight_init=zero_dce``; from the default He init it is ~0.17 over
+steps 100-150 already, docs/experiments.md). Add ``--config.lr_schedule=cosine``
 to decay the learning rate to 0. The shipped teacher was trained with these settings
 in two stages (a 6,000-step cosine run, then a wider range of training maps):
 configs/recipes/shipped_cpu/.

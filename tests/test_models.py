@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from cudi_jax import student_math
+from cudi_jax.errors import ConfigError
 from cudi_jax.train import curves, models
 from tests import helpers
 
@@ -64,6 +65,64 @@ def test_teacher_depends_on_exposure(teacher_variables, teacher_apply):
   a = teacher_apply(teacher_variables, image, jnp.full((1, 13, 7, 1), 0.2, jnp.float32))
   b = teacher_apply(teacher_variables, image, jnp.full((1, 13, 7, 1), 0.8, jnp.float32))
   assert float(jnp.abs(a - b).max()) > 1e-4
+
+
+def _teacher_at_init(weight_init=None, width=12):
+  """A CPU-sized teacher's initial variables, and a batch of two random 32x32 photos
+  with E = 0.2 and 0.8 (eager: faster than compiling for one call)."""
+  arch = {"width": width} if weight_init is None else {"width": width, "weight_init": weight_init}
+  model = models.build("teacher", arch)
+  rng = np.random.default_rng(9)
+  image = jnp.asarray(rng.uniform(0, 1, (2, 32, 32, 3)), jnp.float32)
+  emap = jnp.concatenate([jnp.full((1, 32, 32, 1), 0.2), jnp.full((1, 32, 32, 1), 0.8)])
+  return model, model.init(jax.random.key(0), image, emap), image, emap
+
+
+def _block_signal(model, variables, image, emap):
+  """Per block: the mean over channels of each channel's std over the batch's pixels
+  (how much of the input a block's output still carries)."""
+  _, state = model.apply(variables, image, emap, capture_intermediates=True,
+                         mutable=["intermediates"])
+  out = {}
+  for name, value in state["intermediates"].items():
+    if name.startswith(("enc", "dec")):
+      x = np.asarray(value["__call__"][0])
+      out[name] = float(x.reshape(-1, x.shape[-1]).std(axis=0).mean())
+  return out
+
+
+def test_teacher_init_carries_the_input_through_every_block():
+  # The default teacher init must keep the activations' scale through the UNet. With
+  # Zero-DCE's N(0, 0.02) every 3x3 conv at width 12 shrank its input ~7x, so the
+  # deepest block carried ~1e-10 of the input, the output ignored E from the first
+  # step and the gradient reaching the encoder was ~1e-12 of the weight decay's, which
+  # then shrank every weight to 0 (docs/experiments.md, "Dead teachers").
+  model, variables, image, emap = _teacher_at_init()
+  signal = _block_signal(model, variables, image, emap)
+  assert len(signal) == 8
+  assert min(signal.values()) > 0.02, signal
+  maps = model.apply(variables, image, emap)
+  # Starting curves near identity, yet already depending on E and the image.
+  assert float(jnp.abs(maps).max()) < 0.05
+  flipped = model.apply(variables, image, emap[::-1])
+  assert float(jnp.abs(maps - flipped).max()) > 1e-4
+
+
+def test_teacher_weight_init_options():
+  model, variables, image, emap = _teacher_at_init("zero_dce")
+  params = variables["params"]
+  for kernel in (params["enc0"]["conv0"]["kernel"], params["enc4"]["conv2"]["kernel"],
+                 params["head"]["kernel"]):
+    assert abs(float(jnp.std(kernel)) - 0.02) < 0.003   # Zero-DCE's init, as before
+  assert max(_block_signal(model, variables, image, emap).values()) < 1e-3
+  he = _teacher_at_init("he")[1]["params"]
+  for kernel in (he["enc0"]["conv0"]["kernel"], he["enc4"]["conv2"]["kernel"]):
+    fan_in = int(np.prod(kernel.shape[:-1]))
+    np.testing.assert_allclose(float(jnp.std(kernel)), np.sqrt(2 / fan_in), rtol=0.15)
+  assert float(jnp.std(he["head"]["kernel"])) < 0.01 / np.sqrt(108) * 1.2
+  assert not np.any(np.asarray(he["enc0"]["conv0"]["bias"]))
+  with pytest.raises(ConfigError, match="weight_init"):
+    _teacher_at_init("xavier")
 
 
 # --------------------------------------------------------------------------- student

@@ -1,4 +1,5 @@
-"""tools/make_train_split.py, tools/make_quality_figures.py and tools/train_on_budget.py."""
+"""tools/make_train_split.py, tools/make_quality_figures.py, tools/teacher_health.py and
+tools/train_on_budget.py."""
 import json
 import os
 import subprocess
@@ -52,6 +53,43 @@ def test_make_quality_figures_writes_sheets_and_crops(tmp_path):
   assert sheet.size[0] == 4 * 60 and sheet.size[1] == 40   # input, auto, previous, gain
   assert Image.open(out / "dark_crop.png").size == (4 * 30, 20)
   assert "auto  mean" in run.stdout and "gain to 0.5" in run.stdout
+
+
+def test_teacher_health_tells_a_live_teacher_from_a_dead_one(tmp_path, capsys):
+  import importlib.util
+  import numpy as np
+  from PIL import Image
+  from cudi_jax import weights
+  spec = importlib.util.spec_from_file_location("teacher_health",
+                                                REPO / "tools" / "teacher_health.py")
+  tool = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(tool)
+  photo = tmp_path / "dark.png"
+  rng = np.random.default_rng(2)
+  Image.fromarray((rng.random((40, 48, 3)) * 70).astype(np.uint8)).save(photo)
+  from cudi_jax import teacher_layout
+  shapes = teacher_layout.param_shapes(width=4, multipliers=(1, 2, 2), convs_per_block=1)
+  params = {k: (rng.normal(0, np.sqrt(2 / np.prod(s[:-1])), s) if k.endswith("kernel")
+                else np.zeros(s)).astype(np.float32) for k, s in shapes.items()}  # He init
+  weights.export_teacher(params, {}, tmp_path / "live.npz")
+  dead = {k: (np.full_like(v, -1.0) if k.endswith("bias") and not k.startswith("head")
+              else v) for k, v in params.items()}
+  weights.export_teacher(dead, {}, tmp_path / "dead.npz")
+
+  def run(name):
+    assert tool.main([str(tmp_path / name), "--photo", str(photo), "--layers"]) == 0
+    out = capsys.readouterr().out
+    line = next(l for l in out.splitlines() if "output at E = 0.2 / 0.8" in l)
+    low, high = (float(v) for v in line.split(":")[-1].split("/"))
+    dead_line = next(l for l in out.splitlines() if l.startswith("dead ReLU channels"))
+    return low, high, float(dead_line.split()[3]), out
+
+  low, high, dead_fraction, out = run("live.npz")
+  assert high - low > 1e-3 and dead_fraction < 0.5
+  assert "enc0/conv0" in out and "head" in out           # --layers: one row per conv
+  low, high, dead_fraction, _ = run("dead.npz")
+  assert low == high and dead_fraction == 1.0             # every ReLU off: a constant map
+  assert tool.main([str(tmp_path / "missing.npz")]) == 1
 
 
 @pytest.mark.slow

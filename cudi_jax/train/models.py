@@ -15,8 +15,20 @@ from cudi_jax import teacher_layout
 from cudi_jax.errors import ConfigError
 from cudi_jax.train import curves
 
-#: Conv weights start from N(0, 0.02) as in Zero-DCE; biases from zero.
+#: Zero-DCE's initialisation: conv weights from N(0, 0.02), biases from zero. The
+#: student keeps it; the teacher uses it only with ``weight_init='zero_dce'``.
 conv_init = nn.initializers.normal(stddev=0.02)
+#: He initialisation (fan-in, ReLU gain 2) for the teacher's hidden convs.
+he_init = nn.initializers.variance_scaling(2.0, "fan_in", "normal")
+#: The teacher's curve head under ``weight_init='he'``: std 0.01 / sqrt(fan_in), so the
+#: starting curve maps are ~0.01 (curves near identity) and nearly flat. A head at even
+#: a tenth of He's std makes the smoothness term's gradient, not the exposure term's, the
+#: strongest at the start, and its first Adam steps flatten every feature map.
+head_init = nn.initializers.variance_scaling(1e-4, "fan_in", "normal")
+#: Teacher initialisations: 'he' (the default) or 'zero_dce' (N(0, 0.02) everywhere,
+#: what every teacher trained before this option existed started from, the shipped
+#: one included).
+TEACHER_INITS = ("he", "zero_dce")
 
 
 def resize_to(x, height, width):
@@ -30,11 +42,12 @@ class ConvBlock(nn.Module):
   features: int
   num_convs: int = 3
   dtype: Any = jnp.float32
+  kernel_init: Any = conv_init
 
   @nn.compact
   def __call__(self, x):
     for i in range(self.num_convs):
-      x = nn.Conv(self.features, (3, 3), padding="SAME", kernel_init=conv_init,
+      x = nn.Conv(self.features, (3, 3), padding="SAME", kernel_init=self.kernel_init,
                   dtype=self.dtype, param_dtype=jnp.float32, name=f"conv{i}")(x)
       x = nn.relu(x)
     return x
@@ -55,14 +68,26 @@ class Teacher(nn.Module):
   convs_per_block: int = 3
   num_iterations: int = curves.NUM_ITERATIONS
   dtype: Any = jnp.float32
+  #: 'he': He init of the hidden convs and a small head (curves near identity);
+  #: 'zero_dce': N(0, 0.02) everywhere. Only the initial weights differ.
+  weight_init: str = "he"
+
+  def _inits(self):
+    if self.weight_init == "he":
+      return he_init, head_init
+    if self.weight_init == "zero_dce":
+      return conv_init, conv_init
+    raise ConfigError(f"teacher weight_init must be one of {', '.join(TEACHER_INITS)}, "
+                      f"got {self.weight_init!r}")
 
   @nn.compact
   def __call__(self, image, exposure):
+    hidden_init, last_init = self._inits()
     x = jnp.concatenate([image, exposure], axis=-1).astype(self.dtype)
     num_down = teacher_layout.num_downsamplings(self.multipliers)
     skips = []
     for level, (name, channels) in enumerate(teacher_layout.encoder(self.width, self.multipliers)):
-      x = ConvBlock(channels, self.convs_per_block, self.dtype, name=name)(x)
+      x = ConvBlock(channels, self.convs_per_block, self.dtype, hidden_init, name=name)(x)
       if level < num_down:
         skips.append(x)
         x = resize_to(x, -(-x.shape[1] // 2), -(-x.shape[2] // 2))
@@ -70,8 +95,8 @@ class Teacher(nn.Module):
       skip = skips[level]
       x = resize_to(x, skip.shape[1], skip.shape[2])
       x = jnp.concatenate([x, skip], axis=-1)
-      x = ConvBlock(channels, self.convs_per_block, self.dtype, name=name)(x)
-    x = nn.Conv(3 * self.num_iterations, (3, 3), padding="SAME", kernel_init=conv_init,
+      x = ConvBlock(channels, self.convs_per_block, self.dtype, hidden_init, name=name)(x)
+    x = nn.Conv(3 * self.num_iterations, (3, 3), padding="SAME", kernel_init=last_init,
                 dtype=self.dtype, param_dtype=jnp.float32, name="head")(x)
     return jnp.tanh(x.astype(jnp.float32))
 
@@ -161,7 +186,7 @@ def build(kind, architecture=None, dtype=jnp.float32):
   ``config.teacher``, an export's ``architecture`` metadata, or a plain dict).
   Missing fields take the defaults; fields of the other kind are ignored.
 
-  teacher: width, multipliers, convs_per_block, num_iterations;
+  teacher: width, multipliers, convs_per_block, num_iterations, weight_init;
   student: width, depthwise_impl.
   """
   arch = dict(architecture or {})
@@ -170,7 +195,7 @@ def build(kind, architecture=None, dtype=jnp.float32):
                    multipliers=tuple(int(m) for m in arch.get("multipliers", (1, 2, 4, 8, 8))),
                    convs_per_block=int(arch.get("convs_per_block", 3)),
                    num_iterations=int(arch.get("num_iterations") or curves.NUM_ITERATIONS),
-                   dtype=dtype)
+                   weight_init=str(arch.get("weight_init") or "he"), dtype=dtype)
   if kind == "student":
     return Student(width=int(arch.get("width", 16)),
                    depthwise_impl=arch.get("depthwise_impl", "auto"), dtype=dtype)

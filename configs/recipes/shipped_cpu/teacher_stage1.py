@@ -5,7 +5,9 @@ on the training photos outside the validation scenes (``tools/make_train_split.p
     python train.py --config configs/recipes/shipped_cpu/teacher_stage1.py \\
         --workdir runs/shipped_cpu/teacher_stage1 --config.data.path=SPLIT/
 
-About 80 minutes on a 2-core CPU shared with other jobs (0.3-1 s per step).
+About 80 minutes on a 2-core CPU shared with other jobs (0.3-1 s per step). It starts
+from Zero-DCE's N(0, 0.02) init (``weight_init='zero_dce'``), as the shipped teacher did;
+new teachers start from He init by default (docs/training.md).
 """
 from configs import default
 
@@ -15,6 +17,7 @@ def get_config():
   config.model = "teacher"
   config.seed = 51
   config.teacher.width = 12
+  config.teacher.weight_init = "zero_dce"
   config.data.patch_size = 128
   config.data.num_threads = 2
   config.learning_rate = 5e-4
