@@ -59,6 +59,9 @@ def get_config():
   config.lr_decay_steps = 0
   config.lr_final_fraction = 0.0
   config.weight_decay = 1e-4  # Zero-DCE's Adam weight decay
+  # 'coupled' (Zero-DCE, torch's Adam) or 'decoupled' (AdamW); changing it changes a
+  # resumed run's optimizer.
+  config.weight_decay_mode = "coupled"
   config.grad_clip_norm = 0.1  # Zero-DCE's gradient-norm clip; 0 disables
   config.compute_dtype = "float32"  # 'bfloat16' on GPU/TPU: params and Adam stay float32
 

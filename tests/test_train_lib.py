@@ -214,6 +214,30 @@ def test_learning_rate_schedules():
   with pytest.raises(ValueError, match="lr_schedule"):
     train_lib.make_optimizer(config)
 
+def test_weight_decay_coupled_or_decoupled():
+  """With no gradient, coupled decay is normalised by Adam (each weight moves by about
+  the learning rate, whatever its size); decoupled decay (AdamW) moves it by
+  learning rate x decay x weight."""
+  import jax.numpy as jnp
+  config = tiny_teacher.get_config()
+  config.learning_rate, config.weight_decay, config.grad_clip_norm = 1e-2, 1e-4, 0.0
+  params = {"w": jnp.asarray([0.5, -0.02], jnp.float32)}
+  zero = {"w": jnp.zeros(2, jnp.float32)}
+
+  def update(mode):
+    config.weight_decay_mode = mode
+    opt = train_lib.make_optimizer(config)
+    return np.asarray(opt.update(zero, opt.init(params), params)[0]["w"])
+
+  assert config.weight_decay_mode == "coupled"                    # the default
+  np.testing.assert_allclose(update("coupled"), [-1e-2, 1e-2], rtol=1e-2)  # Adam's eps
+  np.testing.assert_allclose(update("decoupled"), [-1e-2 * 1e-4 * 0.5, 1e-2 * 1e-4 * 0.02],
+                             rtol=1e-4)
+  config.weight_decay_mode = "adamw"
+  with pytest.raises(ConfigError, match="weight_decay_mode"):
+    train_lib.make_optimizer(config)
+
+
 def test_warm_start_from_another_run(image_dir, tmp_path):
   source, target = tmp_path / "source", tmp_path / "target"
   train_lib.train(helpers.training_config(tiny_teacher, image_dir, num_steps=2, checkpoint_every=2),

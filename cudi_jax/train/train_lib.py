@@ -54,14 +54,28 @@ def compute_dtype(config):
     raise ConfigError(f"compute_dtype must be one of {sorted(DTYPES)}") from None
 
 
+#: How ``config.weight_decay`` enters Adam: 'coupled' (added to the gradient before
+#: Adam normalises it, torch's Adam and Zero-DCE) or 'decoupled' (AdamW: added to
+#: Adam's update, so it shrinks a weight by learning rate x decay x weight per step).
+WEIGHT_DECAY_MODES = ("coupled", "decoupled")
+
+
 def make_optimizer(config):
-  """Adam (torch-style coupled weight decay, as Zero-DCE) with optional global-norm clipping."""
+  """Adam with optional global-norm clipping and weight decay (coupled by default, as
+  Zero-DCE; ``config.weight_decay_mode``)."""
+  mode = config.get("weight_decay_mode", "coupled")
+  if mode not in WEIGHT_DECAY_MODES:
+    raise ConfigError(f"weight_decay_mode must be one of {WEIGHT_DECAY_MODES}, got {mode!r}")
+  decay = ([optax.add_decayed_weights(config.weight_decay)]
+           if config.get("weight_decay") else [])
   parts = []
   if config.get("grad_clip_norm"):
     parts.append(optax.clip_by_global_norm(config.grad_clip_norm))
-  if config.get("weight_decay"):
-    parts.append(optax.add_decayed_weights(config.weight_decay))
+  if mode == "coupled":
+    parts += decay
   parts.append(optax.scale_by_adam(b1=config.get("b1", 0.9), b2=config.get("b2", 0.999)))
+  if mode == "decoupled":
+    parts += decay
   parts.append(optax.scale_by_learning_rate(learning_rate_schedule(config)))
   return optax.chain(*parts)
 
