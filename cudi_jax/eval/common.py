@@ -119,6 +119,16 @@ def load_photo(name, src, max_size=None, on_error=None):
     return None
 
 
+def loaded_photos(images, desc, progress=True, max_size=None, on_error=None):
+  """Yields (name, float image) for each (name, src) of ``images`` under a progress
+  bar, loaded by :func:`load_photo`; photos that cannot be read are skipped (after
+  ``on_error``) or raise."""
+  for name, src in progress_bar(images, desc, progress):
+    image = load_photo(name, src, max_size, on_error)
+    if image is not None:
+      yield name, image
+
+
 def skip_or_raise(on_error, source, err):
   """Calls ``on_error(source, err)`` for an input that cannot be used, or raises
   ``err`` when there is no handler."""

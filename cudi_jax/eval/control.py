@@ -48,10 +48,7 @@ def evaluate_exposure(images, models, targets=eval_common.DEFAULT_TARGETS,
   skipped; None: raise.
   """
   rows = []
-  for name, src in eval_common.progress_bar(images, "exposure", progress):
-    image = eval_common.load_photo(name, src, max_size, on_error)
-    if image is None:
-      continue
+  for name, image in eval_common.loaded_photos(images, "exposure", progress, max_size, on_error):
     h, w = image.shape[:2]
     if floor:
       for e in targets:

@@ -23,10 +23,7 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
   :func:`cudi_jax.eval.common.load_photo`.
   """
   rows = []
-  for name, src in eval_common.progress_bar(images, "fidelity", progress):
-    image = eval_common.load_photo(name, src, max_size, on_error)
-    if image is None:
-      continue
+  for name, image in eval_common.loaded_photos(images, "fidelity", progress, max_size, on_error):
     h, w = image.shape[:2]
     for setting in exposures:
       fed = eval_common.resolve_exposure(setting, image, rules)
