@@ -44,6 +44,13 @@ def photo():
   return np.asarray(skdata.astronaut(), np.float32) / 255.0
 
 
+@pytest.fixture
+def photos(tmp_path):
+  """(inputs, references): folders of three input / reference pairs
+  (:func:`tests.helpers.write_pair_photos`)."""
+  return helpers.write_pair_photos(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def image_dir(tmp_path_factory):
   """A folder of small photos (two in a sub-folder), a grey JPEG, a corrupt JPEG and a

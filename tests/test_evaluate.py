@@ -14,11 +14,6 @@ from tests import helpers
 
 
 @pytest.fixture
-def photos(tmp_path):
-  return helpers.write_pair_photos(tmp_path)
-
-
-@pytest.fixture
 def student_npz(tmp_path):
   return helpers.export_student_npz(tmp_path / "student.npz")
 

@@ -10,11 +10,6 @@ from cudi_jax.eval import pairs as pairs_lib
 from tests import helpers
 
 
-@pytest.fixture
-def photos(tmp_path):
-  return helpers.write_pair_photos(tmp_path)
-
-
 def test_paired_identity_and_pairs(photos):
   ins, refs = photos
   pairs = pairs_lib.match_pairs(ins, refs)

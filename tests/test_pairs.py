@@ -3,12 +3,6 @@ import pytest
 
 from cudi_jax.eval import pairs as pairs_lib
 from cudi_jax.eval.common import EvaluationError
-from tests import helpers
-
-
-@pytest.fixture
-def photos(tmp_path):
-  return helpers.write_pair_photos(tmp_path)
 
 
 def test_pairs_by_file_stem(photos):
