@@ -25,8 +25,8 @@ from PIL import Image, ImageDraw
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cudi_jax import imagemath  # noqa: E402
 from cudi_jax.eval import common  # noqa: E402
+from cudi_jax.eval import paired  # noqa: E402
 from cudi_jax.exposure import calibration  # noqa: E402
 from cudi_jax.runtime import api as runtime  # noqa: E402
 from cudi_jax import weights  # noqa: E402
@@ -46,12 +46,6 @@ def backlit_scene():
   scene[top:bottom, (left + right) // 2 - 3:(left + right) // 2 + 3] = frame   # mullion
   scene[(top + bottom) // 2 - 3:(top + bottom) // 2 + 3, left:right] = frame   # transom
   return np.clip(np.round(scene * 255.0), 0, 255).astype(np.uint8)
-
-
-def dynamic_range(rgb):
-  y = rgb.astype(np.float64) / 255.0 @ np.asarray(imagemath.LUMA_BT709)
-  p50, p95 = np.percentile(y, [50, 95])
-  return p95 / max(p50, 1e-6)
 
 
 def main(argv=None):
@@ -81,7 +75,7 @@ def main(argv=None):
   width = 1400
   sheet = sheet.resize((width, round(sheet.height * width / sheet.width)), Image.LANCZOS)
   sheet.save(args.output, quality=85, optimize=True)
-  print(f"{args.output}: scene r = {dynamic_range(scene):.0f}")
+  print(f"{args.output}: scene r = {paired.dynamic_range(scene.astype(np.float32) / 255):.0f}")
   return 0
 
 
