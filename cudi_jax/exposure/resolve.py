@@ -139,18 +139,16 @@ class ExposureRules:
     mean = cells.mean(dtype=np.float64)
     share = 1.0 if self.calibration.cells is None else rules.auto_blend(mean,
                                                                        presets.auto_bright)
-    steady = balanced = None
     if share > 0.0:
       target = self.calibration.auto_target(presets.auto_target, mean)
       steady = rules.auto_cells(cells, target, presets.auto_strength, presets.auto_gain_cap)
-    if share < 1.0:
-      balanced = rules.balanced_cells(
-          cells, stats.dark_noise(), self.calibration.cells, goal=presets.auto_target,
-          compression=presets.auto_compression, toe=presets.auto_toe,
-          noise_limit=presets.auto_noise_limit)
-    if balanced is None:
-      return values.CellMap(steady)
-    if steady is None:
+      if share >= 1.0:
+        return values.CellMap(steady)
+    balanced = rules.balanced_cells(
+        cells, stats.dark_noise(), self.calibration.cells, goal=presets.auto_target,
+        compression=presets.auto_compression, toe=presets.auto_toe,
+        noise_limit=presets.auto_noise_limit)
+    if share <= 0.0:
       return values.CellMap(balanced)
     return values.CellMap(((1.0 - share) * balanced + share * steady).astype(np.float32))
 
