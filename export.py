@@ -31,6 +31,7 @@ from cudi_jax import weights
 from cudi_jax.jsonutil import json_safe
 from cudi_jax.errors import CudiError
 from cudi_jax.exposure import calibration as calibration_lib
+from cudi_jax.exposure import measure
 
 
 def _config_summary(config):
@@ -94,7 +95,6 @@ def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map
   with it; returns printable lines. ``tables``: the tables to measure (default all);
   the others are kept from the export."""
   from cudi_jax.eval import common as eval_common
-  from cudi_jax.exposure import measure
   from cudi_jax.runtime import api as runtime
   export = weights.load_export(weights_path, kind="student")
   model = runtime.StudentRuntime(export.params, export.metadata)
@@ -106,8 +106,7 @@ def calibrate(weights_path, photos, output, max_size=256, limit=300, bins=8, map
   images = [eval_common.load_image(p, max_size) for p in paths]
   tables = tuple(tables or measure.TABLES)
   found = measure.measure(model, images, model.presets, bins=bins, map_bins=map_bins,
-                          tables=[t for t in tables if t != "cells"],
-                          start=model.rules.calibration)
+                          tables=tables, start=model.rules.calibration)
   notes = []
   if "cells" in tables:
     try:
@@ -173,7 +172,7 @@ def main(argv=None):
                       help="with --calibrate: photo-brightness bins of auto's table (default 8)")
   parser.add_argument("--map-bins", type=int, default=4,
                       help="with --calibrate: photo-brightness bins of the maps table (default 4)")
-  parser.add_argument("--tables", default=",".join(("auto", "maps", "cells")),
+  parser.add_argument("--tables", default=",".join(measure.TABLES),
                       help="with --calibrate: the tables to measure, comma-separated, of "
                            "auto, maps, cells (default all; the others are kept)")
   parser.add_argument("--output", help="the .npz to write")
@@ -197,7 +196,7 @@ def main(argv=None):
         parser.error("--max-size must be at least 16, and --limit, --bins and --map-bins "
                      "at least 1")
       tables = [t.strip() for t in args.tables.split(",") if t.strip()]
-      unknown = sorted(set(tables) - {"auto", "maps", "cells"})
+      unknown = sorted(set(tables) - set(measure.TABLES))
       if unknown or not tables:
         parser.error(f"--tables takes auto, maps and cells, got {args.tables!r}")
       print("\n".join(calibrate(args.weights, args.calibrate, args.output, args.max_size,

@@ -62,6 +62,7 @@ def test_calibrating_a_calibrated_export_measures_the_network(tmp_path):
   a = measure.measure(shipped, images, shipped.presets, bins=2, map_bins=2)
   b = measure.measure(bare, images, shipped.presets, bins=2, map_bins=2)
   assert a == b
+  assert measure.measure_cells(shipped, images) == measure.measure_cells(bare, images)
 
 
 class _GainModel:

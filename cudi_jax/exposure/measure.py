@@ -29,7 +29,8 @@ CELL_FED = tuple(round(0.1 * i, 1) for i in range(11))
 #: A bin enters the per-cell table when this many photos (or a quarter of them, if
 #: fewer) have this many cells in it (or a sixteenth of their cells, if fewer).
 CELL_MIN_PHOTOS, CELL_MIN_COUNT = 5, 16
-#: The tables :func:`measure` can measure.
+#: The tables of a calibration: 'auto' and 'maps' (:func:`measure`), 'cells'
+#: (:func:`measure_cells`).
 TABLES = ("auto", "maps", "cells")
 
 
@@ -75,15 +76,16 @@ def measure_cells(model, images, fed=CELL_FED, edges=CELL_EDGES):
 
 
 def measure(model, images, presets, bins=8, map_bins=4, points=calibration.MAP_POINTS,
-            iterations=12, tables=TABLES, start=calibration.NO_CALIBRATION):
+            iterations=12, tables=("auto", "maps"), start=calibration.NO_CALIBRATION):
   """Measures a calibration for ``model`` (a StudentRuntime) on float (H, W, 3) photos.
 
   auto: for every photo, by bisection, the target of auto's map (with ``presets``'
   strength and gain cap) whose output has mean brightness ``presets.auto_target``;
   medians of ``bins`` equal-count bins by photo brightness. maps: per bin of
   ``map_bins``, for each requested value in ``points``, the constant whose outputs
-  average it over the bin's photos. cells: :func:`measure_cells`. Only the tables named in
-  ``tables`` are measured; the others are kept from ``start``."""
+  average it over the bin's photos. Only the tables named in ``tables`` (of 'auto' and
+  'maps') are measured; the others, and the per-cell table (:func:`measure_cells`),
+  are kept from ``start``."""
   def mean_out(image, fed):
     return float(model.enhance(image, fed).mean())
 
@@ -93,14 +95,12 @@ def measure(model, images, presets, bins=8, map_bins=4, points=calibration.MAP_P
 
   cells = [resolve.ImageStats(image).cell_brightness() for image in images]
   means = [float(c.mean(dtype=np.float64)) for c in cells]
-  auto, maps, cell_table = start.auto, start.maps, start.cells
+  auto, maps = start.auto, start.maps
   if "auto" in tables:
     auto = _measure_auto(images, cells, means, presets, bins, mean_out, midpoint)
   if "maps" in tables:
     maps = _measure_maps(images, means, map_bins, points, mean_out, midpoint)
-  if "cells" in tables:
-    cell_table = measure_cells(model, images)
-  return calibration.Calibration(auto, maps, start.measured_on, cell_table)
+  return calibration.Calibration(auto, maps, start.measured_on, start.cells)
 
 
 def _measure_auto(images, cells, means, presets, bins, mean_out, midpoint):
