@@ -1,5 +1,5 @@
-"""tools/make_train_split.py, tools/make_quality_figures.py, tools/teacher_health.py and
-tools/train_on_budget.py."""
+"""tools/make_train_split.py, tools/make_quality_figures.py, tools/teacher_health.py,
+tools/train_on_budget.py and tools/auto_checks.py."""
 import json
 import os
 import subprocess
@@ -133,3 +133,25 @@ def test_train_on_budget_probes_plans_trains_and_exports(image_dir, tmp_path):
   assert "reusing" in again.stdout
   assert again.stdout.count("train.py --config=") == 2  # teacher and student, no probe
   assert json.loads((runs / "plan.json").read_text()) == plan
+
+
+def test_auto_checks_measure_the_night_sky_and_both_ssims(tmp_path, photos, capsys):
+  import importlib.util
+  import numpy as np
+  spec = importlib.util.spec_from_file_location("auto_checks", REPO / "tools" / "auto_checks.py")
+  tool = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(tool)
+  rng = np.random.default_rng(4)
+  night = np.clip(0.3 * rng.random((64, 80, 3)), 0, 1)
+  night[:32] = np.clip(0.002 + rng.normal(0, 0.001, (32, 80, 3)), 0, 1)   # a noisy black sky
+  helpers.save_float_image(tmp_path / "night.png", night)
+  assert tool.main(["veil", str(tmp_path / "night.png")]) == 0
+  name, noise, share, mean, std = capsys.readouterr().out.splitlines()[1].split()
+  assert name == "night.png" and 0 < float(noise) < 1 and float(share) == 0.5
+  assert 0 <= float(mean) < 20 and float(std) >= 0
+  ins, refs = photos
+  (ins / "pairs.csv").write_text("input,reference,kind\np0.png,../ref/p0.png,under\n"
+                                 "p1.png,../ref/p1.jpg,over\n")
+  assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv")]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert len(lines) == 2 and lines[1].split()[:2] == ["r<8", "1"]   # the under pair only

@@ -1,0 +1,100 @@
+"""Checks of ``auto`` on dark photos that `cudi evaluate` does not print.
+
+    python tools/auto_checks.py veil PHOTOS...            # night skies: lifted? noisy?
+    python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val
+
+``veil``: per photo, its dark noise (the median std of the pixels of its cells darker
+than 0.01, what ``auto``'s noise limit uses; per 255), and over its near-black cells
+(input brightness below 0.004, a night sky) the output's mean and the standard
+deviation of its brightness, in 8-bit levels: a grey veil raises the mean, amplified
+noise the deviation. ``strata``: the under-exposed pairs' PSNR / SSIM by dynamic
+range r, as `cudi evaluate paired --strata` prints them, but with scikit-image's
+default SSIM (7x7 window) beside its Gaussian one, the global gain beside ``auto``.
+``--student`` to check another export (default: the packaged weights).
+"""
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from cudi_jax.eval import common  # noqa: E402
+from cudi_jax.eval import paired  # noqa: E402
+from cudi_jax.eval import pairs as pairs_lib  # noqa: E402
+from cudi_jax.exposure import resolve  # noqa: E402
+from cudi_jax.runtime import api as runtime  # noqa: E402
+
+#: Cells darker than this count as a night sky for ``veil``.
+SKY = 0.004
+
+
+def veil(model, path):
+  """(dark noise x 255, near-black share of the cells, output mean and std over those
+  cells in 8-bit levels; nan without such cells)."""
+  image = common.read_float_image(path)
+  stats = resolve.ImageStats(image)
+  cells = stats.cell_brightness()
+  out = common.to_uint8(model.enhance(image, "auto")).astype(np.float64)
+  sky = np.repeat(np.repeat(cells < SKY, 4, axis=0), 4, axis=1)[:image.shape[0], :image.shape[1]]
+  if not sky.any():
+    return stats.dark_noise() * 255, 0.0, float("nan"), float("nan")
+  return (stats.dark_noise() * 255, float((cells < SKY).mean()), float(out[sky].mean()),
+          float(out[sky].mean(axis=-1).std()))
+
+
+def strata(model, inputs, pairs_csv, split):
+  """{stratum label: [(psnr, gaussian ssim, skimage ssim) for auto, then for the gain]}
+  over the under-exposed pairs (all pairs when the CSV has no kind column)."""
+  from skimage.metrics import structural_similarity
+  from cudi_jax.eval import metrics
+  found = {}
+  for pair in pairs_lib.match_pairs(inputs, None, pairs_csv, split):
+    if pair.kind not in (None, "under"):
+      continue
+    _, input_path, reference_path = pair
+    image = common.read_float_image(input_path)
+    ref = common.resize_image(common.read_float_image(reference_path), size=image.shape[:2])
+    label = paired.stratum(paired.dynamic_range(image))
+    row = []
+    for out in (model.enhance(image, "auto"), common.global_gain(image)):
+      out = common.to_uint8(out)
+      scaled = out.astype(np.float32) / np.float32(255)   # as cudi evaluate scores it
+      row += [metrics.psnr(scaled, ref), metrics.ssim(scaled, ref),
+              structural_similarity(common.to_uint8(ref), out, channel_axis=-1,
+                                    data_range=255)]
+    found.setdefault(label, []).append(row)
+  return found
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--student", help="student export (default: the packaged weights)")
+  sub = parser.add_subparsers(dest="check", required=True)
+  v = sub.add_parser("veil", help="dark noise and the night-sky veil per photo")
+  v.add_argument("photos", nargs="+")
+  s = sub.add_parser("strata", help="under-exposed pairs by dynamic range, two SSIMs")
+  s.add_argument("inputs")
+  s.add_argument("--pairs", required=True)
+  s.add_argument("--split")
+  args = parser.parse_args(argv)
+  model = runtime.load_student(args.student)
+  if args.check == "veil":
+    print("photo  dark noise (/255)  sky share  sky out mean  sky out std")
+    for path in common.expand_image_paths(args.photos):
+      noise, share, mean, std = veil(model, path)
+      print(f"{path.name}  {noise:.2f}  {share:.2f}  {mean:.1f}  {std:.1f}")
+    return 0
+  print("stratum  pairs  auto psnr / ssim (gaussian) / ssim (skimage)  gain psnr / ssim / ssim")
+  found = strata(model, args.inputs, args.pairs, args.split)
+  for label, _, _ in paired.STRATA:
+    if label in found:
+      m = np.mean(found[label], axis=0)
+      print(f"{label}  {len(found[label])}  {m[0]:.2f} / {m[1]:.3f} / {m[2]:.3f}  "
+            f"{m[3]:.2f} / {m[4]:.3f} / {m[5]:.3f}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
