@@ -1,5 +1,5 @@
 """tools/make_train_split.py, tools/make_quality_figures.py, tools/teacher_health.py,
-tools/train_on_budget.py and tools/auto_checks.py."""
+tools/train_on_budget.py, tools/auto_checks.py and tools/video_checks.py."""
 import json
 import os
 import subprocess
@@ -155,3 +155,22 @@ def test_auto_checks_measure_the_night_sky_and_both_ssims(tmp_path, photos, caps
   assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv")]) == 0
   lines = capsys.readouterr().out.splitlines()
   assert len(lines) == 2 and lines[1].split()[:2] == ["r<8", "1"]   # the under pair only
+
+
+def test_video_checks_print_the_fade_and_light_figures(capsys):
+  import importlib.util
+  spec = importlib.util.spec_from_file_location("video_checks", REPO / "tools" / "video_checks.py")
+  tool = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(tool)
+  assert tool.main(["--seconds", "2", "--size", "64"]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  fades = [line.split() for line in lines[1:] if line.split()[2:3] in (["in"], ["out"])]
+  assert len(fades) == 3 * 2 * 2   # 3 scenes x auto, 0.6 x out, in
+  for scene, setting, kind, seconds, _, step, reversal, *over in fades:
+    assert float(step) <= 0.02 and float(reversal) < 0.01
+    assert (kind == "in") == bool(over)
+    if kind == "out":  # fades out are monotonic
+      assert float(reversal) == 0.0
+  assert lines[-4].startswith("constant light") and float(lines[-4].split()[-1]) <= 0.01
+  assert "largest rise in a frame 0.01" in lines[-3]
+  assert lines[-1].startswith("light 4x darker over 0.3 s") and "never" not in lines[-1]

@@ -6,6 +6,7 @@ import pytest
 from cudi_jax.runtime import load_student
 from cudi_jax.runtime.api import StudentRuntime
 from cudi_jax.video import synthetic
+from cudi_jax.video import temporal
 from cudi_jax.video.enhancer import VideoEnhancer, VideoFrameError
 
 
@@ -42,14 +43,29 @@ def test_constant_light_with_moving_content_is_stable(model):
   assert 0.3 < means.mean() < 0.8  # and actually brightened (the input is at 0.12)
 
 
-def test_a_fade_to_black_stays_a_smooth_monotonic_fade(model):
+@pytest.mark.parametrize("exposure", ["auto", 0.6])
+def test_a_fade_to_black_stays_a_smooth_monotonic_fade(model, exposure):
+  """(At a constant exposure the network alone would hold the output up and drop it
+  by 0.045 a frame at the end; the output follows the frame's fade instead.)"""
   bg = synthetic.scene(96, 128, seed=4)
-  frames = [bg] * 10 + [bg * (1 - i / 60) for i in range(61)] + [bg * 0] * 10  # 2 s fade
-  means = _means(VideoEnhancer(model, "auto"), frames)
+  frames = [bg] * 10 + [bg * (1 - i / 60) for i in range(61)] + [bg * 0] * 30  # 2 s fade
+  means = _means(VideoEnhancer(model, exposure), frames)
   steps = np.diff(means)
   assert np.abs(steps).max() <= 0.02
   assert steps.max() <= 1e-3  # never brighter again (beyond rounding)
   assert means[0] > 0.3 and means[-1] < 0.02
+
+
+def test_a_fade_from_black_rises_in_steps_the_smoothing_allows(model):
+  bg = synthetic.scene(96, 128, seed=4)
+  frames = [bg * 0] * 10 + [bg * (i / 60) for i in range(61)] + [bg] * 10  # 2 s fade
+  means = _means(VideoEnhancer(model, "auto"), frames)
+  steps = np.diff(means)
+  assert np.abs(steps).max() <= 0.02  # frame by frame it jumps by 0.05 out of black
+  assert means[-1] > 0.5
+  free = _means(VideoEnhancer(model, "auto", smoothing=temporal.Smoothing(max_rise=None)),
+                frames)
+  assert np.diff(free).max() > 0.03  # (the premise: unlimited, it jumps)
 
 
 def test_scene_cut_resets_and_a_light_switch_is_followed(model):
@@ -65,6 +81,7 @@ def test_scene_cut_resets_and_a_light_switch_is_followed(model):
   assert enhancer.scene_cuts == 0
   settled = _means(VideoEnhancer(model, "auto", smoothing=None), [np.clip(a * 2, 0, 1)])[0]
   assert abs(light[10 + 18] - settled) < 0.05  # followed within 0.6 s
+  assert np.diff(light).max() <= 0.02  # without a flash: the stale gain would burn it
 
 
 def test_per_frame_maps_and_bad_frames(model):

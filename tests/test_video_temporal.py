@@ -65,3 +65,42 @@ def test_state_holds_a_darkening_fade_and_follows_a_settled_jump():
     out.append(st2.smooth_mean(level, dt))
   assert math.isclose(out[-1], 0.2, rel_tol=0.1)  # followed within 25 frames (0.83 s)
   assert all(b >= a - 1e-12 for a, b in zip(out, out[1:]))
+
+
+def test_ease_keeps_the_output_from_brightening_faster_than_allowed():
+  st = temporal.TemporalState()
+  dt = 1 / 30
+  limit = st.settings.max_rise * dt
+  assert st.ease(0.02, 0.0, dt) == 1.0   # the first frame: as made
+  outputs = [st.output]
+  for made, given in [(0.30, 0.01), (0.50, 0.02), (0.70, 0.05)]:  # out of black
+    w = st.ease(made, given, dt)
+    assert 0.0 <= w < 1.0
+    assert math.isclose(given + w * (made - given), outputs[-1] + limit)
+    outputs.append(st.output)
+  assert st.ease(outputs[-1] + 0.5 * limit, 0.05, dt) == 1.0  # slow enough: as made
+  assert st.ease(0.04, 0.05, dt) == 1.0  # darker: never held up
+  assert st.ease(0.9, 0.8, dt) == 0.0    # the frame itself brighter: left as it is
+  st.reset()
+  assert st.ease(0.9, 0.0, dt) == 1.0    # afresh after a reset (and a cut)
+  off = temporal.TemporalState(temporal.Smoothing(max_rise=None))
+  off.ease(0.0, 0.0, dt)
+  assert off.ease(0.9, 0.0, dt) == 1.0
+
+
+def test_ease_fades_the_output_with_a_darkening_frame_and_keeps_black_black():
+  st = temporal.TemporalState()
+  cells = np.full((8, 8), 0.12, np.float32)
+  outputs = []
+  for i in range(40):  # steady, then a 1 s fade to black, then black
+    level = 0.12 * min(max(1 - (i - 5) / 30, 0.0), 1.0)
+    dt, _ = st.step(cells * (level / 0.12), i / 30)
+    made = 0.6 if level > 0 else 0.03  # the network lifts black a little
+    w = st.ease(made, level, dt)
+    outputs.append(level + w * (made - level))
+  steps = np.diff(outputs)
+  assert steps.max() <= 1e-9                       # never brighter again
+  assert outputs[20] < 0.45 and outputs[-1] == 0.0  # faded with the frame, black kept black
+  assert st.faded
+  dt, _ = st.step(cells * 0.1, 40 / 30)             # the frame brightens: released
+  assert st.ease(0.5, 0.012, dt) > 0.0 and not st.faded

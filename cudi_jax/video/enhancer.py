@@ -29,7 +29,10 @@ class VideoEnhancer:
     each frame's own ``exposure_map`` (e.g. a frame of a map video) overrides it.
   color: 'natural' or 'network' (as for ``model.enhance``).
   smoothing: a :class:`cudi_jax.video.temporal.Smoothing`, or None to process every
-    frame independently (exactly as the still-photo path would).
+    frame independently (exactly as the still-photo path would). With smoothing, the
+    enhanced frame is blended with the frame itself where the output would otherwise
+    brighten faster than ``max_rise`` or not darken with a fade out (every setting but
+    a per-frame map).
 
   ``auto`` uses its steady rule (:func:`cudi_jax.exposure.rules.auto_cells`) on every
   frame, as stills do only when bright: the balanced rule solves its gain per photo
@@ -105,11 +108,11 @@ class VideoEnhancer:
       else:
         e = self.state.cells.update(rt.auto_cells(model, cells, target, mean_s))
       self.last["target"] = target
-      return rt.run(model, frame, "cells", e, out, self.color, sums)
+      return self._run(frame, cells, e, dt, out, sums)
     if kind == "value":
       fed = rt.feed(model, float(value), mean_s) if calibrated else float(value)
       self.last["fed"] = fed
-      return rt.run(model, frame, "const", fed, out, self.color, sums)
+      return self._run(frame, cells, fed, dt, out, sums)
     if kind == "name" and value == "adaptive":
       lo, hi = rt.luminance_range(model, frame)
       if self.state is not None:
@@ -129,4 +132,25 @@ class VideoEnhancer:
           raise VideoFrameError(f"exposure map: {err}") from None
     if calibrated:
       e = rt.feed(model, e, mean_s)
-    return rt.run(model, frame, "cells", e, out, self.color, sums)
+    if kind == "frame_map":  # the user's own exposure for this very frame: as given
+      rt.run(model, frame, "cells", e, out, self.color, sums)
+      if self.state is not None:
+        self.state.observe(rt.mean_brightness(out), rt.mean_brightness(frame))
+      return out
+    return self._run(frame, cells, e, dt, out, sums)
+
+  def _run(self, frame, cells, fed, dt, out, sums):
+    """Runs the network with ``fed`` (a number or a per-cell map); where the output
+    would brighten faster than the smoothing allows, or not darken with a fade out,
+    blends it back towards the frame just enough
+    (:meth:`cudi_jax.video.temporal.TemporalState.ease`)."""
+    kind = "const" if np.ndim(fed) == 0 else "cells"
+    rt.run(self.model, frame, kind, fed, out, self.color, sums)
+    if self.state is not None:
+      made, given = rt.mean_brightness(out), rt.mean_brightness(frame)
+      weight = self.state.ease(made, given, dt)
+      self.last["weight"] = weight
+      if weight < 1.0:
+        rt.blend_toward(out, frame, weight)
+        self.state.observe(rt.mean_brightness(out))
+    return out

@@ -15,6 +15,9 @@ second, and starts afresh at scene cuts. NumPy only; nothing here knows the netw
 * :class:`CellFilter`: per-cell smoothing of a map that lets real changes through:
   a cell whose new value differs from its filtered one by more than ``band`` takes
   the new value; smaller differences (noise) are averaged.
+* :meth:`TemporalState.ease`: how much of an enhanced frame to keep (blended with the
+  frame itself) so that the output's mean brightness rises by at most a set amount a
+  second (a fade from black, a light switched on) and falls with the frame's in a fade.
 * :class:`SceneCutDetector`: a cut is a change of the picture's *structure* (its
   brightness relative to its own mean, on a coarse grid), not of its overall level,
   so a light switched on is followed, not cut.
@@ -54,6 +57,15 @@ class Smoothing:
   cut_black: float = 0.03
   #: Frame interval assumed when a frame has no timestamp.
   default_dt: float = 1.0 / 30.0
+  #: The output's mean brightness rises by at most this per second (0.015 a frame at
+  #: 30 frames/s): a fade from black or a light switched on brightens smoothly instead
+  #: of jumping (the enhanced frame is blended with the frame itself just enough).
+  #: None: no limit.
+  max_rise: float = 0.45
+  #: The output does not brighten while the frame darkens, falls at least in
+  #: proportion while it darkens faster than ``motion_rate`` (a fade out) and stays
+  #: black after a fade to black (see :meth:`TemporalState.ease`).
+  fade_follow: bool = True
 
 
 #: No smoothing: every frame as the still-photo path would process it.
@@ -70,16 +82,19 @@ class Follower:
   def reset(self, value=None):
     self.value = value
 
-  def update(self, x, dt, moving_s=None):
+  def update(self, x, dt, moving_s=None, fast=False):
     """The filtered value after ``x`` arrived ``dt`` seconds after the previous value.
     moving_s: the time constant to use instead while the input is still on the move
-    (a fade: it is followed once it has settled)."""
+    (a fade: it is followed once it has settled); fast: follow with ``follow_s``
+    however small the change (a steady rise)."""
     if self.value is None or not math.isfinite(self.value):
       self.value = float(x)
       return self.value
     d = float(x) - self.value
     near = math.exp(-(d / self.deadband) ** 2)
     tau = self.follow_s + (self.hold_s - self.follow_s) * near
+    if fast:
+      tau = self.follow_s
     if moving_s is not None:
       tau = max(tau, moving_s)
     a = 1.0 - math.exp(-max(dt, 0.0) / tau)
@@ -162,8 +177,10 @@ class TemporalState:
     self.clock = 0.0
     self.recent = []  # (time, log brightness) over the last motion window
     self.moving = False
+    self.darkening = self.falling = False
     self.frames = 0
     self.scene_cuts = 0
+    self._forget_output()
 
   def reset(self):
     for f in (self.mean, self.lo, self.hi):
@@ -173,6 +190,13 @@ class TemporalState:
     self.last_time = None
     self.recent = []
     self.moving = False
+    self.darkening = self.falling = False
+    self._forget_output()
+
+  def _forget_output(self):
+    self.output = None  # the last frame's mean output brightness
+    self.given = None   # ... and its input's
+    self.faded = False  # darkened with a fade (held there while the frame is black)
 
   def step(self, cells, time=None):
     """Registers a frame (its cell brightness, its time in seconds or None);
@@ -193,6 +217,7 @@ class TemporalState:
       self.hi.reset()
       self.cells.reset()
       self.recent = []
+      self._forget_output()
     self.frames += 1
     self.clock += dt
     s = self.settings
@@ -203,6 +228,8 @@ class TemporalState:
     t0, x0 = self.recent[0]
     span = self.clock - t0
     self.moving = span > 0 and abs(x - x0) / max(span, s.motion_window_s) > s.motion_rate
+    self.darkening = self.moving and x < x0
+    self.falling = x < x0  # over the motion window, at any rate
     return dt, cut
 
   def smooth_mean(self, mean, dt):
@@ -216,7 +243,56 @@ class TemporalState:
     if (self.moving and held is not None and x < held
         and math.exp(held) - black > self.settings.cut_black):
       moving = self.settings.moving_s
-    return max(math.exp(self.mean.update(x, dt, moving)) - black, 0.0)
+    # A steady brightening (a fade in) is followed closely: a lagging dark level's
+    # gain would take the output past where it settles.
+    rising = self.moving and held is not None and x > held
+    return max(math.exp(self.mean.update(x, dt, moving, fast=rising)) - black, 0.0)
+
+  def ease(self, made, given, dt):
+    """How much of the enhanced frame to keep: the weight w in [0, 1] of the blend
+    ``given + w * (made - given)`` (``made``, ``given``: the mean brightness of the
+    enhanced frame and of the frame itself, read the same way on every frame). The
+    blend's mean brightness is kept
+
+    * at most ``max_rise * dt`` above the last output's (a fade from black, a light
+      switched on);
+    * with ``fade_follow``: no brighter than the last output's while the frame
+      darkens (since the last frame, or over the motion window); while it darkens fast (a fade out, see :meth:`step`), no brighter than
+      the last output's times the frame's own darkening since the last frame (the
+      output fades with it instead of holding up and dropping at the end); and after
+      a fade to black (the frame below ``black``), black until the frame brightens.
+
+    1 on the first frame after a reset or a cut, and whenever the enhanced frame is
+    not brighter than that."""
+    s = self.settings
+    ceiling = math.inf
+    last, last_given = self.output, self.given
+    if last is not None:
+      if s.max_rise is not None:
+        ceiling = last + s.max_rise * dt
+      if s.fade_follow:
+        if given < last_given or self.falling:
+          fading = self.darkening and given < last_given
+          ceiling = min(ceiling, last * given / last_given if fading else last)
+          self.faded = self.faded or self.darkening
+        elif given > last_given or given >= s.black:
+          self.faded = False
+        if self.faded:
+          ceiling = min(ceiling, last)
+    w = 1.0
+    if made > ceiling and made > given:
+      w = min(max((ceiling - given) / (made - given), 0.0), 1.0)
+    self.output = given + w * (made - given)
+    self.given = given
+    return w
+
+  def observe(self, output, given=None):
+    """The output's mean brightness as made (after the blend :meth:`ease` asked for,
+    which rounding moves a little; or of a frame made without it, whose input's mean
+    is then ``given``), read as :meth:`ease`'s ``made`` and ``given`` are."""
+    self.output = float(output)
+    if given is not None:
+      self.given = float(given)
 
   def smooth_range(self, lo, hi, dt):
     """Smoothed luminance range (each end filtered linearly)."""
