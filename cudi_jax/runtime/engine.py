@@ -268,11 +268,14 @@ class Engine:
         np.add(av, blk[:, 3], out=av)
         if 4 * w > W:  # columns past the right edge: copies of the last one
           a[:, W:] = a[:, W - 1:W]
-        cells = a.reshape(n, w, 4, 3)
-        o = out[s0:s1]
-        np.add(cells[:, :, 0], cells[:, :, 1], out=o)
-        np.add(o, cells[:, :, 2], out=o)
-        np.add(o, cells[:, :, 3], out=o)
+        # The 4 columns of each cell, channel by channel: (n, w) slices 12 values apart
+        # (adding (n, w, 3) slices would run NumPy's inner loop over 3 values: 3x slower).
+        flat = a.reshape(n, 12 * w)
+        for c in range(3):
+          o = out[s0:s1, :, c]
+          np.add(flat[:, c::12], flat[:, 3 + c::12], out=o)
+          np.add(o, flat[:, 6 + c::12], out=o)
+          np.add(o, flat[:, 9 + c::12], out=o)
 
     threads = max(1, min(int(threads or self.threads), -(-h // step)))
     per = -(-h // threads)
