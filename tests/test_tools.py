@@ -167,10 +167,13 @@ def test_video_checks_print_the_fade_and_light_figures(capsys):
   fades = [line.split() for line in lines[1:] if line.split()[2:3] in (["in"], ["out"])]
   assert len(fades) == 3 * 2 * 2   # 3 scenes x auto, 0.6 x out, in
   for scene, setting, kind, seconds, _, step, reversal, *over in fades:
-    assert float(step) <= 0.02 and float(reversal) < 0.01
+    assert float(step) <= 0.02
     assert (kind == "in") == bool(over)
     if kind == "out":  # fades out are monotonic
       assert float(reversal) == 0.0
+    else:  # fades in come back a little from past their settled output (documented)
+      assert float(reversal) < 0.015 and float(over[0]) < 0.2
   assert lines[-4].startswith("constant light") and float(lines[-4].split()[-1]) <= 0.01
-  assert "largest rise in a frame 0.01" in lines[-3]
+  rise = float(lines[-3].split("largest rise in a frame ")[1].split(",")[0])
+  assert 0.0 < rise <= 0.0151
   assert lines[-1].startswith("light 4x darker over 0.3 s") and "never" not in lines[-1]

@@ -68,6 +68,30 @@ def test_a_fade_from_black_rises_in_steps_the_smoothing_allows(model):
   assert np.diff(free).max() > 0.03  # (the premise: unlimited, it jumps)
 
 
+@pytest.mark.parametrize("exposure", ["auto", 0.6])
+def test_after_a_noisy_fade_to_black_the_output_stays_black(model, exposure):
+  """Sensor noise (2 levels) on every frame: the mean's wobble does not release the
+  output (frame by frame, the black frame alone comes out at 0.18)."""
+  rng = np.random.default_rng(0)
+  bg = synthetic.scene(96, 128, seed=4)
+  frames = [np.clip(np.round(bg * (1 - min(i / 60, 1)) * 255) + rng.poisson(2, bg.shape),
+                    0, 255).astype(np.uint8) for i in range(-10, 130)]
+  enhancer = VideoEnhancer(model, exposure)
+  means = np.array([enhancer.enhance(f, time=i / 30).mean() / 255 for i, f in enumerate(frames)])
+  assert np.diff(means).max() <= 1e-3 and means[-1] < 0.05
+  assert VideoEnhancer(model, exposure, smoothing=None).enhance(frames[-1]).mean() / 255 > 0.1
+
+
+def test_in_place_enhancement_is_limited_as_well(model):
+  bg = synthetic.scene(64, 96, seed=4)
+  frames = [bg * 0] * 5 + [bg * (i / 30) for i in range(31)]
+  separate, in_place = VideoEnhancer(model, "auto"), VideoEnhancer(model, "auto")
+  for i, f in enumerate(frames):
+    frame = synthetic.to_uint8(f)
+    expected = separate.enhance(frame, time=i / 30)
+    np.testing.assert_array_equal(in_place.enhance(frame, time=i / 30, out=frame), expected)
+
+
 def test_scene_cut_resets_and_a_light_switch_is_followed(model):
   a, b = synthetic.scene(64, 96, seed=0), synthetic.scene(64, 96, seed=7, level=0.3)
   b = b[::-1, ::-1]  # another picture

@@ -104,3 +104,37 @@ def test_ease_fades_the_output_with_a_darkening_frame_and_keeps_black_black():
   assert st.faded
   dt, _ = st.step(cells * 0.1, 40 / 30)             # the frame brightens: released
   assert st.ease(0.5, 0.012, dt) > 0.0 and not st.faded
+
+
+def test_a_steady_brightening_is_followed_closely():
+  """A fade in (brightening faster than motion_rate, each frame within the deadband)
+  is followed with follow_s, not held with hold_s: a lagging dark level would push the
+  output past where it settles."""
+  def lag(fast):
+    st = temporal.TemporalState()
+    if not fast:  # what the filter did before: no fast following
+      update = st.mean.update
+      st.mean.update = lambda x, dt, moving_s=None, fast=False: update(x, dt, moving_s)
+    cells = np.full((8, 8), 0.02, np.float32)
+    for i in range(60):  # 2% brighter a frame for 2 s
+      level = 0.02 * 1.02 ** i
+      dt, _ = st.step(cells * (level / 0.02), i / 30)
+      smoothed = st.smooth_mean(level, dt)
+    return 1.0 - smoothed / level
+  assert lag(True) < 0.1 and lag(False) > 0.13  # about 0.076 and 0.153
+
+
+def test_blend_keeps_uint16_in_range_and_the_mean():
+  from cudi_jax.video import _runtime_adapter as rt
+  top = np.full((48, 40, 3), 65535, np.uint16)
+  out = top.copy()
+  rt.blend_toward(out, top, 0.5)
+  np.testing.assert_array_equal(out, top)  # no wrap to 0, no drift
+  frame = np.full((48, 40, 3), 100, np.uint8)
+  out = np.full_like(frame, 101)
+  rt.blend_toward(out, frame, 0.7)
+  assert abs(out.mean() - 100.7) < 0.01  # dithered: the blend's mean, not 100 or 101
+  assert abs(rt.mean_brightness(out) * 255 - 100.7) < 0.05
+  out = np.full_like(frame, 200)
+  rt.blend_toward(out, frame, 0.0)
+  np.testing.assert_array_equal(out, frame)

@@ -133,9 +133,10 @@ class VideoEnhancer:
     if calibrated:
       e = rt.feed(model, e, mean_s)
     if kind == "frame_map":  # the user's own exposure for this very frame: as given
+      given = rt.mean_brightness(frame) if self.state is not None else None
       rt.run(model, frame, "cells", e, out, self.color, sums)
       if self.state is not None:
-        self.state.observe(rt.mean_brightness(out), rt.mean_brightness(frame))
+        self.state.observe(rt.mean_brightness(out), given)
       return out
     return self._run(frame, cells, e, dt, out, sums)
 
@@ -145,12 +146,15 @@ class VideoEnhancer:
     blends it back towards the frame just enough
     (:meth:`cudi_jax.video.temporal.TemporalState.ease`)."""
     kind = "const" if np.ndim(fed) == 0 else "cells"
+    if self.state is None:
+      return rt.run(self.model, frame, kind, fed, out, self.color, sums)
+    given = rt.mean_brightness(frame)
+    if np.shares_memory(out, frame):  # enhanced in place: keep the frame for a blend
+      frame = frame.copy()
     rt.run(self.model, frame, kind, fed, out, self.color, sums)
-    if self.state is not None:
-      made, given = rt.mean_brightness(out), rt.mean_brightness(frame)
-      weight = self.state.ease(made, given, dt)
-      self.last["weight"] = weight
-      if weight < 1.0:
-        rt.blend_toward(out, frame, weight)
-        self.state.observe(rt.mean_brightness(out))
+    weight = self.state.ease(rt.mean_brightness(out), given, dt)
+    self.last["weight"] = weight
+    if weight < 1.0:
+      rt.blend_toward(out, frame, weight)
+      self.state.observe(rt.mean_brightness(out))
     return out

@@ -59,17 +59,27 @@ class Smoothing:
   default_dt: float = 1.0 / 30.0
   #: The output's mean brightness rises by at most this per second (0.015 a frame at
   #: 30 frames/s): a fade from black or a light switched on brightens smoothly instead
-  #: of jumping (the enhanced frame is blended with the frame itself just enough).
-  #: None: no limit.
+  #: of jumping (the enhanced frame is blended with the frame itself just enough; it is
+  #: never made darker than the frame itself). None: no limit.
   max_rise: float = 0.45
   #: The output does not brighten while the frame darkens, falls at least in
   #: proportion while it darkens faster than ``motion_rate`` (a fade out) and stays
   #: black after a fade to black (see :meth:`TemporalState.ease`).
   fade_follow: bool = True
+  #: A fall of the log brightness over ``motion_window_s`` larger than this counts as
+  #: darkening (smaller ones are noise).
+  fall_margin: float = 0.02
 
 
 #: No smoothing: every frame as the still-photo path would process it.
 OFF = None
+
+#: How much a frame's mean brightness moves with noise (a tenth of an 8-bit level, plus
+#: 0.5% of it): changes within this are not darkening for :meth:`TemporalState.ease`.
+MEAN_NOISE = 0.1 / 255.0
+#: After a fade to black, a brightening of the frame's mean by more than this (one
+#: 8-bit level) releases the output.
+BLACK_RELEASE = 1.0 / 255.0
 
 
 class Follower:
@@ -196,7 +206,8 @@ class TemporalState:
   def _forget_output(self):
     self.output = None  # the last frame's mean output brightness
     self.given = None   # ... and its input's
-    self.faded = False  # darkened with a fade (held there while the frame is black)
+    self.faded = False  # a fade made the frame nearly black: the output is held
+    self.fade_floor = 0.0  # the darkest frame since
 
   def step(self, cells, time=None):
     """Registers a frame (its cell brightness, its time in seconds or None);
@@ -229,7 +240,7 @@ class TemporalState:
     span = self.clock - t0
     self.moving = span > 0 and abs(x - x0) / max(span, s.motion_window_s) > s.motion_rate
     self.darkening = self.moving and x < x0
-    self.falling = x < x0  # over the motion window, at any rate
+    self.falling = x0 - x > s.fall_margin  # over the motion window, at any rate
     return dt, cut
 
   def smooth_mean(self, mean, dt):
@@ -245,25 +256,28 @@ class TemporalState:
       moving = self.settings.moving_s
     # A steady brightening (a fade in) is followed closely: a lagging dark level's
     # gain would take the output past where it settles.
-    rising = self.moving and held is not None and x > held
+    rising = self.moving and not self.darkening and held is not None and x > held
     return max(math.exp(self.mean.update(x, dt, moving, fast=rising)) - black, 0.0)
 
   def ease(self, made, given, dt):
     """How much of the enhanced frame to keep: the weight w in [0, 1] of the blend
     ``given + w * (made - given)`` (``made``, ``given``: the mean brightness of the
-    enhanced frame and of the frame itself, read the same way on every frame). The
-    blend's mean brightness is kept
+    enhanced frame and of the frame itself, read the same way on every frame). As far
+    as blending with the frame can (the output is never made darker than the frame
+    itself), the blend's mean brightness is kept
 
     * at most ``max_rise * dt`` above the last output's (a fade from black, a light
       switched on);
-    * with ``fade_follow``: no brighter than the last output's while the frame
-      darkens (since the last frame, or over the motion window); while it darkens fast (a fade out, see :meth:`step`), no brighter than
+    * with ``fade_follow``: no brighter than the last output's while the frame darkens
+      (since the last frame by more than noise moves a frame's mean, or over the motion
+      window); while it darkens fast (a fade out, see :meth:`step`), no brighter than
       the last output's times the frame's own darkening since the last frame (the
-      output fades with it instead of holding up and dropping at the end); and after
-      a fade to black (the frame below ``black``), black until the frame brightens.
+      output fades with it instead of holding up and dropping at the end); and once
+      such a fade has made the frame nearly black (below ``black``), no brighter than
+      the last output's until the frame brightens by more than a level (after a fade
+      to black the output stays black).
 
-    1 on the first frame after a reset or a cut, and whenever the enhanced frame is
-    not brighter than that."""
+    1 on the first frame after a reset or a cut."""
     s = self.settings
     ceiling = math.inf
     last, last_given = self.output, self.given
@@ -271,14 +285,18 @@ class TemporalState:
       if s.max_rise is not None:
         ceiling = last + s.max_rise * dt
       if s.fade_follow:
-        if given < last_given or self.falling:
+        tol = MEAN_NOISE + 0.005 * last_given  # a frame's mean moves this much anyway
+        if given < last_given - tol or self.falling:
           fading = self.darkening and given < last_given
           ceiling = min(ceiling, last * given / last_given if fading else last)
-          self.faded = self.faded or self.darkening
-        elif given > last_given or given >= s.black:
-          self.faded = False
+          if self.darkening and not self.faded:
+            self.faded, self.fade_floor = True, given
         if self.faded:
-          ceiling = min(ceiling, last)
+          self.fade_floor = min(self.fade_floor, given)
+          if given >= s.black or given > self.fade_floor + max(tol, BLACK_RELEASE):
+            self.faded = False
+          else:
+            ceiling = min(ceiling, last)
     w = 1.0
     if made > ceiling and made > given:
       w = min(max((ceiling - given) / (made - given), 0.0), 1.0)
