@@ -155,6 +155,16 @@ def test_auto_checks_measure_the_night_sky_and_both_ssims(tmp_path, photos, caps
   assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv")]) == 0
   lines = capsys.readouterr().out.splitlines()
   assert len(lines) == 2 and lines[1].split()[:2] == ["r<8", "1"]   # the under pair only
+  rng = np.random.default_rng(5)
+  helpers.save_float_image(tmp_path / "dim.png", 0.15 * rng.random((48, 64, 3)))
+  helpers.save_float_image(tmp_path / "black.png", np.zeros((48, 64, 3)))
+  assert tool.main(["reach", str(tmp_path / "dim.png"), str(tmp_path / "black.png"),
+                    "--targets", "0.3,0.7"]) == 0
+  rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+  assert [row[0] for row in rows] == ["0.3", "0.7"]
+  for _, mean, mean_ok, n_ok, _, n in rows:
+    assert n == "2" and int(n_ok) <= 1   # black reaches nothing
+    assert float(mean) < float(mean_ok)  # the black photo pulls the mean of all down
 
 
 def test_video_checks_print_the_fade_and_light_figures(capsys):

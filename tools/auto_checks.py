@@ -2,6 +2,7 @@
 
     python tools/auto_checks.py veil PHOTOS...            # night skies: lifted? noisy?
     python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val
+    python tools/auto_checks.py reach PHOTOS... --targets 0.3,0.5,0.7 --max-size 384
 
 ``veil``: per photo, its dark noise (the median std of the pixels of its cells darker
 than 0.01, what ``auto``'s noise limit uses; per 255), and over its near-black cells
@@ -10,6 +11,10 @@ deviation of its brightness, in 8-bit levels: a grey veil raises the mean, ampli
 noise the deviation. ``strata``: the under-exposed pairs' PSNR / SSIM by dynamic
 range r, as `cudi evaluate paired --strata` prints them, but with scikit-image's
 default SSIM (7x7 window) beside its Gaussian one, the global gain beside ``auto``.
+``reach``: where constant exposures land (the mean output brightness over the photos,
+as `cudi evaluate exposure` loads and scores them) split by whether the photo can reach
+the target at all: its output with the network fed 1 (the most it is asked for) at or
+above the target.
 ``--student`` to check another export (default: the packaged weights).
 """
 import argparse
@@ -68,6 +73,25 @@ def strata(model, inputs, pairs_csv, split):
   return found
 
 
+def reach(model, photos, targets, max_size):
+  """{target: (mean output over all photos, over those whose output at fed value 1
+  reaches the target, their count, the photo count)}."""
+  from cudi_jax.exposure import values
+  found = {t: [] for t in targets}
+  images = [(p.name, p) for p in common.expand_image_paths(photos)]
+  for _, image in common.loaded_photos(images, "reach", progress=False, max_size=max_size):
+    ceiling = float(model.enhance(image, values.Constant(1.0)).mean())
+    for t in targets:
+      found[t].append((float(model.enhance(image, t).mean()), ceiling >= t))
+  out = {}
+  for t, rows in found.items():
+    means = np.array([m for m, _ in rows])
+    ok = np.array([r for _, r in rows], bool)
+    out[t] = (float(means.mean()), float(means[ok].mean()) if ok.any() else float("nan"),
+              int(ok.sum()), len(rows))
+  return out
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--student", help="student export (default: the packaged weights)")
@@ -78,8 +102,18 @@ def main(argv=None):
   s.add_argument("inputs")
   s.add_argument("--pairs", required=True)
   s.add_argument("--split")
+  r = sub.add_parser("reach", help="where constant exposures land, by reachability")
+  r.add_argument("photos", nargs="+")
+  r.add_argument("--targets", default="0.3,0.5,0.7")
+  r.add_argument("--max-size", type=int, default=384)
   args = parser.parse_args(argv)
   model = runtime.load_student(args.student)
+  if args.check == "reach":
+    targets = [float(t) for t in args.targets.split(",")]
+    print("target  mean (all)  mean (reachable)  reachable / photos")
+    for t, (mean, mean_ok, n_ok, n) in reach(model, args.photos, targets, args.max_size).items():
+      print(f"{t:g}  {mean:.3f}  {mean_ok:.3f}  {n_ok} / {n}")
+    return 0
   if args.check == "veil":
     print("photo  dark noise (/255)  sky share  sky out mean  sky out std")
     for path in common.expand_image_paths(args.photos):
