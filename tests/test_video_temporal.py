@@ -125,16 +125,15 @@ def test_a_steady_brightening_is_followed_closely():
 
 
 def test_blend_keeps_uint16_in_range_and_the_mean():
-  from cudi_jax.video import _runtime_adapter as rt
   top = np.full((48, 40, 3), 65535, np.uint16)
   out = top.copy()
-  rt.blend_toward(out, top, 0.5)
+  temporal.blend_toward(out, top, 0.5)
   np.testing.assert_array_equal(out, top)  # no wrap to 0, no drift
   frame = np.full((48, 40, 3), 100, np.uint8)
   out = np.full_like(frame, 101)
-  rt.blend_toward(out, frame, 0.7)
+  temporal.blend_toward(out, frame, 0.7)
   assert abs(out.mean() - 100.7) < 0.01  # dithered: the blend's mean, not 100 or 101
-  assert abs(rt.mean_brightness(out) * 255 - 100.7) < 0.05
+  assert abs(temporal.mean_brightness(out) * 255 - 100.7) < 0.05
   out = np.full_like(frame, 200)
-  rt.blend_toward(out, frame, 0.0)
+  temporal.blend_toward(out, frame, 0.0)
   np.testing.assert_array_equal(out, frame)

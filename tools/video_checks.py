@@ -28,15 +28,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from cudi_jax.eval import common  # noqa: E402
 from cudi_jax.runtime import api as runtime  # noqa: E402
 from cudi_jax.video import synthetic  # noqa: E402
+from cudi_jax.video import temporal  # noqa: E402
 from cudi_jax.video.enhancer import VideoEnhancer  # noqa: E402
 
 RATE = 30
 
 
-def means(model, frames, exposure="auto", smoothing="default"):
+def means(model, frames, exposure="auto", smoothing=temporal.Smoothing()):
   """The output's per-frame mean brightness for float frames in [0, 1]."""
-  kwargs = {} if smoothing == "default" else {"smoothing": smoothing}
-  enhancer = VideoEnhancer(model, exposure, **kwargs)
+  enhancer = VideoEnhancer(model, exposure, smoothing=smoothing)
   return np.array([enhancer.enhance(synthetic.to_uint8(f), time=i / RATE).mean() / 255.0
                    for i, f in enumerate(frames)])
 

@@ -108,11 +108,11 @@ class VideoEnhancer:
       else:
         e = self.state.cells.update(rt.auto_cells(model, cells, target, mean_s))
       self.last["target"] = target
-      return self._run(frame, cells, e, dt, out, sums)
+      return self._run(frame, e, dt, out, sums)
     if kind == "value":
       fed = rt.feed(model, float(value), mean_s) if calibrated else float(value)
       self.last["fed"] = fed
-      return self._run(frame, cells, fed, dt, out, sums)
+      return self._run(frame, fed, dt, out, sums)
     if kind == "name" and value == "adaptive":
       lo, hi = rt.luminance_range(model, frame)
       if self.state is not None:
@@ -132,29 +132,28 @@ class VideoEnhancer:
           raise VideoFrameError(f"exposure map: {err}") from None
     if calibrated:
       e = rt.feed(model, e, mean_s)
-    if kind == "frame_map":  # the user's own exposure for this very frame: as given
-      given = rt.mean_brightness(frame) if self.state is not None else None
-      rt.run(model, frame, "cells", e, out, self.color, sums)
-      if self.state is not None:
-        self.state.observe(rt.mean_brightness(out), given)
-      return out
-    return self._run(frame, cells, e, dt, out, sums)
+    # A per-frame map is the user's own exposure for this very frame: used as given.
+    return self._run(frame, e, dt, out, sums, ease=kind != "frame_map")
 
-  def _run(self, frame, cells, fed, dt, out, sums):
-    """Runs the network with ``fed`` (a number or a per-cell map); where the output
-    would brighten faster than the smoothing allows, or not darken with a fade out,
-    blends it back towards the frame just enough
+  def _run(self, frame, fed, dt, out, sums, ease=True):
+    """Runs the network with ``fed`` (a number or a per-cell map); with ``ease``, where
+    the output would brighten faster than the smoothing allows, or not darken with a
+    fade out, blends it back towards the frame just enough
     (:meth:`cudi_jax.video.temporal.TemporalState.ease`)."""
     kind = "const" if np.ndim(fed) == 0 else "cells"
     if self.state is None:
       return rt.run(self.model, frame, kind, fed, out, self.color, sums)
-    given = rt.mean_brightness(frame)
-    if np.shares_memory(out, frame):  # enhanced in place: keep the frame for a blend
+    given = temporal.mean_brightness(frame)
+    if ease and np.shares_memory(out, frame):  # in place: keep the frame for a blend
       frame = frame.copy()
     rt.run(self.model, frame, kind, fed, out, self.color, sums)
-    weight = self.state.ease(rt.mean_brightness(out), given, dt)
+    made = temporal.mean_brightness(out)
+    if not ease:
+      self.state.observe(made, given)
+      return out
+    weight = self.state.ease(made, given, dt)
     self.last["weight"] = weight
     if weight < 1.0:
-      rt.blend_toward(out, frame, weight)
-      self.state.observe(rt.mean_brightness(out))
+      temporal.blend_toward(out, frame, weight)
+      self.state.observe(temporal.mean_brightness(out))
     return out

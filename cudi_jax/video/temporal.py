@@ -17,7 +17,8 @@ second, and starts afresh at scene cuts. NumPy only; nothing here knows the netw
   the new value; smaller differences (noise) are averaged.
 * :meth:`TemporalState.ease`: how much of an enhanced frame to keep (blended with the
   frame itself) so that the output's mean brightness rises by at most a set amount a
-  second (a fade from black, a light switched on) and falls with the frame's in a fade.
+  second (a fade from black, a light switched on) and falls with the frame's in a fade;
+  :func:`mean_brightness` reads a frame's mean for it, :func:`blend_toward` blends.
 * :class:`SceneCutDetector`: a cut is a change of the picture's *structure* (its
   brightness relative to its own mean, on a coarse grid), not of its overall level,
   so a light switched on is followed, not cut.
@@ -80,6 +81,53 @@ MEAN_NOISE = 0.1 / 255.0
 #: After a fade to black, a brightening of the frame's mean by more than this (one
 #: 8-bit level) releases the output.
 BLACK_RELEASE = 1.0 / 255.0
+
+
+def mean_brightness(frame, rows=135):
+  """Mean RGB brightness in [0, 1] of an (H, W, 3) uint8/uint16 frame, read on about
+  ``rows`` evenly spaced rows (an odd spacing: the rows read meet every row of
+  :func:`blend_toward`'s dither)."""
+  step = max(1, frame.shape[0] // rows) | 1
+  return float(frame[::step].mean(dtype=np.float64)) / float(np.iinfo(frame.dtype).max)
+
+
+def _bayer(n):
+  """The n x n ordered-dither (Bayer) matrix of the values 0 .. n*n - 1 (n a power of 2)."""
+  m = np.zeros((1, 1), np.int64)
+  while m.shape[0] < n:
+    m = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
+  return m
+
+
+#: Rounding offsets in (0, 1) of an ordered dither: rounded with these, a blend keeps
+#: its mean brightness even where it moves pixels by less than half a level.
+_DITHER = ((_bayer(16) + 0.5) / 256.0).astype(np.float32)
+
+
+def blend_toward(out, frame, weight, rows=32):
+  """``out = frame + weight * (out - frame)`` in place (uint8/uint16 frames of one
+  shape; ``out`` must not share memory with ``frame``), a few rows at a time, rounded
+  with an ordered dither (so that the mean is that of the blend however close
+  ``weight`` is to 1). uint16 is blended in float64 (float32 cannot hold 65535 plus a
+  fraction)."""
+  if weight <= 0.0:
+    np.copyto(out, frame)
+    return out
+  dtype = np.float32 if out.dtype == np.uint8 else np.float64
+  w = dtype(weight)
+  top = dtype(np.iinfo(out.dtype).max)
+  width = out.shape[1]
+  reps = (-(-rows // 16), -(-width // 16))
+  dither = np.tile(_DITHER, reps)[:rows, :width, None].astype(dtype)
+  for y in range(0, out.shape[0], rows):
+    o, f = out[y:y + rows], frame[y:y + rows]
+    t = np.subtract(o, f, dtype=dtype)
+    t *= w
+    t += f
+    t += dither[:o.shape[0]]
+    np.minimum(t, top, out=t)  # (a blend lies between two values of the dtype)
+    np.copyto(o, t, casting="unsafe")
+  return out
 
 
 class Follower:
