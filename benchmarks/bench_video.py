@@ -5,6 +5,7 @@ compare the ratios).
 
     python benchmarks/bench_video.py                 # 2 s of generated 1080p, auto
     python benchmarks/bench_video.py --threads 2 --seconds 1 --skip-4k
+    python benchmarks/bench_video.py --parts         # + one thread's CPU time by stage
     python benchmarks/bench_video.py --jax           # + the batched JAX enhancer, where
                                                      #   JAX sees an accelerator
 
@@ -66,6 +67,39 @@ def enhance_alone(model, frames, repeats):
   return median_ms(one, repeats), median_ms(lambda: frames[0].astype(np.float32), repeats)
 
 
+def cpu_parts(frames, count=8):
+  """One thread's CPU time per frame (``time.thread_time``) of the enhancement and of a
+  fresh uint8 -> float32 conversion, and cProfile's split of the enhancement: the
+  network's layers, the full-resolution stage, the cell sums."""
+  import cProfile
+  import pstats
+  model = load_student(threads=1)
+  enhancer = VideoEnhancer(model, "auto")
+  enhancer.enhance(frames[0])
+
+  def cpu_ms(fn):
+    t0 = time.thread_time()
+    for i in range(count):
+      fn(i)
+    return 1000 * (time.thread_time() - t0) / count
+
+  frame = lambda i: frames[i % len(frames)]  # noqa: E731
+  total = cpu_ms(lambda i: enhancer.enhance(frame(i), time=i / 30))
+  conversion = cpu_ms(lambda i: frame(i).astype(np.float32))
+  profile = cProfile.Profile()
+  profile.enable()
+  cpu_ms(lambda i: enhancer.enhance(frame(i), time=(count + i) / 30))
+  profile.disable()
+  stats = pstats.Stats(profile).stats
+
+  def share(name, cumulative):
+    return 1000 * sum(v[3 if cumulative else 2] for k, v in stats.items()
+                      if k[2] == name) / count
+
+  return (total, share("_separable_layer", False), share("full_res", True),
+          share("cell_sums", True), conversion)
+
+
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--threads", type=int, default=None)
@@ -73,6 +107,8 @@ def main(argv=None):
   p.add_argument("--repeats", type=int, default=15)
   p.add_argument("--skip-4k", action="store_true")
   p.add_argument("--jax", action="store_true")
+  p.add_argument("--parts", action="store_true",
+                 help="also one thread's CPU time per frame, split by stage (cProfile)")
   args = p.parse_args(argv)
   model = load_student(threads=args.threads)
   print(f"{os.cpu_count()} CPUs, runtime threads {model.threads}; {load_average()}")
@@ -96,6 +132,11 @@ def main(argv=None):
     ms, base = enhance_alone(model, fr, args.repeats)
     print(f"  enhancement alone {w}x{h}: {ms:6.1f} ms/frame = {1000 / ms:5.1f} frames/s; "
           f"uint8 -> float32 conversion {base:5.1f} ms; ratio {ms / base:4.1f}x")
+    if args.parts:
+      total, layers, full, sums, conversion = cpu_parts(fr)
+      print(f"    one thread's CPU per frame: {total:.1f} ms (network layers {layers:.1f}, "
+            f"full-resolution stage {full:.1f}, cell sums {sums:.1f}); conversion "
+            f"{conversion:.1f} ms")
   if args.jax:
     try:
       import jax
