@@ -20,8 +20,11 @@ def get_config():
       width=32, multipliers=(1, 2, 4, 8, 8), convs_per_block=3, num_iterations=8,
       weight_init="he"))
   # Student: Zero-DCE++ topology, depthwise separable (3,630 params at width 16);
-  # depthwise_impl 'auto' = shifted slices on CPU, grouped conv on GPU/TPU.
-  config.student = ml_collections.ConfigDict(dict(width=16, depthwise_impl="auto"))
+  # depthwise_impl 'auto' = shifted slices on CPU, grouped conv on GPU/TPU;
+  # weight_init 'he' (near-identity start) or 'zero_dce' (N(0, 0.02), what earlier
+  # students, the shipped one included, started from).
+  config.student = ml_collections.ConfigDict(dict(width=16, depthwise_impl="auto",
+                                                  weight_init="he"))
   # Student only: a teacher workdir, its checkpoints folder, one checkpoints/<step>, or a
   # teacher .npz made by export.py.
   config.teacher_checkpoint = ""
@@ -66,11 +69,15 @@ def get_config():
   config.compute_dtype = "float32"  # 'bfloat16' on GPU/TPU: params and Adam stay float32
 
   # slope: not in the paper (0 = off); penalises curve slopes above max_slope
-  # (losses.slope_limit_loss), i.e. noise amplification in dark regions.
+  # (losses.slope_limit_loss), i.e. noise amplification in dark regions;
+  # highlight_slope (0 = off) slopes above max_highlight_slope where the input is
+  # above 0.5 (losses.highlight_slope_loss): steep darkening just below white.
   config.loss_weights = ml_collections.ConfigDict(dict(
-      exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0, slope=0.0))
+      exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0, slope=0.0,
+      highlight_slope=0.0))
   config.exposure_cell = 16
   config.max_slope = 16.0
+  config.max_highlight_slope = 6.0
   # Not in the paper: 'regions' ties each region's mean brightness (not every 16x16
   # cell's) to E; spatial_log_eps > 0 compares log brightness in L_sc; 'input' keeps
   # the input's colour balance instead of L_cc's grey world (losses.teacher_losses).

@@ -286,6 +286,27 @@ def test_slope_limit_loss_worked_example_and_gradient():
   assert np.all(grad[:, :, :2] > 0) and np.all(grad[:, :, 2:] == 0)
 
 
+def test_highlight_slope_loss_counts_only_bright_inputs():
+  # White pixels stay at 1 under a darkening curve (a = -0.5), so every iteration
+  # multiplies their slope by 1 - a = 1.5: 1.5^8 = 25.63. Black pixels under a = +0.5
+  # are as steep but are not highlights. Half black, half white.
+  image = np.zeros((1, 4, 4, 3), np.float32)
+  image[:, :, 2:] = 1.0
+  maps = np.full((1, 4, 4, 24), 0.5, np.float32)
+  maps[:, :, 2:] = -0.5
+  loss = jax.jit(_losses.highlight_slope_loss, static_argnames=("max_slope",))
+  assert float(loss(image, maps, max_slope=6.0)) == pytest.approx(0.5 * (1.5 ** 8 - 6), rel=1e-5)
+  assert float(loss(image, maps, max_slope=30.0)) == 0.0
+  # Descent weakens the darkening (raises a towards 0) on the white half only.
+  grad = np.asarray(jax.grad(lambda m: _losses.highlight_slope_loss(image, m, 6.0))(maps))
+  assert np.all(grad[:, :, 2:] < 0) and np.all(grad[:, :, :2] == 0)
+  on = losses.teacher_losses(image, image, np.full((1, 4, 4, 1), 0.5, np.float32), maps,
+                             weights={"highlight_slope": 2.0}, max_highlight_slope=6.0)
+  assert float(on["highlight_slope"]) == pytest.approx(0.5 * (1.5 ** 8 - 6), rel=1e-5)
+  assert "highlight_slope" not in losses.teacher_losses(
+      image, image, np.full((1, 4, 4, 1), 0.5, np.float32), maps)
+
+
 def test_teacher_losses_slope_term_only_when_weighted():
   out, image, e, maps = _teacher_inputs()
   maps = maps + 0.8  # strong curves: slopes up to 1.95^8 near black

@@ -128,6 +128,43 @@ def test_teacher_weight_init_options():
 # --------------------------------------------------------------------------- student
 
 
+def _student_layer_signal(weight_init):
+  """Per layer of a fresh width-16 student on a random photo: the std of its
+  pre-activation output, and the (K, B) it starts from."""
+  model = models.build("student", {"width": 16, "weight_init": weight_init})
+  rng = np.random.default_rng(4)
+  image = rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32)
+  emap = np.full((1, 32, 32, 1), 0.5, np.float32)
+  flat = {k: np.asarray(v) for k, v in
+          student_math.flatten_params(model.init(jax.random.key(0), image, emap)).items()}
+  outputs = {"x": student_math.downsample4(np.concatenate([image, emap], -1), np)}
+  stds = []
+  for i, (sources, _) in enumerate(student_math.student_topology(16, 6), start=1):
+    h = np.concatenate([outputs[s] for s in sources], axis=-1)
+    h = student_math.depthwise3x3_shifted(h, flat[f"conv{i}/dw_kernel"], flat[f"conv{i}/dw_bias"], np)
+    h = student_math.pointwise(h, flat[f"conv{i}/pw_kernel"], flat[f"conv{i}/pw_bias"], np)
+    stds.append(float(h.std()))
+    outputs[i] = np.maximum(h, 0)
+  return stds, model.apply({"params": student_math.unflatten_params(flat)}, image, emap), flat
+
+
+def test_student_init_carries_the_input_and_starts_near_identity():
+  # Zero-DCE's N(0, 0.02) shrinks a separable layer's output ~200x: the second layer
+  # already carries ~1e-5 of the input, and training from there left most of the
+  # shipped student's ReLUs never active. The default init keeps the scale through
+  # the hidden layers and starts from K = 1, B = 0 (the identity).
+  stds, (k, b), flat = _student_layer_signal("he")
+  assert min(stds[:6]) > 0.1, stds
+  assert float(jnp.abs(k - 1).max()) < 0.05 and float(jnp.abs(b).max()) < 0.05
+  np.testing.assert_allclose(flat["conv3/pw_kernel"].std(), np.sqrt(2 / 16), rtol=0.2)
+  np.testing.assert_allclose(flat["conv3/dw_kernel"].std(), np.sqrt(1 / 9), rtol=0.2)
+  old, _, flat = _student_layer_signal("zero_dce")
+  assert max(old[1:]) < 1e-3, old
+  assert abs(flat["conv3/pw_kernel"].std() - 0.02) < 0.005
+  with pytest.raises(ConfigError, match="weight_init"):
+    _student_layer_signal("xavier")
+
+
 def test_student_parameter_count_and_export_contract():
   shapes = jax.eval_shape(models.Student().init, jax.random.PRNGKey(0),
                           jnp.zeros((1, 8, 8, 3)), jnp.zeros((1, 8, 8, 1)))

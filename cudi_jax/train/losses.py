@@ -139,12 +139,35 @@ def slope_limit_loss(image, maps, max_slope=16.0):
   return jnp.mean(jnp.maximum(slope - max_slope, 0.0))
 
 
+#: Inputs above this count as highlights for :func:`highlight_slope_loss`.
+HIGHLIGHT_FROM = 0.5
+
+
+def highlight_slope_loss(image, maps, max_slope=6.0):
+  """Mean over pixels and channels of max(0, dLE_n/dx - max_slope) where the input is
+  above :data:`HIGHLIGHT_FROM` (0 elsewhere).
+
+  Not one of the paper's terms (off unless weighted). A darkening curve can steepen
+  without bound just below white (its fixed point): 0.98 pulled to 0.8 while 1.0 stays
+  1.0 is a slope of 10 there, which turns 8-bit steps and JPEG blocks in bright skies
+  into visible pattern, and which a per-cell tangent line cannot follow (a distilled
+  student greys such skies instead). Dark inputs are left to :func:`slope_limit_loss`:
+  brightening needs large slopes near black.
+  """
+  slope = curves.high_order_curve_derivative(image, maps, maps.shape[-1] // 3)
+  excess = jnp.maximum(slope - max_slope, 0.0)
+  return jnp.mean(jnp.where(image > HIGHLIGHT_FROM, excess, 0.0))
+
+
 def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16,
                    max_slope=16.0, exposure_mode="cells",
-                   spatial_log_eps=0.0, color_mode="grey_world"):
+                   spatial_log_eps=0.0, color_mode="grey_world",
+                   max_highlight_slope=6.0):
   """All teacher terms and their weighted total (a dict of scalars, 'total' included).
 
-  A positive ``weights['slope']`` adds :func:`slope_limit_loss` (term ``slope``).
+  A positive ``weights['slope']`` adds :func:`slope_limit_loss` (term ``slope``), a
+  positive ``weights['highlight_slope']`` :func:`highlight_slope_loss` (limit
+  ``max_highlight_slope``).
   exposure_mode: 'cells' (L_sec) or 'regions' (:func:`region_exposure_loss`);
   spatial_log_eps: see :func:`spatial_consistency_loss`; color_mode: 'grey_world'
   (L_cc) or 'input' (:func:`color_preservation_loss`).
@@ -170,6 +193,8 @@ def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16
   }
   if weights.get("slope", 0.0) > 0:
     terms["slope"] = slope_limit_loss(image, maps, max_slope)
+  if weights.get("highlight_slope", 0.0) > 0:
+    terms["highlight_slope"] = highlight_slope_loss(image, maps, max_highlight_slope)
   terms["total"] = sum(weights[name] * value for name, value in terms.items())
   return terms
 

@@ -15,8 +15,8 @@ from cudi_jax import teacher_layout
 from cudi_jax.errors import ConfigError
 from cudi_jax.train import curves
 
-#: Zero-DCE's initialisation: conv weights from N(0, 0.02), biases from zero. The
-#: student keeps it; the teacher uses it only with ``weight_init='zero_dce'``.
+#: Zero-DCE's initialisation: conv weights from N(0, 0.02), biases from zero; used
+#: only with ``weight_init='zero_dce'`` (teacher or student).
 conv_init = nn.initializers.normal(stddev=0.02)
 #: He initialisation (fan-in, ReLU gain 2) for the teacher's hidden convs.
 he_init = nn.initializers.variance_scaling(2.0, "fan_in", "normal")
@@ -29,6 +29,14 @@ head_init = nn.initializers.variance_scaling(1e-4, "fan_in", "normal")
 #: what every teacher trained before this option existed started from, the shipped
 #: one included).
 TEACHER_INITS = ("he", "zero_dce")
+#: The student's depthwise kernels under ``weight_init='he'``: unit gain over the 9
+#: taps (the depthwise step is linear; the ReLU follows the pointwise step).
+depthwise_init = nn.initializers.variance_scaling(1.0, "fan_in", "normal")
+#: Student initialisations: 'he' (the default) or 'zero_dce' (N(0, 0.02) everywhere,
+#: what every student trained before this option existed started from, the shipped
+#: one included: its activations shrink ~200x a layer at the start and most of its
+#: ReLUs end up never active).
+STUDENT_INITS = ("he", "zero_dce")
 
 
 def resize_to(x, height, width):
@@ -136,14 +144,16 @@ class SeparableConvParams(nn.Module):
 
   in_channels: int
   out_channels: int
+  dw_init: Any = conv_init
+  pw_init: Any = conv_init
 
   @nn.compact
   def __call__(self):
     zeros = nn.initializers.zeros
     return {
-        "dw_kernel": self.param("dw_kernel", conv_init, (3, 3, self.in_channels)),
+        "dw_kernel": self.param("dw_kernel", self.dw_init, (3, 3, self.in_channels)),
         "dw_bias": self.param("dw_bias", zeros, (self.in_channels,)),
-        "pw_kernel": self.param("pw_kernel", conv_init, (self.in_channels, self.out_channels)),
+        "pw_kernel": self.param("pw_kernel", self.pw_init, (self.in_channels, self.out_channels)),
         "pw_bias": self.param("pw_bias", zeros, (self.out_channels,)),
     }
 
@@ -157,13 +167,26 @@ class Student(nn.Module):
   #: 'network' (what distillation trains) or 'natural' (the runtime's default colour
   #: handling, :func:`cudi_jax.student_math.natural_color`).
   color: str = "network"
+  #: 'he': unit-gain depthwise kernels, He-initialised pointwise kernels and a small
+  #: last layer (K near 1, B near 0: the identity); 'zero_dce': N(0, 0.02)
+  #: everywhere. Only the initial weights differ.
+  weight_init: str = "he"
+
+  def _inits(self, last):
+    if self.weight_init == "he":
+      return depthwise_init, (head_init if last else he_init)
+    if self.weight_init == "zero_dce":
+      return conv_init, conv_init
+    raise ConfigError(f"student weight_init must be one of {', '.join(STUDENT_INITS)}, "
+                      f"got {self.weight_init!r}")
 
   def flat_params(self):
     shapes = student_math.student_param_shapes(self.width)
     flat = {}
     for i in range(1, 8):
       cin, cout = shapes[f"conv{i}/pw_kernel"]
-      layer = SeparableConvParams(cin, cout, name=f"conv{i}")()
+      dw_init, pw_init = self._inits(last=i == 7)
+      layer = SeparableConvParams(cin, cout, dw_init, pw_init, name=f"conv{i}")()
       flat.update({f"conv{i}/{k}": v.astype(self.dtype) for k, v in layer.items()})
     return flat
 
@@ -187,7 +210,7 @@ def build(kind, architecture=None, dtype=jnp.float32):
   Missing fields take the defaults; fields of the other kind are ignored.
 
   teacher: width, multipliers, convs_per_block, num_iterations, weight_init;
-  student: width, depthwise_impl.
+  student: width, depthwise_impl, weight_init.
   """
   arch = dict(architecture or {})
   if kind == "teacher":
@@ -198,5 +221,6 @@ def build(kind, architecture=None, dtype=jnp.float32):
                    weight_init=str(arch.get("weight_init") or "he"), dtype=dtype)
   if kind == "student":
     return Student(width=int(arch.get("width", 16)),
-                   depthwise_impl=arch.get("depthwise_impl", "auto"), dtype=dtype)
+                   depthwise_impl=arch.get("depthwise_impl", "auto"),
+                   weight_init=str(arch.get("weight_init") or "he"), dtype=dtype)
   raise ConfigError(f"model kind must be 'teacher' or 'student', got {kind!r}")

@@ -126,7 +126,7 @@ def _apply_gradients(state, grads, optimizer, metrics):
 
 def teacher_step(state, batch, *, model, optimizer, loss_weights, exposure_cell=16,
                  max_slope=16.0, exposure_mode="cells", spatial_log_eps=0.0,
-                 color_mode="grey_world"):
+                 color_mode="grey_world", max_highlight_slope=6.0):
   """One teacher update on zero-reference losses -> (new state, metrics).
 
   batch: image (B, P, P, 3), exposure (B, P, P, 1).
@@ -137,7 +137,8 @@ def teacher_step(state, batch, *, model, optimizer, loss_weights, exposure_cell=
     maps = model.apply({"params": params}, image, emap)
     output = models.teacher_enhance(maps, image)
     terms = losses.teacher_losses(output, image, emap, maps, loss_weights, exposure_cell,
-                                  max_slope, exposure_mode, spatial_log_eps, color_mode)
+                                  max_slope, exposure_mode, spatial_log_eps, color_mode,
+                                  max_highlight_slope)
     return terms["total"], terms
 
   (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -212,7 +213,8 @@ class Trainer:
                                max_slope=config.get("max_slope", 16.0),
                                exposure_mode=config.get("exposure_mode", "cells"),
                                spatial_log_eps=config.get("spatial_log_eps", 0.0),
-                               color_mode=config.get("color_mode", "grey_world"))
+                               color_mode=config.get("color_mode", "grey_world"),
+                               max_highlight_slope=config.get("max_highlight_slope", 6.0))
       in_shardings = (self.replicated, self.batch_sharding)
     elif self.kind == "student":
       self.model = models.build("student", config.student, dtype)
