@@ -71,13 +71,16 @@ def get_config():
   # slope: not in the paper (0 = off); penalises curve slopes above max_slope
   # (losses.slope_limit_loss), i.e. noise amplification in dark regions;
   # highlight_slope (0 = off) slopes above max_highlight_slope where the input is
-  # above 0.5 (losses.highlight_slope_loss): steep darkening just below white.
+  # above 0.5 (losses.highlight_slope_loss): steep darkening just below white;
+  # shadow_slope (0 = off) slopes below min_shadow_slope where the input is below 0.5
+  # (losses.shadow_slope_loss): shadows crushed by a darkening curve.
   config.loss_weights = ml_collections.ConfigDict(dict(
       exposure=10.0, spatial=1.0, color=5.0, smoothness=200.0, slope=0.0,
-      highlight_slope=0.0))
+      highlight_slope=0.0, shadow_slope=0.0))
   config.exposure_cell = 16
   config.max_slope = 16.0
   config.max_highlight_slope = 6.0
+  config.min_shadow_slope = 0.7
   # Not in the paper: 'regions' ties each region's mean brightness (not every 16x16
   # cell's) to E; spatial_log_eps > 0 compares log brightness in L_sc; 'input' keeps
   # the input's colour balance instead of L_cc's grey world (losses.teacher_losses).

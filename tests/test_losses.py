@@ -307,6 +307,30 @@ def test_highlight_slope_loss_counts_only_bright_inputs():
       image, image, np.full((1, 4, 4, 1), 0.5, np.float32), maps)
 
 
+def test_shadow_slope_loss_counts_only_darkened_shadows():
+  # A mid-grey 0.25 under a = -0.5 for 8 iterations is pulled towards black with a
+  # slope well below 0.7; the same curve on white (slope 1.5^8) and a brightening curve
+  # on the grey (slope > 1) do not count.
+  from cudi_jax.train import curves
+  image = np.full((1, 4, 4, 3), 0.25, np.float32)
+  image[:, :, 3:] = 1.0
+  maps = np.full((1, 4, 4, 24), -0.5, np.float32)
+  maps[:, :, 2:3] = 0.1
+  slope = np.asarray(curves.high_order_curve_derivative(image, maps, 8))
+  assert np.all(slope[:, :, :2] < 0.7) and np.all(slope[:, :, 2:] > 1)
+  want = np.mean(np.where(image < 0.5, np.maximum(0.7 - slope, 0), 0))
+  loss = jax.jit(_losses.shadow_slope_loss, static_argnames=("min_slope",))
+  assert float(loss(image, maps, min_slope=0.7)) == pytest.approx(want, rel=1e-5) and want > 0.1
+  assert float(loss(image, maps, min_slope=0.0)) == 0.0
+  # Descent weakens the darkening (raises a towards 0) on the darkened grey only.
+  grad = np.asarray(jax.grad(lambda m: _losses.shadow_slope_loss(image, m, 0.7))(maps))
+  assert np.all(grad[:, :, :2] < 0) and np.all(grad[:, :, 2:] == 0)
+  emap = np.full((1, 4, 4, 1), 0.5, np.float32)
+  on = losses.teacher_losses(image, image, emap, maps, weights={"shadow_slope": 3.0})
+  assert float(on["shadow_slope"]) == pytest.approx(want, rel=1e-5)
+  assert "shadow_slope" not in losses.teacher_losses(image, image, emap, maps)
+
+
 def test_teacher_losses_slope_term_only_when_weighted():
   out, image, e, maps = _teacher_inputs()
   maps = maps + 0.8  # strong curves: slopes up to 1.95^8 near black

@@ -159,15 +159,35 @@ def highlight_slope_loss(image, maps, max_slope=6.0):
   return jnp.mean(jnp.where(image > HIGHLIGHT_FROM, excess, 0.0))
 
 
+#: Inputs below this count as shadows for :func:`shadow_slope_loss`.
+SHADOW_BELOW = 0.5
+
+
+def shadow_slope_loss(image, maps, min_slope=0.7):
+  """Mean over pixels and channels of max(0, min_slope - dLE_n/dx) where the input is
+  below :data:`SHADOW_BELOW` (0 elsewhere).
+
+  Not one of the paper's terms (off unless weighted). A darkening curve multiplies a
+  dark input by about prod(1 + A_k) over its iterations, so when a cell that mixes a
+  bright sky with darker detail is pulled down, the detail is crushed towards black
+  (an over-exposed photo comes out with its shadows blocked up). Brightening curves
+  are steeper than 1 there and never count.
+  """
+  slope = curves.high_order_curve_derivative(image, maps, maps.shape[-1] // 3)
+  short = jnp.maximum(min_slope - slope, 0.0)
+  return jnp.mean(jnp.where(image < SHADOW_BELOW, short, 0.0))
+
+
 def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16,
                    max_slope=16.0, exposure_mode="cells",
                    spatial_log_eps=0.0, color_mode="grey_world",
-                   max_highlight_slope=6.0):
+                   max_highlight_slope=6.0, min_shadow_slope=0.7):
   """All teacher terms and their weighted total (a dict of scalars, 'total' included).
 
   A positive ``weights['slope']`` adds :func:`slope_limit_loss` (term ``slope``), a
   positive ``weights['highlight_slope']`` :func:`highlight_slope_loss` (limit
-  ``max_highlight_slope``).
+  ``max_highlight_slope``), a positive ``weights['shadow_slope']``
+  :func:`shadow_slope_loss` (floor ``min_shadow_slope``).
   exposure_mode: 'cells' (L_sec) or 'regions' (:func:`region_exposure_loss`);
   spatial_log_eps: see :func:`spatial_consistency_loss`; color_mode: 'grey_world'
   (L_cc) or 'input' (:func:`color_preservation_loss`).
@@ -195,6 +215,8 @@ def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16
     terms["slope"] = slope_limit_loss(image, maps, max_slope)
   if weights.get("highlight_slope", 0.0) > 0:
     terms["highlight_slope"] = highlight_slope_loss(image, maps, max_highlight_slope)
+  if weights.get("shadow_slope", 0.0) > 0:
+    terms["shadow_slope"] = shadow_slope_loss(image, maps, min_shadow_slope)
   terms["total"] = sum(weights[name] * value for name, value in terms.items())
   return terms
 

@@ -126,7 +126,8 @@ def _apply_gradients(state, grads, optimizer, metrics):
 
 def teacher_step(state, batch, *, model, optimizer, loss_weights, exposure_cell=16,
                  max_slope=16.0, exposure_mode="cells", spatial_log_eps=0.0,
-                 color_mode="grey_world", max_highlight_slope=6.0):
+                 color_mode="grey_world", max_highlight_slope=6.0,
+                 min_shadow_slope=0.7):
   """One teacher update on zero-reference losses -> (new state, metrics).
 
   batch: image (B, P, P, 3), exposure (B, P, P, 1).
@@ -138,7 +139,7 @@ def teacher_step(state, batch, *, model, optimizer, loss_weights, exposure_cell=
     output = models.teacher_enhance(maps, image)
     terms = losses.teacher_losses(output, image, emap, maps, loss_weights, exposure_cell,
                                   max_slope, exposure_mode, spatial_log_eps, color_mode,
-                                  max_highlight_slope)
+                                  max_highlight_slope, min_shadow_slope)
     return terms["total"], terms
 
   (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -214,7 +215,8 @@ class Trainer:
                                exposure_mode=config.get("exposure_mode", "cells"),
                                spatial_log_eps=config.get("spatial_log_eps", 0.0),
                                color_mode=config.get("color_mode", "grey_world"),
-                               max_highlight_slope=config.get("max_highlight_slope", 6.0))
+                               max_highlight_slope=config.get("max_highlight_slope", 6.0),
+                               min_shadow_slope=config.get("min_shadow_slope", 0.7))
       in_shardings = (self.replicated, self.batch_sharding)
     elif self.kind == "student":
       self.model = models.build("student", config.student, dtype)
