@@ -10,8 +10,9 @@ by export.py (such as cudi_jax/assets/teacher.npz). Measured on a 2-core CPU wit
 1,699 SICE Part 1 photos: about 0.3-0.7 s per step (the frozen teacher's forward pass
 is part of every step), 20-45 minutes in all. The L1 distillation loss (per batch,
 averaged over 500 steps) falls from ~0.11 in the first 500 steps to ~0.047
-(1,000-1,500) and ~0.027 (3,500-4,000), still falling slowly. The shipped student was
-trained from these settings in three stages: configs/recipes/shipped_cpu/.
+(1,000-1,500) and ~0.027 (3,500-4,000), still falling slowly (measured from
+Zero-DCE's init, ``--config.student.weight_init=zero_dce``). The shipped student was
+distilled with settings close to these: configs/recipes/shipped_cpu/student.py.
 """
 from configs import student
 

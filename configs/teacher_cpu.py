@@ -13,8 +13,8 @@ and ~0.11-0.12 (2,000-3,000), still falling slowly (all measured from Zero-DCE's
 ``--config.teacher.weight_init=zero_dce``; from the default He init it is ~0.17 over
 steps 100-150 already, docs/experiments.md). Add ``--config.lr_schedule=cosine``
 to decay the learning rate to 0. The shipped teacher was trained with these settings
-in two stages (a 6,000-step cosine run, then a wider range of training maps):
-configs/recipes/shipped_cpu/.
+in three stages (a 6,000-step cosine run, a wider range of training maps, then a
+limit on curve slopes just below white): configs/recipes/shipped_cpu/.
 """
 from configs import default
 

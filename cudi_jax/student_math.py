@@ -173,13 +173,34 @@ def network_weight(gain, xp):
                  0.0, 1.0)
 
 
+#: :func:`lift_colour`: cells darker than about this (BT.601 luma) get a neutral lift,
+#: brighter ones one in their own colour (a cell's colour ratios are noise near black).
+LIFT_COLOUR_TOE = 0.01
+#: :func:`lift_colour` never scales a channel's share of the lift beyond this.
+LIFT_COLOUR_MAX = 4.0
+
+
+def lift_colour(cells, luma, xp):
+  """Per cell and channel, the factor on the shared intercept that gives the lift the
+  cell's own colour: ``1 + g (c / luma - 1)``, ``c`` the cell's channel mean (clipped to
+  [0, LIFT_COLOUR_MAX] times its luma), ``g = luma / (luma + LIFT_COLOUR_TOE)``.
+  A neutral cell gets 1 in every channel; so does a near-black one. cells: (..., 3)
+  in [0, 1]; luma: (..., 1) their BT.601 luma."""
+  ratio = xp.clip(cells / xp.maximum(luma, 1e-6), 0.0, LIFT_COLOUR_MAX)
+  g = luma / (luma + LIFT_COLOUR_TOE)
+  return 1.0 + g * (ratio - 1.0)
+
+
 def natural_color(k, b, cells, xp, scale=1.0):
   """Low-resolution K, B -> K, B that brighten without shifting colour.
 
-  Where the network brightens a 4x4 cell, every channel gets the same slope and
-  intercept (the BT.601-weighted means of the network's three), so brightening keeps
-  the photo's white balance: the per-channel differences the teacher learned from its
-  grey-world colour term are what tint dusk skies and white walls. Where it darkens
+  Where the network brightens a 4x4 cell, every channel gets the same slope (the
+  BT.601-weighted mean of the network's three) and an intercept that carries the
+  cell's own colour (the weighted mean intercept times :func:`lift_colour`), so
+  brightening keeps the photo's white balance and the cell's saturation: the
+  per-channel differences the teacher learned from its grey-world colour term are what
+  tint dusk skies and white walls, and one intercept added alike to all three channels
+  washes a dark red out to pink. Where it darkens
   (over-exposed regions) the per-channel maps are kept: there they restore colour
   that over-exposure washed out. The cell's gain is ``mean K + mean B / luma`` at the
   cell's own luma (:func:`cell_gain`); :func:`network_weight` blends the two.
@@ -193,7 +214,8 @@ def natural_color(k, b, cells, xp, scale=1.0):
   bbar = (b * wts).sum(axis=-1, keepdims=True)
   luma = (cells * wts).sum(axis=-1, keepdims=True)
   u = network_weight(cell_gain(kbar, bbar, luma, xp, scale), xp)
-  return kbar + u * (k - kbar), bbar + u * (b - bbar)
+  shared = bbar * lift_colour(cells, luma, xp)
+  return kbar + u * (k - kbar), shared + u * (b - shared)
 
 
 def check_color(color):

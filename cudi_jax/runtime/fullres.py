@@ -114,12 +114,22 @@ def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
   bbar = np.matmul(sb, _LUMA32)
   gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
   u = student_math.network_weight(gain, np)
-  for m, bar in ((sk, kbar), (sb, bbar)):
-    for c in range(3):
-      mc = m[..., c]
-      np.subtract(mc, bar, out=mc)
-      np.multiply(mc, u, out=mc)
-      np.add(mc, bar, out=mc)
+  # The shared intercept in each cell's own colour (student_math.lift_colour), computed
+  # on the filled columns and edge-padded like the maps (it is per cell).
+  lift = np.empty(sb.shape, np.float32)
+  cells = np.moveaxis(x, 0, -1)
+  lift[top:top + r1 - r0, 1:w + 1] = student_math.lift_colour(cells, inner[..., None], np)
+  pad_edges(lift, top, bottom, w)
+  for c in range(3):
+    mc = sk[..., c]
+    np.subtract(mc, kbar, out=mc)
+    np.multiply(mc, u, out=mc)
+    np.add(mc, kbar, out=mc)
+    shared = bbar * lift[..., c]
+    mc = sb[..., c]
+    np.subtract(mc, shared, out=mc)
+    np.multiply(mc, u, out=mc)
+    np.add(mc, shared, out=mc)
 
 def hupsample(low, out, sc, mnk):
   """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.

@@ -1,13 +1,12 @@
-"""Shipped teacher, stage 2 of 2 (the shipped cudi_jax/assets/teacher.npz): stage 1
-trained 2,500 more steps, fresh Adam, lr 2e-4 decaying to 0 along a cosine, seed 71,
-with training maps whose values span (0.05, 0.95) instead of the paper's (0.2, 0.8)
-and 30% of the crops given an input-following map (the kind ``auto`` feeds), so the
-teacher learns the strong darkening and brightening the calibrated runtime asks for:
+"""Shipped teacher, stage 2 of 3: stage 1 trained 2,500 more steps, fresh Adam, lr
+2e-4 decaying to 0 along a cosine, seed 71, with training maps whose values span
+(0.05, 0.95) instead of the paper's (0.2, 0.8) and 30% of the crops given an
+input-following map (the kind ``auto`` feeds), so the teacher learns the strong
+darkening and brightening the calibrated runtime asks for:
 
     python train.py --config configs/recipes/shipped_cpu/teacher_stage2.py \\
         --workdir runs/shipped_cpu/teacher_stage2 --config.data.path=SPLIT/ \\
         --config.init_from=runs/shipped_cpu/teacher_stage1
-    python export.py --workdir runs/shipped_cpu/teacher_stage2 --output teacher.npz
 
 14 minutes on a 2-core CPU (about 3 steps per second).
 """
