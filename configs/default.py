@@ -13,16 +13,16 @@ def get_config():
 
   # Teacher: UNet at width * multipliers channels (4,701,912 params at width 32).
   # weight_init: 'he' (He init of the hidden convs, a small curve head: curves near
-  # identity) or 'zero_dce' (Zero-DCE's N(0, 0.02) everywhere, what earlier teachers,
-  # the shipped one included, started from; most objectives other than the paper's
-  # then end with a constant network: docs/training.md).
+  # identity) or 'zero_dce' (Zero-DCE's N(0, 0.02) everywhere, what teachers before
+  # the shipped one started from; most objectives other than the paper's then end with
+  # a constant network: docs/training.md).
   config.teacher = ml_collections.ConfigDict(dict(
       width=32, multipliers=(1, 2, 4, 8, 8), convs_per_block=3, num_iterations=8,
       weight_init="he"))
   # Student: Zero-DCE++ topology, depthwise separable (3,630 params at width 16);
   # depthwise_impl 'auto' = shifted slices on CPU, grouped conv on GPU/TPU;
-  # weight_init 'he' (near-identity start) or 'zero_dce' (N(0, 0.02), what earlier
-  # students, the shipped one included, started from).
+  # weight_init 'he' (near-identity start) or 'zero_dce' (N(0, 0.02), what students
+  # before the shipped one started from).
   config.student = ml_collections.ConfigDict(dict(width=16, depthwise_impl="auto",
                                                   weight_init="he"))
   # Student only: a teacher workdir, its checkpoints folder, one checkpoints/<step>, or a

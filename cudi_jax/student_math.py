@@ -175,7 +175,7 @@ def network_weight(gain, xp):
 
 #: :func:`lift_colour`: cells darker than about this (BT.601 luma) get a neutral lift,
 #: brighter ones one in their own colour (a cell's colour ratios are noise near black).
-LIFT_COLOUR_TOE = 0.01
+LIFT_COLOUR_TOE = 0.03
 #: :func:`lift_colour` never scales a channel's share of the lift beyond this.
 LIFT_COLOUR_MAX = 4.0
 

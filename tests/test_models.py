@@ -150,8 +150,8 @@ def _student_layer_signal(weight_init):
 
 def test_student_init_carries_the_input_and_starts_near_identity():
   # Zero-DCE's N(0, 0.02) shrinks a separable layer's output ~200x: the second layer
-  # already carries ~1e-5 of the input, and training from there left most of the
-  # shipped student's ReLUs never active. The default init keeps the scale through
+  # already carries ~1e-4 of the input, and training from there left most of the
+  # earlier students' ReLUs never active. The default init keeps the scale through
   # the hidden layers and starts from K = 1, B = 0 (the identity).
   stds, (k, b), flat = _student_layer_signal("he")
   assert min(stds[:6]) > 0.1, stds

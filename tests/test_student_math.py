@@ -87,22 +87,22 @@ def test_natural_color_shares_maps_where_brightening_only():
 
 
 def test_natural_color_lift_keeps_the_cells_colour():
-  # A dark red cell (luma 0.05) and a near-black one, both brightened x6 by one shared
+  # A dark red cell (luma 0.1) and a near-black one, both brightened x6 by one shared
   # slope and a large intercept: the red cell's intercept is split in its own colour
   # ratios, so its mean comes out as a plain x6 gain of its colour (saturation kept,
   # not washed to pink); the near-black cell (colour ratios are noise there) gets an
   # almost neutral lift.
   wts = np.asarray(imagemath.LUMA_BT601, np.float32)
-  red = np.array([0.12, 0.02, 0.02], np.float32)
+  red = np.array([0.24, 0.04, 0.04], np.float32)
   luma = float(red @ wts)
-  black = np.array([0.0012, 0.0002, 0.0002], np.float32)
+  black = np.array([0.0024, 0.0004, 0.0004], np.float32)
   cells = np.stack([red, black])[None]
   k = np.full((1, 2, 3), 2.0, np.float32)
   b = np.full((1, 2, 3), 4.0 * luma, np.float32)  # cell gain 2 + 4 = 6 for the red cell
   k2, b2 = student_math.natural_color(k, b, cells, np)
   out = k2[0, 0] * red + b2[0, 0]
   neutral = k[0, 0] * red + b[0, 0]  # one intercept for all three channels
-  assert out[0] / out[1] > 0.75 * red[0] / red[1]       # nearly the same colour ...
+  assert out[0] / out[1] > 0.65 * red[0] / red[1]       # most of its colour ...
   assert neutral[0] / neutral[1] < 0.4 * red[0] / red[1]  # where it was washed out
   assert abs(float(out @ wts) - 6 * luma) < 1e-6          # ... and the same brightness
   g = luma / (luma + student_math.LIFT_COLOUR_TOE)

@@ -150,17 +150,23 @@ def _adam_step_sizes(config, steps):
     sizes.append(-float(updates["w"]))
   return np.array(sizes)
 
-def test_slope_weight_adds_the_term_to_the_teacher_step(image_dir):
-  config = helpers.training_config(tiny_teacher, image_dir, **{"loss_weights.slope": 0.5, "max_slope": 2.0})
+def test_slope_weights_add_their_terms_to_the_teacher_step(image_dir):
+  extra = {"slope": 0.5, "highlight_slope": 0.3, "shadow_slope": 0.2}
+  config = helpers.training_config(
+      tiny_teacher, image_dir, **{f"loss_weights.{k}": w for k, w in extra.items()},
+      max_slope=2.0, max_highlight_slope=1.0, min_shadow_slope=1.0)
   trainer = train_lib.Trainer(config)
   ds, _ = data_lib.make_dataset(config.data, config.batch_size, seed=0)
   _, metrics = trainer.step(trainer.init_state(), trainer.global_batch(ds[0]))
   values = {k: float(v) for k, v in metrics.items()}
-  assert np.isfinite(values["loss/slope"]) and values["loss/slope"] >= 0
-  rest = sum(w * values[f"loss/{k}"] for k, w in config.loss_weights.items() if k != "slope")
-  assert values["loss/total"] == pytest.approx(rest + 0.5 * values["loss/slope"], rel=1e-5)
-  assert "loss/slope" not in train_lib.Trainer(helpers.training_config(tiny_teacher, image_dir)).step(
+  for k in extra:
+    assert np.isfinite(values[f"loss/{k}"]) and values[f"loss/{k}"] >= 0
+  rest = sum(w * values[f"loss/{k}"] for k, w in config.loss_weights.items() if k not in extra)
+  want = rest + sum(w * values[f"loss/{k}"] for k, w in extra.items())
+  assert values["loss/total"] == pytest.approx(want, rel=1e-5)
+  plain = train_lib.Trainer(helpers.training_config(tiny_teacher, image_dir)).step(
       trainer.init_state(), trainer.global_batch(ds[0]))[1]
+  assert not any(f"loss/{k}" in plain for k in extra)
 
 def test_teacher_keeps_its_features_under_an_objective_that_killed_zero_dce_init():
   # Region means + colour preservation at the CPU teacher's learning rate: teachers

@@ -14,8 +14,8 @@ Then ``cudi report`` runs on them with the shipped student and teacher and the
 training workdirs' metrics, and the sheets are copied to docs/images as
 quality-85 JPEGs at most 1,400 px wide (the loss curves as PNG).
 
-    python tools/make_readme_figures.py --teacher-workdir runs/shipped_cpu/teacher_stage2 \\
-        --student-workdir runs/shipped_cpu/student_stage3   # needs the [train,dev] extras
+    python tools/make_readme_figures.py --teacher-workdir runs/shipped_cpu/teacher_stage3 \\
+        --student-workdir runs/shipped_cpu/student   # needs the [train,dev] extras
 
 (the workdirs of configs/recipes/shipped_cpu/, whose training curves are plotted).
 

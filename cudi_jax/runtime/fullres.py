@@ -116,9 +116,20 @@ def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
   u = student_math.network_weight(gain, np)
   # The shared intercept in each cell's own colour (student_math.lift_colour), computed
   # on the filled columns and edge-padded like the maps (it is per cell).
+  # Channel by channel with out= (the same arithmetic as student_math.lift_colour).
   lift = np.empty(sb.shape, np.float32)
-  cells = np.moveaxis(x, 0, -1)
-  lift[top:top + r1 - r0, 1:w + 1] = student_math.lift_colour(cells, inner[..., None], np)
+  inv = np.maximum(inner, np.float32(1e-6))
+  np.reciprocal(inv, out=inv)
+  g = inner + np.float32(student_math.LIFT_COLOUR_TOE)
+  np.divide(inner, g, out=g)
+  rows = slice(top, top + r1 - r0)
+  for c in range(3):
+    f = lift[rows, 1:w + 1, c]
+    np.multiply(x[c], inv, out=f)
+    np.clip(f, 0.0, student_math.LIFT_COLOUR_MAX, out=f)
+    f -= 1.0
+    f *= g
+    f += 1.0
   pad_edges(lift, top, bottom, w)
   for c in range(3):
     mc = sk[..., c]

@@ -26,16 +26,16 @@ he_init = nn.initializers.variance_scaling(2.0, "fan_in", "normal")
 #: strongest at the start, and its first Adam steps flatten every feature map.
 head_init = nn.initializers.variance_scaling(1e-4, "fan_in", "normal")
 #: Teacher initialisations: 'he' (the default) or 'zero_dce' (N(0, 0.02) everywhere,
-#: what every teacher trained before this option existed started from, the shipped
-#: one included).
+#: what every teacher trained before this option existed started from; the shipped
+#: teacher started from 'he').
 TEACHER_INITS = ("he", "zero_dce")
 #: The student's depthwise kernels under ``weight_init='he'``: unit gain over the 9
 #: taps (the depthwise step is linear; the ReLU follows the pointwise step).
 depthwise_init = nn.initializers.variance_scaling(1.0, "fan_in", "normal")
 #: Student initialisations: 'he' (the default) or 'zero_dce' (N(0, 0.02) everywhere,
-#: what every student trained before this option existed started from, the shipped
-#: one included: its activations shrink ~200x a layer at the start and most of its
-#: ReLUs end up never active).
+#: what every student trained before this option existed started from: activations
+#: shrink ~200x a layer at the start and most ReLUs end up never active; the shipped
+#: student started from 'he').
 STUDENT_INITS = ("he", "zero_dce")
 
 
