@@ -114,9 +114,9 @@ def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
   bbar = np.matmul(sb, _LUMA32)
   gain = student_math.cell_gain(kbar, bbar, luma, np, scale=np.float32(job.b_scale))
   u = student_math.network_weight(gain, np)
-  # The shared intercept in each cell's own colour (student_math.lift_colour), computed
-  # on the filled columns and edge-padded like the maps (it is per cell).
-  # Channel by channel with out= (the same arithmetic as student_math.lift_colour).
+  # The shared intercept in each cell's own colour: student_math.lift_colour's
+  # arithmetic, channel by channel with out=, on the filled columns, then edge-padded
+  # like the maps (it is per cell).
   lift = np.empty(sb.shape, np.float32)
   inv = np.maximum(inner, np.float32(1e-6))
   np.reciprocal(inv, out=inv)

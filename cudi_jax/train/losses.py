@@ -126,16 +126,23 @@ def illumination_smoothness_loss(maps):
   return jnp.asarray(2.0 * loss / b, maps.dtype)
 
 
-def slope_limit_loss(image, maps, max_slope=16.0):
+def curve_slope(image, maps):
+  """dLE_n/dx of the high-order curve at each input value (the three slope terms'
+  common input; :func:`teacher_losses` computes it once for all of them)."""
+  return curves.high_order_curve_derivative(image, maps, maps.shape[-1] // 3)
+
+
+def slope_limit_loss(image, maps, max_slope=16.0, slope=None):
   """Mean over pixels and channels of max(0, dLE_n/dx - max_slope): how far the
   high-order curve is steeper than ``max_slope`` at each input value.
 
   Not one of the paper's terms (off unless weighted). The slope is the factor by which
   the curve amplifies noise; 8 iterations allow up to 2^8 near black, and a teacher
   that reaches dark targets that way amplifies sensor noise into speckle.
-  image: (B, H, W, 3) in [0, 1]; maps: (B, H, W, 3n) in [-1, 1].
+  image: (B, H, W, 3) in [0, 1]; maps: (B, H, W, 3n) in [-1, 1]; slope: their
+  :func:`curve_slope` if already computed.
   """
-  slope = curves.high_order_curve_derivative(image, maps, maps.shape[-1] // 3)
+  slope = curve_slope(image, maps) if slope is None else slope
   return jnp.mean(jnp.maximum(slope - max_slope, 0.0))
 
 
@@ -143,7 +150,7 @@ def slope_limit_loss(image, maps, max_slope=16.0):
 HIGHLIGHT_FROM = 0.5
 
 
-def highlight_slope_loss(image, maps, max_slope=6.0):
+def highlight_slope_loss(image, maps, max_slope=6.0, slope=None):
   """Mean over pixels and channels of max(0, dLE_n/dx - max_slope) where the input is
   above :data:`HIGHLIGHT_FROM` (0 elsewhere).
 
@@ -154,7 +161,7 @@ def highlight_slope_loss(image, maps, max_slope=6.0):
   student greys such skies instead). Dark inputs are left to :func:`slope_limit_loss`:
   brightening needs large slopes near black.
   """
-  slope = curves.high_order_curve_derivative(image, maps, maps.shape[-1] // 3)
+  slope = curve_slope(image, maps) if slope is None else slope
   excess = jnp.maximum(slope - max_slope, 0.0)
   return jnp.mean(jnp.where(image > HIGHLIGHT_FROM, excess, 0.0))
 
@@ -163,7 +170,7 @@ def highlight_slope_loss(image, maps, max_slope=6.0):
 SHADOW_BELOW = 0.5
 
 
-def shadow_slope_loss(image, maps, min_slope=0.7):
+def shadow_slope_loss(image, maps, min_slope=0.7, slope=None):
   """Mean over pixels and channels of max(0, min_slope - dLE_n/dx) where the input is
   below :data:`SHADOW_BELOW` (0 elsewhere).
 
@@ -173,7 +180,7 @@ def shadow_slope_loss(image, maps, min_slope=0.7):
   (an over-exposed photo comes out with its shadows blocked up). Brightening curves
   are steeper than 1 there and never count.
   """
-  slope = curves.high_order_curve_derivative(image, maps, maps.shape[-1] // 3)
+  slope = curve_slope(image, maps) if slope is None else slope
   short = jnp.maximum(min_slope - slope, 0.0)
   return jnp.mean(jnp.where(image < SHADOW_BELOW, short, 0.0))
 
@@ -211,12 +218,14 @@ def teacher_losses(output, image, exposure, maps, weights=None, exposure_cell=16
       "color": color_term,
       "smoothness": illumination_smoothness_loss(maps),
   }
-  if weights.get("slope", 0.0) > 0:
-    terms["slope"] = slope_limit_loss(image, maps, max_slope)
-  if weights.get("highlight_slope", 0.0) > 0:
-    terms["highlight_slope"] = highlight_slope_loss(image, maps, max_highlight_slope)
-  if weights.get("shadow_slope", 0.0) > 0:
-    terms["shadow_slope"] = shadow_slope_loss(image, maps, min_shadow_slope)
+  slope_terms = {"slope": (slope_limit_loss, max_slope),
+                 "highlight_slope": (highlight_slope_loss, max_highlight_slope),
+                 "shadow_slope": (shadow_slope_loss, min_shadow_slope)}
+  slope = None
+  for name, (loss, limit) in slope_terms.items():
+    if weights.get(name, 0.0) > 0:
+      slope = curve_slope(image, maps) if slope is None else slope
+      terms[name] = loss(image, maps, limit, slope=slope)
   terms["total"] = sum(weights[name] * value for name, value in terms.items())
   return terms
 
