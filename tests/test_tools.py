@@ -1,5 +1,6 @@
 """tools/make_train_split.py, tools/make_quality_figures.py, tools/teacher_health.py,
-tools/train_on_budget.py, tools/auto_checks.py and tools/video_checks.py."""
+tools/student_health.py, tools/train_on_budget.py, tools/auto_checks.py and
+tools/video_checks.py."""
 import json
 import os
 import subprocess
@@ -166,6 +167,50 @@ def test_auto_checks_measure_the_night_sky_and_both_ssims(tmp_path, photos, caps
     assert n == "2" and 1 <= int(n_ok) <= 2   # the dim photo reaches 0.3 at least
     # All reachable: the same mean; one not: the mean of all differs.
     assert (float(mean) == float(mean_ok)) == (n_ok == "2")
+
+
+def _tool(name):
+  import importlib.util
+  spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+  tool = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(tool)
+  return tool
+
+
+def test_auto_checks_saturation_against_a_gain(tmp_path, capsys):
+  import numpy as np
+  tool = _tool("auto_checks")
+  # (max - min) / max over pixels whose max is above 0.05: 0.5 and 0 -> 0.25; the
+  # near-black pixel does not count.
+  rgb = np.array([[[0.8, 0.4, 0.4], [0.3, 0.3, 0.3], [0.04, 0.0, 0.0]]], np.float32)
+  assert tool.saturation_of(rgb) == pytest.approx(0.25)
+  rng = np.random.default_rng(6)
+  dark = 0.06 * rng.random((48, 64, 3))
+  dark[:, :32, 1:] *= 0.2                                   # a dark red half
+  helpers.save_float_image(tmp_path / "dark.png", dark)
+  helpers.save_float_image(tmp_path / "bright.png", 0.3 + 0.4 * rng.random((48, 64, 3)))
+  assert tool.main(["saturation", str(tmp_path / "dark.png"), str(tmp_path / "bright.png")]) == 0
+  rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+  assert [(r[0], r[1]) for r in rows] == [("0-0.1", "1"), ("0.25-1", "1")]
+  assert 0 < float(rows[0][2]) < 2        # the dark photo keeps some of its colour
+  assert 0.5 < float(rows[1][2]) < 1.5    # a bright one about a gain's
+
+
+def test_student_health_counts_dead_channels(tmp_path, capsys):
+  import numpy as np
+  from cudi_jax import weights
+  from cudi_jax.runtime import api as runtime
+  tool = _tool("student_health")
+  helpers.save_float_image(tmp_path / "p.png", np.random.default_rng(7).random((32, 48, 3)))
+  export = weights.load_export(runtime.shipped_weights_path())
+  params = dict(export.params)
+  params["conv3/pw_bias"] = np.full_like(params["conv3/pw_bias"], -1e3)   # layer 3 killed
+  weights.save_export(tmp_path / "s.npz", "student", params, export.metadata)
+  assert tool.main([str(tmp_path / "p.png"), "--student", str(tmp_path / "s.npz")]) == 0
+  rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+  assert [r[0] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+  assert rows[2][1:3] == ["16", "16"]                       # every channel of layer 3 dead
+  assert int(rows[3][2]) < 16 and int(rows[3][3]) >= int(rows[3][2])
 
 
 def test_video_checks_print_the_fade_and_light_figures(capsys):

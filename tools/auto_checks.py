@@ -3,6 +3,7 @@
     python tools/auto_checks.py veil PHOTOS...            # night skies: lifted? noisy?
     python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val
     python tools/auto_checks.py reach PHOTOS... --targets 0.3,0.5,0.7 --max-size 384
+    python tools/auto_checks.py saturation PHOTOS... --max-size 384
 
 ``veil``: per photo, its dark noise (the median std of the pixels of its cells darker
 than 0.01, what ``auto``'s noise limit uses; per 255), and over its near-black cells
@@ -14,7 +15,10 @@ default SSIM (7x7 window) beside its Gaussian one, the global gain beside ``auto
 ``reach``: where constant exposures land (the mean output brightness over the photos,
 as `cudi evaluate exposure` loads and scores them) split by whether the photo can reach
 the target at all: its output with the network fed 1 (the most it is asked for) at or
-above the target.
+above the target. ``saturation``: how much of a photo's colour ``auto`` keeps, by the
+photo's mean brightness: the output's saturation ((max - min) / max of RGB, over
+pixels whose max is above 0.05) over that of one global gain to the same mean
+brightness (which keeps every colour ratio), averaged per brightness band.
 ``--student`` to check another export (default: the packaged weights).
 """
 import argparse
@@ -92,6 +96,32 @@ def reach(model, photos, targets, max_size):
   return out
 
 
+#: ``saturation``'s bands of the input's mean brightness.
+SATURATION_BANDS = ((0.0, 0.1), (0.1, 0.25), (0.25, 1.01))
+
+
+def saturation_of(rgb):
+  """Mean (max - min) / max of RGB over the pixels whose max is above 0.05."""
+  hi, lo = rgb.max(axis=-1), rgb.min(axis=-1)
+  lit = hi > 0.05
+  return float(((hi - lo)[lit] / hi[lit]).mean()) if lit.any() else float("nan")
+
+
+def saturation(model, photos, max_size):
+  """{band: [output saturation / the gain's, per photo]} over SATURATION_BANDS."""
+  found = {band: [] for band in SATURATION_BANDS}
+  images = [(p.name, p) for p in common.expand_image_paths(photos)]
+  for _, image in common.loaded_photos(images, "saturation", progress=False,
+                                       max_size=max_size):
+    out = common.to_uint8(model.enhance(image, "auto")).astype(np.float32) / 255.0
+    mean = float(image.mean())
+    gain = np.clip(image * (float(out.mean()) / max(mean, 1e-3)), 0.0, 1.0)
+    for band in SATURATION_BANDS:
+      if band[0] <= mean < band[1]:
+        found[band].append(saturation_of(out) / max(saturation_of(gain), 1e-3))
+  return found
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--student", help="student export (default: the packaged weights)")
@@ -106,6 +136,9 @@ def main(argv=None):
   r.add_argument("photos", nargs="+")
   r.add_argument("--targets", default="0.3,0.5,0.7")
   r.add_argument("--max-size", type=int, default=384)
+  c = sub.add_parser("saturation", help="colour kept by auto, by photo brightness")
+  c.add_argument("photos", nargs="+")
+  c.add_argument("--max-size", type=int, default=384)
   args = parser.parse_args(argv)
   model = runtime.load_student(args.student)
   if args.check == "reach":
@@ -113,6 +146,12 @@ def main(argv=None):
     print("target  mean (all)  mean (reachable)  reachable / photos")
     for t, (mean, mean_ok, n_ok, n) in reach(model, args.photos, targets, args.max_size).items():
       print(f"{t:g}  {mean:.3f}  {mean_ok:.3f}  {n_ok} / {n}")
+    return 0
+  if args.check == "saturation":
+    print("photo mean  photos  saturation / the gain's")
+    for (lo, hi), ratios in saturation(model, args.photos, args.max_size).items():
+      if ratios:
+        print(f"{lo:g}-{min(hi, 1.0):g}  {len(ratios)}  {np.mean(ratios):.3f}")
     return 0
   if args.check == "veil":
     print("photo  dark noise (/255)  sky share  sky out mean  sky out std")
