@@ -218,18 +218,27 @@ def natural_color(k, b, cells, xp, scale=1.0):
   return kbar + u * (k - kbar), shared + u * (b - shared)
 
 
+def temper(k, b, weights, gain):
+  """Low-resolution K, B mixed per cell with a plain global gain: ``K' = w K + (1 - w)
+  gain``, ``B' = w B`` (the network's correction at strength ``w`` over ``gain * I``).
+  k, b: (..., h, w, 3); weights: (..., h, w, 1) in [0, 1]. Returns new arrays."""
+  return weights * k + (1.0 - weights) * gain, weights * b
+
+
 def check_color(color):
   if color not in COLOR_MODES:
     raise ValueError(f"color must be one of {COLOR_MODES}, got {color!r}")
   return color
 
 
-def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, color="network"):
+def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, color="network",
+                 tempered=None):
   """Full-resolution slope and intercept maps.
 
   image: (..., H, W, 3) in [0, 1]; exposure: (..., H, W, 1) in [0, 1]; color: one of
   :data:`COLOR_MODES` ('network', the default here, is what training distils; the
-  runtime defaults to 'natural', :func:`natural_color`).
+  runtime defaults to 'natural', :func:`natural_color`); tempered: None or (per-cell
+  weights (..., h, w), gain) for :func:`temper`, applied after the colour handling.
   Returns K, B: (..., H, W, 3) each.
   """
   h, w = image.shape[-3], image.shape[-2]
@@ -237,6 +246,8 @@ def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, co
   k, b = raw_to_slope_intercept(student_lowres(params, x, xp, depthwise))
   if check_color(color) == "natural":
     k, b = natural_color(k, b, x[..., :3], xp)
+  if tempered is not None:
+    k, b = temper(k, b, tempered[0][..., None], tempered[1])
   return upsample4(k, xp, (h, w)), upsample4(b, xp, (h, w))
 
 

@@ -111,9 +111,16 @@ def test_exposure_map_resolution(model):
     np.testing.assert_allclose(exposure_values.full_map(model.resolve_exposure(img, setting), x),
                                _resolved_map(setting, x), atol=1e-5)
   # auto asks a flat photo, bright or dark, for the target of its brightness.
+  # (A flat bright photo is over-exposed: tempered, blown-free cells at the strength.)
   bright = np.full((10, 10, 3), 230, np.uint8)
-  assert model.resolve_exposure(bright, "auto").cells[0, 0] == pytest.approx(
+  fed = model.resolve_exposure(bright, "auto")
+  assert fed.fed.cells[0, 0] == pytest.approx(
       model.rules.calibration.auto_target(model.presets.auto_target, 230 / 255), abs=1e-6)
+  assert model.presets.auto_temper < fed.weights[0, 0] < 1.0  # 0.90: nearly blown
+  light = model.resolve_exposure(np.full((10, 10, 3), 200, np.uint8), "auto")
+  assert light.weights[0, 0] == pytest.approx(model.presets.auto_temper)
+  dark = np.full((10, 10, 3), 30, np.uint8)
+  assert model.resolve_exposure(dark, "auto").cells.shape == (3, 3)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float16, np.float32, np.float64])

@@ -109,6 +109,45 @@ def test_engine_matches_reference_math(size, color, params, poisoned):
   assert np.abs(k_ref - 1).mean() > 0.1  # far from the identity: a real test
 
 
+@pytest.mark.parametrize("color", student_math.COLOR_MODES)
+@pytest.mark.parametrize("size", [(37, 53), (9, 4)])
+def test_tempered_matches_reference_math_and_bands_agree(size, color, params, whole, poisoned):
+  """A Tempered value: K, B mixed per cell with a gain before upsampling, as
+  student_math.temper does; any band split gives the same uint8 image."""
+  rng = np.random.default_rng(size[1])
+  h, w = size
+  image = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
+  emap = rng.uniform(0.2, 0.8, (h, w)).astype(np.float32)
+  weights = rng.uniform(0, 1, values.cell_shape(h, w)).astype(np.float32)
+  fed = values.Tempered(values.PixelMap(emap), weights, 0.7)
+  k_ref, b_ref = student_math.student_maps(params, image, emap[..., None], np, color=color,
+                                           tempered=(weights, 0.7))
+  k, b = _run(poisoned, image, fed, 2, kind="maps", color=color)
+  np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
+  k0, _ = _run(poisoned, image, values.PixelMap(emap), 2, kind="maps", color=color)
+  assert np.abs(k - k0).max() > 0.05  # tempering changed something
+  u8 = (image * 255 + 0.5).astype(np.uint8)
+  ref = _run(whole, u8, fed, color=color)[0]
+  for band_rows in (1, 3):
+    assert np.array_equal(_run(poisoned, u8, fed, band_rows, color=color)[0], ref)
+
+
+def test_tempering_with_uniform_weights_mixes_the_outputs(params, whole):
+  """Weights w everywhere: K' = w K + (1 - w) g and B' = w B at full resolution too
+  (upsampling is linear), so the unclipped result is w * network + (1 - w) * g * I."""
+  rng = np.random.default_rng(11)
+  image = rng.uniform(0.3, 0.9, (20, 28, 3)).astype(np.float32)
+  fed = values.Constant(0.4)
+  k, b = _run(whole, image, fed, kind="maps")
+  kt, bt = _run(whole, image, values.Tempered(fed, np.full((5, 7), 0.25, np.float32), 0.6),
+                kind="maps")
+  np.testing.assert_allclose(kt, 0.25 * k + 0.75 * 0.6, atol=1e-6)
+  np.testing.assert_allclose(bt, 0.25 * b, atol=1e-6)
+  with pytest.raises(ValueError, match="tempering weights"):
+    Job(image, values.Tempered(fed, np.ones((4, 7), np.float32), 0.6), out=image.copy())
+
+
 def test_uint8_rounding_is_half_up_of_the_float_result(params, poisoned):
   rng = np.random.default_rng(5)
   image = rng.integers(0, 256, (41, 29, 3), dtype=np.uint8)

@@ -20,6 +20,10 @@ def test_metadata_round_trip_and_missing_entries():
   balanced = Presets(auto_compression=0.5, auto_toe=0.0, auto_noise_limit=0.01,
                      auto_bright=(0.2, 0.5))
   assert Presets.from_metadata({"exposure_presets": balanced.to_metadata()}) == balanced
+  tempered = Presets(auto_temper=0.5, auto_temper_photos=(0.5, 0.8), auto_temper_keep=(0.9, 1.0))
+  assert Presets.from_metadata({"exposure_presets": tempered.to_metadata()}) == tempered
+  assert Presets.from_metadata(
+      {"exposure_presets": {"auto": {"temper": {"strength": 1.0}}}}) == Presets(auto_temper=1.0)
 
 
 @pytest.mark.parametrize("presets", [
@@ -40,6 +44,10 @@ def test_metadata_round_trip_and_missing_entries():
     {"auto": {"bright": [0.6, 0.3]}},     # decreasing
     {"auto": {"bright": 0.3}},
     {"auto": {"bright": [0.3, "x"]}},
+    {"auto": {"temper": 0.5}},
+    {"auto": {"temper": {"strength": 1.5}}},
+    {"auto": {"temper": {"photos": [0.7, 0.5]}}},
+    {"auto": {"temper": {"keep": [0.9]}}},
 ])
 def test_malformed_presets_are_refused(presets):
   with pytest.raises(ExposureError):

@@ -151,7 +151,8 @@ def test_auto_is_balanced_for_dark_photos_steady_for_bright_ones_blended_between
   bright = 0.6 + 0.4 * texture
   mean, steady, balanced = parts(bright)
   assert mean > presets.auto_bright[1]
-  np.testing.assert_array_equal(resolved_cells(bright, with_cells), steady)
+  tempered = with_cells.resolve_image("auto", bright)  # over-exposed: tempered too
+  np.testing.assert_array_equal(tempered.fed.cells, steady)
   middle = 0.3 + 0.3 * texture
   mean, steady, balanced = parts(middle)
   share = (mean - 0.3) / 0.3
@@ -179,3 +180,32 @@ def test_dark_noise_measures_the_noise_of_dark_cells_only():
   half = bright.copy()
   half[:32] = noisy_dark[:32]                                     # dark cells only count
   assert resolve.ImageStats(half).dark_noise() == pytest.approx(0.002, rel=0.1)
+
+
+def test_auto_tempers_over_exposed_photos_only():
+  rng = np.random.default_rng(6)
+  texture = rng.random((40, 48, 3)).astype(np.float32)
+  r = resolve.DEFAULT_RULES
+  p = r.presets
+  # Dark and ordinary photos: the map alone.
+  for level in (0.1, 0.45):
+    assert isinstance(r.resolve_image("auto", level * (0.5 + texture)), values.CellMap)
+  # Over-exposed: the map, tempered; blown cells keep the network's correction.
+  bright = np.clip(0.55 + 0.5 * texture, 0, 1)
+  bright[:20] = 1.0
+  fed = r.resolve_image("auto", bright)
+  assert isinstance(fed, values.Tempered) and isinstance(fed.fed, values.CellMap)
+  cells = resolve.ImageStats(bright).cell_brightness()
+  mean = cells.mean(dtype=np.float64)
+  assert mean > p.auto_temper_photos[1]
+  assert fed.gain == pytest.approx(p.auto_target / mean)
+  assert fed.weights.shape == cells.shape
+  np.testing.assert_array_equal(fed.weights[:5], 1.0)  # blown rows
+  low = cells < p.auto_temper_keep[0]
+  assert low.any() and np.allclose(fed.weights[low], p.auto_temper)
+  np.testing.assert_array_equal(values.full_map(fed, bright), values.full_map(fed.fed, bright))
+  # Strength 1 turns it off.
+  off = resolve.ExposureRules(presets=Presets(auto_temper=1.0))
+  assert isinstance(off.resolve_image("auto", bright), values.CellMap)
+  # Only auto is tempered.
+  assert r.resolve_image(0.5, bright) == values.Constant(0.5)

@@ -162,3 +162,23 @@ def test_auto_blend():
   assert rules.auto_blend(0.45, (0.3, 0.6)) == pytest.approx(0.5)
   assert rules.auto_blend(0.9, (0.3, 0.6)) == 1.0
   assert rules.auto_blend(0.5, (0.5, 0.5)) == 1.0 and rules.auto_blend(0.4, (0.5, 0.5)) == 0.0
+
+
+def test_temper_weights_and_gain():
+  cells = np.array([[0.5, 0.85, 0.91, 0.97, 1.0]], np.float32)
+  assert rules.temper_weights(cells, 0.5, 0.6, (0.55, 0.7), (0.85, 0.97)) is None
+  assert rules.temper_weights(cells, 0.8, 1.0, (0.55, 0.7), (0.85, 0.97)) is None
+  full = rules.temper_weights(cells, 0.8, 0.6, (0.55, 0.7), (0.85, 0.97))
+  np.testing.assert_allclose(full, [[0.6, 0.6, 0.8, 1.0, 1.0]], atol=1e-6)
+  half = rules.temper_weights(cells, 0.625, 0.6, (0.55, 0.7), (0.85, 0.97))
+  np.testing.assert_allclose(half, [[0.8, 0.8, 0.9, 1.0, 1.0]], atol=1e-6)
+  assert full.dtype == np.float32
+  assert rules.tempering_gain(0.8, 0.5) == pytest.approx(0.625)
+  assert rules.tempering_gain(0.3, 0.5) == 1.0  # never brightens
+
+
+def test_ramp():
+  assert rules.ramp(0.2, (0.3, 0.6)) == 0.0 and rules.ramp(0.45, (0.3, 0.6)) == pytest.approx(0.5)
+  np.testing.assert_allclose(rules.ramp(np.array([0.2, 0.45, 0.9]), (0.3, 0.6)), [0, 0.5, 1],
+                             atol=1e-6)
+  np.testing.assert_array_equal(rules.ramp(np.array([0.4, 0.5]), (0.5, 0.5)), [0, 1])

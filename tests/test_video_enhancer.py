@@ -1,5 +1,7 @@
 """VideoEnhancer (cudi_jax.video.enhancer): per-frame API, stability figures of the
 issue (constant light with moving content; a fade), scene cuts, per-frame maps."""
+import copy
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,23 @@ def test_without_smoothing_frames_are_the_still_photo_path(model, exposure):
     still = StudentRuntime(model.params, metadata, threads=2)
   for f in frames:
     np.testing.assert_array_equal(enhancer.enhance(f), still.enhance(f, exposure=exposure))
+
+
+def test_over_exposed_frames_are_tempered_as_stills_are(model):
+  """An over-exposed frame gets auto's tempering (the still path gives bright photos
+  the steady rule, so without smoothing the two are identical)."""
+  frames = [synthetic.to_uint8(np.clip(0.7 + 0.5 * f, 0, 1))
+            for f in synthetic.moving_frames(40, 52, 3)]
+  assert frames[0].mean() / 255 > model.presets.auto_temper_photos[1]
+  enhancer = VideoEnhancer(model, "auto", smoothing=None)
+  presets = copy.deepcopy(model.metadata["exposure_presets"])
+  presets["auto"]["temper"] = {"strength": 1.0}
+  untempered = StudentRuntime(model.params, dict(model.metadata, exposure_presets=presets),
+                              threads=2)
+  for f in frames:
+    got = enhancer.enhance(f)
+    np.testing.assert_array_equal(got, model.enhance(f))
+    assert np.abs(got.astype(int) - untempered.enhance(f)).max() > 3
 
 
 def test_constant_light_with_moving_content_is_stable(model):

@@ -38,6 +38,13 @@ class Presets:
   #: Photos of mean brightness up to the first value get the balanced rule, from the
   #: second on the steady one, in between a linear blend.
   auto_bright: tuple = (0.3, 0.6)
+  #: Over-exposed photos: the strength of the network's correction (1: its own), mixed
+  #: with a plain gain (:func:`cudi_jax.exposure.rules.temper_weights`) ...
+  auto_temper: float = 0.6
+  #: ... on photos of mean brightness from the first value (none) to the second (all) ...
+  auto_temper_photos: tuple = (0.55, 0.7)
+  #: ... except in cells from the first brightness to the second (blown: the network's).
+  auto_temper_keep: tuple = (0.85, 0.97)
 
   def target(self, name):
     """The mean brightness a named setting promises."""
@@ -71,15 +78,22 @@ class Presets:
                             f"got {value!r}")
       return float(value)
 
-    bright = default.auto_bright
-    if "bright" in auto:
-      pair = auto["bright"]
-      if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-        raise ExposureError(f"exposure preset auto.bright must be two numbers, got {pair!r}")
-      bright = (num({"v": pair[0]}, "v", "auto.bright", None, 0.0, 1.0),
-                num({"v": pair[1]}, "v", "auto.bright", None, 0.0, 1.0))
-      if bright[1] < bright[0]:
-        raise ExposureError(f"exposure preset auto.bright must not decrease, got {pair!r}")
+    def pair(section, key, name, fallback):
+      if key not in section:
+        return fallback
+      value = section[key]
+      if not (isinstance(value, (list, tuple)) and len(value) == 2):
+        raise ExposureError(f"exposure preset {name} must be two numbers, got {value!r}")
+      out = (num({"v": value[0]}, "v", name, None, 0.0, 1.0),
+             num({"v": value[1]}, "v", name, None, 0.0, 1.0))
+      if out[1] < out[0]:
+        raise ExposureError(f"exposure preset {name} must not decrease, got {value!r}")
+      return out
+
+    bright = pair(auto, "bright", "auto.bright", default.auto_bright)
+    temper = auto.get("temper", {})
+    if not isinstance(temper, dict):
+      raise ExposureError(f"exposure preset auto.temper must be a mapping, got {temper!r}")
     cap = default.auto_gain_cap
     if "gain_cap" in auto and auto["gain_cap"] is None:
       cap = None
@@ -100,7 +114,13 @@ class Presets:
                auto_toe=num(auto, "toe", "auto.toe", default.auto_toe, 0.0, 1.0),
                auto_noise_limit=num(auto, "noise_limit", "auto.noise_limit",
                                     default.auto_noise_limit, 1e-4, 1.0),
-               auto_bright=bright)
+               auto_bright=bright,
+               auto_temper=num(temper, "strength", "auto.temper.strength",
+                               default.auto_temper, 0.0, 1.0),
+               auto_temper_photos=pair(temper, "photos", "auto.temper.photos",
+                                       default.auto_temper_photos),
+               auto_temper_keep=pair(temper, "keep", "auto.temper.keep",
+                                     default.auto_temper_keep))
 
   def to_metadata(self):
     """The ``exposure_presets`` entry written into exports."""
@@ -109,7 +129,10 @@ class Presets:
             "auto": {"target": self.auto_target, "strength": self.auto_strength,
                      "gain_cap": self.auto_gain_cap, "compression": self.auto_compression,
                      "toe": self.auto_toe, "noise_limit": self.auto_noise_limit,
-                     "bright": list(self.auto_bright)}}
+                     "bright": list(self.auto_bright),
+                     "temper": {"strength": self.auto_temper,
+                                "photos": list(self.auto_temper_photos),
+                                "keep": list(self.auto_temper_keep)}}}
 
 
 def _section(presets, key):

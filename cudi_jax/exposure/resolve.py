@@ -133,7 +133,27 @@ class ExposureRules:
   def auto(self, stats):
     """``auto``'s per-cell map: the balanced rule for dark and ordinary photos (when the
     calibration has a per-cell response table), the steady rule for bright ones, and a
-    blend between (:func:`~cudi_jax.exposure.rules.auto_blend`)."""
+    blend between (:func:`~cudi_jax.exposure.rules.auto_blend`); over-exposed photos
+    get it :class:`~cudi_jax.exposure.values.Tempered`
+    (:func:`~cudi_jax.exposure.rules.temper_weights`)."""
+    fed = self._auto_map(stats)
+    tempering = self.tempering(stats.cell_brightness())
+    return fed if tempering is None else values.Tempered(fed, *tempering)
+
+  def tempering(self, cells, mean=None):
+    """How ``auto`` tempers a photo of these cell brightnesses: (per-cell weights,
+    gain) for :class:`~cudi_jax.exposure.values.Tempered`, or None (not over-exposed).
+    mean: the photo brightness to judge by (default the cells' mean; video passes a
+    smoothed one)."""
+    p = self.presets
+    mean = float(cells.mean(dtype=np.float64)) if mean is None else float(mean)
+    weights = rules.temper_weights(cells, mean, p.auto_temper, p.auto_temper_photos,
+                                   p.auto_temper_keep)
+    if weights is None:
+      return None
+    return weights, rules.tempering_gain(mean, p.auto_target)
+
+  def _auto_map(self, stats):
     presets = self.presets
     cells = stats.cell_brightness()
     mean = cells.mean(dtype=np.float64)

@@ -5,7 +5,8 @@ export has a per-cell response table) asks every cell for an output brightness o
 compressive tone curve whose gain is solved per photo, limited where the photo is too
 noisy to lift; :func:`auto_cells` (bright and over-exposed photos, video, and exports
 without that table) follows the photo's own brightness with one global gain.
-:func:`auto_blend` says how much of each a photo gets.
+:func:`auto_blend` says how much of each a photo gets; on over-exposed photos
+:func:`temper_weights` mixes the network's correction with a plain gain.
 """
 import numpy as np
 
@@ -85,14 +86,50 @@ def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
   return response.feed(np.clip(requested, lo, hi), cells)
 
 
+def temper_weights(cells, mean, strength, photos, keep):
+  """``auto``'s tempering of over-exposed photos: per 4x4 cell, the strength of the
+  network's correction (:class:`~cudi_jax.exposure.values.Tempered`), or None where
+  the photo keeps the network's own.
+
+  Darkening an over-exposed photo, the network's curves crush its shadows and raise
+  its contrast beyond the scene's; mixed with a plain global gain they keep both.
+  A photo of mean brightness ``mean`` gets it in proportion to :func:`ramp` (``mean``,
+  ``photos``): cells at strength ``strength`` (< 1), rising to 1 over the cell
+  brightnesses ``keep`` (so that blown regions, which a gain would only turn grey,
+  keep the network's white). cells: (h, w) brightness in [0, 1]."""
+  share = ramp(mean, photos)
+  if share <= 0.0 or strength >= 1.0:
+    return None
+  kept = ramp(np.asarray(cells, np.float32), keep)
+  return (1.0 - np.float32(share * (1.0 - strength)) * (1.0 - kept)).astype(np.float32)
+
+
+def tempering_gain(mean, target):
+  """The plain gain tempering mixes in: the photo's mean brightness to ``target``,
+  never brightening."""
+  return float(min(1.0, target / max(float(mean), 1e-6)))
+
+
+def ramp(x, edges):
+  """0 up to ``edges[0]``, rising linearly to 1 at ``edges[1]`` (a step where they
+  meet); x: a number (a float is returned) or an array (float32)."""
+  lo, hi = edges
+  if np.ndim(x) == 0:
+    x = float(x)
+    if hi <= lo:
+      return 0.0 if x < lo else 1.0
+    return min(max((x - lo) / (hi - lo), 0.0), 1.0)
+  x = np.asarray(x, np.float32)
+  if hi <= lo:
+    return (x >= lo).astype(np.float32)
+  return np.clip((x - np.float32(lo)) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+
+
 def auto_blend(mean, bright):
   """The share of :func:`auto_cells` in ``auto``'s map for a photo of this mean
   brightness: 0 up to ``bright[0]``, rising linearly to 1 at ``bright[1]`` (the
   balanced rule for dark and ordinary photos, the steady one for bright ones)."""
-  lo, hi = bright
-  if hi <= lo:
-    return 0.0 if mean < lo else 1.0
-  return float(min(max((mean - lo) / (hi - lo), 0.0), 1.0))
+  return ramp(float(mean), bright)
 
 
 def adaptive(luma_range, cell_luma, base, strength):

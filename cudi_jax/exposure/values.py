@@ -9,7 +9,9 @@ at full resolution, a full-size map by :func:`full_map`):
   each cell's mean colour (the adaptive map where it needs no clipping);
 * :class:`CellMap` -- one value per 4x4 cell, ``(ceil(H/4), ceil(W/4))``;
 * :class:`PixelMap` -- a full-size ``(H, W)`` map; the runtime reduces it to its cell
-  means (:func:`cells_from_map`, the same float32 arithmetic as the network's input).
+  means (:func:`cells_from_map`, the same float32 arithmetic as the network's input);
+* :class:`Tempered` -- one of the above, with the network's correction applied per cell
+  at a strength below 1 over a plain global gain (``auto`` on over-exposed photos).
 
 A fed value is given to the network as it is: no preset and no calibration applies
 to it. :func:`cudi_jax.exposure.resolve.resolve` makes one from a user setting.
@@ -42,7 +44,19 @@ class PixelMap:
   values: np.ndarray  # float32 (H, W)
 
 
-FED_TYPES = (Constant, LumaLinear, CellMap, PixelMap)
+@dataclasses.dataclass(frozen=True, eq=False)
+class Tempered:
+  """``fed`` (a Constant, LumaLinear, CellMap or PixelMap) given to the network as it
+  is, with the network's slope and intercept then mixed per 4x4 cell with a plain
+  global gain: ``K' = w K + (1 - w) gain``, ``B' = w B`` (after natural colour, before
+  upsampling; :func:`cudi_jax.student_math.temper`). ``weights``: w per cell,
+  float32 (ceil(H/4), ceil(W/4)) in [0, 1] (1: the network's own correction)."""
+  fed: object
+  weights: np.ndarray
+  gain: float
+
+
+FED_TYPES = (Constant, LumaLinear, CellMap, PixelMap, Tempered)
 
 
 def is_fed(exposure):
@@ -55,8 +69,10 @@ def cell_shape(height, width):
 
 
 def full_map(fed, image):
-  """The (H, W) float32 map a fed value stands for, for a float (H, W, 3) image."""
+  """The (H, W) float32 map a fed value gives the network, for a float (H, W, 3) image."""
   height, width = image.shape[:2]
+  if isinstance(fed, Tempered):  # (what the network is given; the mixing comes after)
+    return full_map(fed.fed, image)
   if isinstance(fed, Constant):
     return np.full((height, width), fed.value, np.float32)
   if isinstance(fed, PixelMap):

@@ -1,5 +1,5 @@
 """The engine's full-resolution stage: a band's K and B from the network's raw output
-(checked for overflow, natural colour applied), upsampled x4 (horizontally by one
+(checked for overflow, natural colour applied, tempered), upsampled x4 (horizontally by one
 small matmul per row, vertically by one per low-res row) and handed to the job's
 ``apply``, which forms ``K * I + B`` into the output (see :mod:`cudi_jax.runtime.engine`)."""
 import numpy as np
@@ -68,6 +68,8 @@ def full_res(job, q0, q1, a0, n_lo, n_hi, sc, out_channels, mnk):
     pad_edges(m, top, q1 == h, w)
   if job.color == "natural":
     natural_color(job, sk, sb, r0, r1, top, q1 == h, n_hi, w, sc)
+  if job.tempered is not None:
+    temper(job.tempered, sk, sb, q0, q1, h, w)
   if job.b_offset:  # + the rounding offset
     for c in range(3):
       np.add(sb[..., c], job.b_offset, out=sb[..., c])
@@ -141,6 +143,21 @@ def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
     np.subtract(mc, shared, out=mc)
     np.multiply(mc, u, out=mc)
     np.add(mc, shared, out=mc)
+
+def temper(tempered, sk, sb, q0, q1, h, w):
+  """:func:`cudi_jax.student_math.temper` in place on the edge-padded low-resolution K,
+  B of low-res rows q0-1 .. q1 (edge-clamped), (q1 - q0 + 2, w + 2, 3) each."""
+  weights, gain = tempered
+  rows = np.clip(np.arange(q0 - 1, q1 + 1), 0, h - 1)
+  cols = np.clip(np.arange(-1, w + 1), 0, w - 1)
+  wt = weights[rows[:, None], cols[None, :]]
+  for c in range(3):
+    mk = sk[..., c]
+    np.subtract(mk, gain, out=mk)
+    np.multiply(mk, wt, out=mk)
+    np.add(mk, gain, out=mk)
+    np.multiply(sb[..., c], wt, out=sb[..., c])
+
 
 def hupsample(low, out, sc, mnk):
   """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.

@@ -22,7 +22,8 @@ class Job:
   dtype uint8, uint16 or float (float values are taken as [0, 1]).
   exposure: a fed value (:mod:`cudi_jax.exposure.values`): Constant, LumaLinear (formed
   from each cell's mean colour) or CellMap; a PixelMap is reduced to its CellMap first
-  (:func:`cudi_jax.exposure.values.cells_from_map`, the same arithmetic).
+  (:func:`cudi_jax.exposure.values.cells_from_map`, the same arithmetic); a Tempered
+  one of these sets :attr:`tempered`, which the full-resolution stage applies.
   out: an array like ``rgb`` (same dtype, any strides) to receive the enhanced image,
   or None; maps: a pair of (H, W, 3) float32 arrays to receive K and B, or None;
   color: 'natural' or 'network' (:func:`cudi_jax.student_math.natural_color`).
@@ -38,6 +39,14 @@ class Job:
     self.gray = gray
     self.H, self.W = rgb.shape[:2]
     self.h, self.w = -(-self.H // 4), -(-self.W // 4)
+    self.tempered = None  # (per-cell weights, gain) of a Tempered value
+    if isinstance(exposure, values.Tempered):
+      weights = np.asarray(exposure.weights, np.float32)
+      if weights.shape != values.cell_shape(self.H, self.W):
+        raise ValueError(f"tempering weights of shape {weights.shape} for a {self.H}x{self.W} "
+                         f"image (expected {values.cell_shape(self.H, self.W)})")
+      self.tempered = (weights, np.float32(exposure.gain))
+      exposure = exposure.fed
     if isinstance(exposure, values.PixelMap):
       exposure = values.CellMap(values.cells_from_map(exposure.values))
     if not isinstance(exposure, (values.Constant, values.LumaLinear, values.CellMap)):

@@ -16,8 +16,10 @@ def reference_enhance(params, image, exposure="auto", rules=resolve_lib.DEFAULT_
   x = image.astype(np.float32)
   if maxval != 1.0:
     x = x / np.float32(maxval)
-  e = values.full_map(rules.resolve_image(exposure, x), x)
-  k, b = student_math.student_maps(params, x, e[..., None], np, color=color)
+  fed = rules.resolve_image(exposure, x)
+  tempered = (fed.weights, fed.gain) if isinstance(fed, values.Tempered) else None
+  e = values.full_map(fed, x)
+  k, b = student_math.student_maps(params, x, e[..., None], np, color=color, tempered=tempered)
   out = student_math.tangent_apply(k, b, x, np)
   if maxval == 1.0:
     return out.astype(image.dtype)

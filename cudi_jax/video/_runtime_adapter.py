@@ -96,6 +96,13 @@ def auto_cells(model, cells, target, mean_brightness=None):
   return rules.auto_cells(cells, target, p.auto_strength, p.auto_gain_cap, mean=mean_brightness)
 
 
+def auto_tempering(model, cells, mean_brightness):
+  """How ``auto`` tempers a frame of these cell brightnesses, judged at this (smoothed)
+  mean brightness: (per-cell weights, gain) for :func:`run`, or None (not over-exposed;
+  :meth:`cudi_jax.exposure.resolve.ExposureRules.tempering`)."""
+  return model.rules.tempering(cells, mean_brightness)
+
+
 def has_response_calibration(model):
   return model.rules.calibration.maps is not None
 
@@ -122,17 +129,19 @@ def adaptive_cells(model, frame, lo, hi):
   return fed.cells
 
 
-def run(model, frame, kind, value, out, color="natural", sums=None):
+def run(model, frame, kind, value, out, color="natural", sums=None, tempered=None):
   """Runs the network on an (H, W, 3) uint8/uint16 frame into ``out`` (same shape
   and dtype) with the exposure fed as given: kind 'const' (a number) or 'cells' (a
   (ceil(H/4), ceil(W/4)) float32 map, one value per 4x4 cell); sums: the frame's
-  :func:`cell_sums`, if at hand."""
+  :func:`cell_sums`, if at hand; tempered: :func:`auto_tempering`'s (weights, gain)."""
   if kind == "cells":
     fed = values.CellMap(np.ascontiguousarray(value, np.float32))
   elif kind == "const":
     fed = values.Constant(float(value))
   else:
     raise ValueError(f"unknown exposure kind {kind!r}")
+  if tempered is not None:
+    fed = values.Tempered(fed, tempered[0], tempered[1])
   model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums),
                    keep_buffers=True)
   return out

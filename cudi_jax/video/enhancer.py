@@ -108,7 +108,8 @@ class VideoEnhancer:
       else:
         e = self.state.cells.update(rt.auto_cells(model, cells, target, mean_s))
       self.last["target"] = target
-      return self._run(frame, e, dt, out, sums)
+      tempered = rt.auto_tempering(model, cells, mean_s)
+      return self._run(frame, e, dt, out, sums, tempered=tempered)
     if kind == "value":
       fed = rt.feed(model, float(value), mean_s) if calibrated else float(value)
       self.last["fed"] = fed
@@ -135,18 +136,18 @@ class VideoEnhancer:
     # A per-frame map is the user's own exposure for this very frame: used as given.
     return self._run(frame, e, dt, out, sums, ease=kind != "frame_map")
 
-  def _run(self, frame, fed, dt, out, sums, ease=True):
+  def _run(self, frame, fed, dt, out, sums, ease=True, tempered=None):
     """Runs the network with ``fed`` (a number or a per-cell map); with ``ease``, where
     the output would brighten faster than the smoothing allows, or not darken with a
     fade out, blends it back towards the frame just enough
     (:meth:`cudi_jax.video.temporal.TemporalState.ease`)."""
     kind = "const" if np.ndim(fed) == 0 else "cells"
     if self.state is None:
-      return rt.run(self.model, frame, kind, fed, out, self.color, sums)
+      return rt.run(self.model, frame, kind, fed, out, self.color, sums, tempered)
     given = temporal.mean_brightness(frame)
     if ease and np.shares_memory(out, frame):  # in place: keep the frame for a blend
       frame = frame.copy()
-    rt.run(self.model, frame, kind, fed, out, self.color, sums)
+    rt.run(self.model, frame, kind, fed, out, self.color, sums, tempered)
     made = temporal.mean_brightness(out)
     if not ease:
       self.state.observe(made, given)
