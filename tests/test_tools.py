@@ -156,6 +156,9 @@ def test_auto_checks_measure_the_night_sky_and_both_ssims(tmp_path, photos, caps
   assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv")]) == 0
   lines = capsys.readouterr().out.splitlines()
   assert len(lines) == 2 and lines[1].split()[:2] == ["r<8", "1"]   # the under pair only
+  assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv"), "--kind", "over"]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert len(lines) == 2 and lines[1].split()[:2] == ["r<8", "1"]   # the over pair only
   rng = np.random.default_rng(5)
   helpers.save_float_image(tmp_path / "dim.png", 0.15 * rng.random((48, 64, 3)))
   helpers.save_float_image(tmp_path / "black.png", np.zeros((48, 64, 3)))

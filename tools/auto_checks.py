@@ -1,7 +1,7 @@
 """Checks of ``auto`` on dark photos that `cudi evaluate` does not print.
 
     python tools/auto_checks.py veil PHOTOS...            # night skies: lifted? noisy?
-    python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val
+    python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val [--kind over]
     python tools/auto_checks.py reach PHOTOS... --targets 0.3,0.5,0.7 --max-size 384
     python tools/auto_checks.py saturation PHOTOS... --max-size 384
 
@@ -9,7 +9,8 @@
 than 0.01, what ``auto``'s noise limit uses; per 255), and over its near-black cells
 (input brightness below 0.004, a night sky) the output's mean and the standard
 deviation of its brightness, in 8-bit levels: a grey veil raises the mean, amplified
-noise the deviation. ``strata``: the under-exposed pairs' PSNR / SSIM by dynamic
+noise the deviation. ``strata``: the under-exposed (``--kind over``: over-exposed)
+pairs' PSNR / SSIM by dynamic
 range r, as `cudi evaluate paired --strata` prints them, but with scikit-image's
 default SSIM (7x7 window) beside its Gaussian one, the global gain beside ``auto``.
 ``reach``: where constant exposures land (the mean output brightness over the photos,
@@ -53,14 +54,14 @@ def veil(model, path):
           float(out[sky].mean(axis=-1).std()))
 
 
-def strata(model, inputs, pairs_csv, split):
+def strata(model, inputs, pairs_csv, split, kind="under"):
   """{stratum label: [(psnr, gaussian ssim, skimage ssim) for auto, then for the gain]}
-  over the under-exposed pairs (all pairs when the CSV has no kind column)."""
+  over the pairs of this kind (all pairs when the CSV has no kind column)."""
   from skimage.metrics import structural_similarity
   from cudi_jax.eval import metrics
   found = {}
   for pair in pairs_lib.match_pairs(inputs, None, pairs_csv, split):
-    if pair.kind not in (None, "under"):
+    if pair.kind not in (None, kind):
       continue
     _, input_path, reference_path = pair
     image = common.read_float_image(input_path)
@@ -128,10 +129,11 @@ def main(argv=None):
   sub = parser.add_subparsers(dest="check", required=True)
   v = sub.add_parser("veil", help="dark noise and the night-sky veil per photo")
   v.add_argument("photos", nargs="+")
-  s = sub.add_parser("strata", help="under-exposed pairs by dynamic range, two SSIMs")
+  s = sub.add_parser("strata", help="pairs of one kind by dynamic range, two SSIMs")
   s.add_argument("inputs")
   s.add_argument("--pairs", required=True)
   s.add_argument("--split")
+  s.add_argument("--kind", default="under", help="the pairs' kind (default: under)")
   r = sub.add_parser("reach", help="where constant exposures land, by reachability")
   r.add_argument("photos", nargs="+")
   r.add_argument("--targets", default="0.3,0.5,0.7")
@@ -160,7 +162,7 @@ def main(argv=None):
       print(f"{path.name}  {noise:.2f}  {share:.2f}  {mean:.1f}  {std:.1f}")
     return 0
   print("stratum  pairs  auto psnr / ssim (gaussian) / ssim (skimage)  gain psnr / ssim / ssim")
-  found = strata(model, args.inputs, args.pairs, args.split)
+  found = strata(model, args.inputs, args.pairs, args.split, args.kind)
   for label, _, _ in paired.STRATA:
     if label in found:
       m = np.mean(found[label], axis=0)
