@@ -218,11 +218,25 @@ def natural_color(k, b, cells, xp, scale=1.0):
   return kbar + u * (k - kbar), shared + u * (b - shared)
 
 
-def temper(k, b, weights, gain):
-  """Low-resolution K, B mixed per cell with a plain global gain: ``K' = w K + (1 - w)
-  gain``, ``B' = w B`` (the network's correction at strength ``w`` over ``gain * I``).
-  k, b: (..., h, w, 3); weights: (..., h, w, 1) in [0, 1]. Returns new arrays."""
-  return weights * k + (1.0 - weights) * gain, weights * b
+def temper(k, b, cells, xp, weights=None, gain=1.0, ceiling=None):
+  """Low-resolution K, B changed per cell (:class:`cudi_jax.exposure.values.Tempered`):
+  with ``weights`` w, mixed with a plain global gain, ``K' = w K + (1 - w) gain``,
+  ``B' = w B``; then, with ``ceiling``, where the cell's mean RGB brightness ``out`` of
+  ``K x + B`` at its mean colour x (``cells``) exceeds the ceiling, mixed with the
+  identity: ``K' = v K + (1 - v)``, ``B' = v B``, v = (ceiling - in) / (out - in) (``in``
+  the cell's own brightness; never darker than the input).
+  k, b, cells: (..., h, w, 3); weights, ceiling: (..., h, w, 1) or None."""
+  if weights is not None:
+    k, b = weights * k + (1.0 - weights) * gain, weights * b
+  if ceiling is not None:
+    given = cells.mean(axis=-1, keepdims=True)
+    out = (k * cells + b).mean(axis=-1, keepdims=True)
+    excess = out - given
+    over = (out > ceiling) & (excess > 0)
+    v = xp.where(over, xp.clip((ceiling - given) / xp.where(over, excess, 1.0), 0.0, 1.0), 1.0)
+    v = v.astype(k.dtype)
+    k, b = v * k + (1.0 - v), v * b
+  return k, b
 
 
 def check_color(color):
@@ -238,7 +252,8 @@ def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, co
   image: (..., H, W, 3) in [0, 1]; exposure: (..., H, W, 1) in [0, 1]; color: one of
   :data:`COLOR_MODES` ('network', the default here, is what training distils; the
   runtime defaults to 'natural', :func:`natural_color`); tempered: None or (per-cell
-  weights (..., h, w), gain) for :func:`temper`, applied after the colour handling.
+  weights (..., h, w) or None, gain, per-cell ceiling or None) for :func:`temper`,
+  applied after the colour handling.
   Returns K, B: (..., H, W, 3) each.
   """
   h, w = image.shape[-3], image.shape[-2]
@@ -247,7 +262,9 @@ def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, co
   if check_color(color) == "natural":
     k, b = natural_color(k, b, x[..., :3], xp)
   if tempered is not None:
-    k, b = temper(k, b, tempered[0][..., None], tempered[1])
+    weights, gain, ceiling = tempered
+    k, b = temper(k, b, x[..., :3], xp, None if weights is None else weights[..., None], gain,
+                  None if ceiling is None else ceiling[..., None])
   return upsample4(k, xp, (h, w)), upsample4(b, xp, (h, w))
 
 

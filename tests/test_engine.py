@@ -119,9 +119,11 @@ def test_tempered_matches_reference_math_and_bands_agree(size, color, params, wh
   image = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
   emap = rng.uniform(0.2, 0.8, (h, w)).astype(np.float32)
   weights = rng.uniform(0, 1, values.cell_shape(h, w)).astype(np.float32)
-  fed = values.Tempered(values.PixelMap(emap), weights, 0.7)
+  ceiling = rng.uniform(0, 0.8, values.cell_shape(h, w)).astype(np.float32)
+  ceiling[::3] = np.inf
+  fed = values.Tempered(values.PixelMap(emap), weights, 0.7, ceiling)
   k_ref, b_ref = student_math.student_maps(params, image, emap[..., None], np, color=color,
-                                           tempered=(weights, 0.7))
+                                           tempered=(weights, 0.7, ceiling))
   k, b = _run(poisoned, image, fed, 2, kind="maps", color=color)
   np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
   np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
@@ -146,6 +148,38 @@ def test_tempering_with_uniform_weights_mixes_the_outputs(params, whole):
   np.testing.assert_allclose(bt, 0.25 * b, atol=1e-6)
   with pytest.raises(ValueError, match="tempering weights"):
     Job(image, values.Tempered(fed, np.ones((4, 7), np.float32), 0.6), out=image.copy())
+  with pytest.raises(ValueError, match="tempering ceiling"):
+    Job(image, values.Tempered(fed, ceiling=np.ones((5, 8), np.float32)), out=image.copy())
+
+
+def test_a_ceiling_holds_cells_to_it_and_never_below_their_input():
+  """Cells that would come out brighter than their ceiling are mixed with the identity
+  down to it (never below the cell itself); others are untouched (the packaged
+  weights: a network that lifts a dark photo)."""
+  from cudi_jax.runtime import load_student
+  params = load_student().params
+  whole = engine.Engine(params, threads=1, band_pixels=1 << 30)
+  rng = np.random.default_rng(12)
+  image = rng.uniform(0.0, 0.05, (16, 24, 3)).astype(np.float32)
+  fed = values.Constant(0.9)
+  ceiling = np.full((4, 6), np.inf, np.float32)
+  ceiling[:2] = 0.02      # the top half: held near black
+  ceiling[2:, :3] = 0.0   # below its input: the input itself
+  k, b = student_math.student_maps(params, image, np.full((16, 24, 1), 0.9, np.float32), np,
+                                   color="natural")
+  kt, bt = student_math.student_maps(params, image, np.full((16, 24, 1), 0.9, np.float32), np,
+                                     color="natural", tempered=(None, 1.0, ceiling))
+  cells = student_math.downsample4(image, np)
+  kc, bc = student_math.downsample4(kt, np), student_math.downsample4(bt, np)
+  out = (kc * cells + bc).mean(axis=-1)  # (approximately: K, B are upsampled bilinearly)
+  k0, b0 = student_math.downsample4(k, np), student_math.downsample4(b, np)
+  assert (k0 * cells + b0).mean(axis=-1)[:2].min() > 0.05  # the limit binds
+  # (Cells beside free ones take part of their K and B from the bilinear upsampling.)
+  assert np.all(out[0] <= 0.02 + 0.01) and np.all(out[3, :2] <= cells[3, :2].mean(-1) + 0.01)
+  np.testing.assert_allclose(kt[12:, 16:], k[12:, 16:], atol=1e-6)  # far from limited cells
+  got = _run(whole, image, values.Tempered(fed, ceiling=ceiling), kind="maps")
+  np.testing.assert_allclose(got[0], kt, atol=1e-5)
+  np.testing.assert_allclose(got[1], bt, atol=1e-5)
 
 
 def test_uint8_rounding_is_half_up_of_the_float_result(params, poisoned):

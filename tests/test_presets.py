@@ -24,6 +24,9 @@ def test_metadata_round_trip_and_missing_entries():
   assert Presets.from_metadata({"exposure_presets": tempered.to_metadata()}) == tempered
   assert Presets.from_metadata(
       {"exposure_presets": {"auto": {"temper": {"strength": 1.0}}}}) == Presets(auto_temper=1.0)
+  for night in (None, 0.25):
+    p = Presets(auto_night=night)
+    assert Presets.from_metadata({"exposure_presets": p.to_metadata()}) == p
 
 
 @pytest.mark.parametrize("presets", [
@@ -45,6 +48,7 @@ def test_metadata_round_trip_and_missing_entries():
     {"auto": {"bright": 0.3}},
     {"auto": {"bright": [0.3, "x"]}},
     {"auto": {"temper": 0.5}},
+    {"auto": {"night": -1}},
     {"auto": {"temper": {"strength": 1.5}}},
     {"auto": {"temper": {"photos": [0.7, 0.5]}}},
     {"auto": {"temper": {"keep": [0.9]}}},

@@ -209,3 +209,24 @@ def test_auto_tempers_over_exposed_photos_only():
   assert isinstance(off.resolve_image("auto", bright), values.CellMap)
   # Only auto is tempered.
   assert r.resolve_image(0.5, bright) == values.Constant(0.5)
+
+
+def test_auto_holds_a_noisy_photos_black_cells_with_a_ceiling():
+  rng = np.random.default_rng(9)
+  night = np.clip(0.002 + rng.normal(0, 0.002, (64, 64, 3)), 0, 1).astype(np.float32)
+  night[40:] = np.clip(0.15 + 0.1 * rng.random((24, 64, 3)), 0, 1)   # a lit street
+  with_cells = resolve.ExposureRules(calibration=Calibration(auto=AUTO, cells=AS_FED))
+  stats = resolve.ImageStats(night)
+  assert stats.dark_noise() > 0
+  fed = with_cells.resolve_image("auto", night)
+  assert isinstance(fed, values.Tempered) and fed.weights is None
+  assert fed.ceiling.shape == stats.cell_brightness().shape
+  assert np.all(fed.ceiling[:4] < 0.015)             # the sky: a few levels at most
+  off = resolve.ExposureRules(presets=Presets(auto_night=None),
+                              calibration=Calibration(auto=AUTO, cells=AS_FED))
+  plain = off.resolve_image("auto", night)
+  assert isinstance(plain, values.CellMap)
+  np.testing.assert_array_equal(plain.cells, fed.fed.cells)
+  # A clean photo (noise 0) is not limited.
+  clean = np.where(night < 0.01, 0.0, night).astype(np.float32)
+  assert isinstance(with_cells.resolve_image("auto", clean), values.CellMap)

@@ -182,3 +182,27 @@ def test_ramp():
   np.testing.assert_allclose(rules.ramp(np.array([0.2, 0.45, 0.9]), (0.3, 0.6)), [0, 0.5, 1],
                              atol=1e-6)
   np.testing.assert_array_equal(rules.ramp(np.array([0.4, 0.5]), (0.5, 0.5)), [0, 1])
+
+
+def test_night_ceiling_holds_noise_only_cells_to_themselves_and_others_near_the_request():
+  rng = np.random.default_rng(8)
+  cells = np.full((20, 20), 0.002, np.float32) + rng.uniform(0, 0.001, (20, 20)).astype(np.float32)
+  cells[10:] = 0.2   # a lit lower half
+  requested = np.where(cells < 0.01, 0.02, 0.4).astype(np.float32)
+  noise = 0.5 / 255
+  assert rules.night_ceiling(cells, requested, 0.0, 0.5) is None      # a clean photo
+  assert rules.night_ceiling(cells, requested, noise, None) is None   # off
+  ceiling = rules.night_ceiling(cells, requested, noise, 0.5)
+  # The sky, away from the lit half: no brighter than itself (+ a level).
+  assert np.all(ceiling[:5] <= cells[:5].max() + 1.5 / 255)
+  # The lit half, away from the sky: 1.5 times its request.
+  np.testing.assert_allclose(ceiling[15:], 1.5 * 0.4 + 1 / 255, rtol=1e-5)
+  # In between it changes gradually (no cell-to-cell jumps).
+  assert np.abs(np.diff(ceiling, axis=0)).max() < 0.2
+
+
+def test_box_mean():
+  a = np.random.default_rng(0).random((7, 9))
+  padded = np.pad(a, 2, mode="edge")
+  ref = [[padded[i:i + 5, j:j + 5].mean() for j in range(9)] for i in range(7)]
+  np.testing.assert_allclose(rules.box_mean(a, 2), ref, atol=1e-6)

@@ -45,6 +45,10 @@ class Presets:
   auto_temper_photos: tuple = (0.55, 0.7)
   #: ... except in cells from the first brightness to the second (blown: the network's).
   auto_temper_keep: tuple = (0.85, 0.97)
+  #: In noisy photos, no cell comes out brighter than 1 + this times what the balanced
+  #: rule asks, and cells within a few times the noise no brighter than themselves:
+  #: night skies stay black (None: off; :func:`cudi_jax.exposure.rules.night_ceiling`).
+  auto_night: Optional[float] = 0.5
 
   def target(self, name):
     """The mean brightness a named setting promises."""
@@ -120,7 +124,9 @@ class Presets:
                auto_temper_photos=pair(temper, "photos", "auto.temper.photos",
                                        default.auto_temper_photos),
                auto_temper_keep=pair(temper, "keep", "auto.temper.keep",
-                                     default.auto_temper_keep))
+                                     default.auto_temper_keep),
+               auto_night=(None if "night" in auto and auto["night"] is None else
+                           num(auto, "night", "auto.night", default.auto_night, 0.0, 10.0)))
 
   def to_metadata(self):
     """The ``exposure_presets`` entry written into exports."""
@@ -129,7 +135,7 @@ class Presets:
             "auto": {"target": self.auto_target, "strength": self.auto_strength,
                      "gain_cap": self.auto_gain_cap, "compression": self.auto_compression,
                      "toe": self.auto_toe, "noise_limit": self.auto_noise_limit,
-                     "bright": list(self.auto_bright),
+                     "bright": list(self.auto_bright), "night": self.auto_night,
                      "temper": {"strength": self.auto_temper,
                                 "photos": list(self.auto_temper_photos),
                                 "keep": list(self.auto_temper_keep)}}}

@@ -133,12 +133,34 @@ class ExposureRules:
   def auto(self, stats):
     """``auto``'s per-cell map: the balanced rule for dark and ordinary photos (when the
     calibration has a per-cell response table), the steady rule for bright ones, and a
-    blend between (:func:`~cudi_jax.exposure.rules.auto_blend`); over-exposed photos
-    get it :class:`~cudi_jax.exposure.values.Tempered`
-    (:func:`~cudi_jax.exposure.rules.temper_weights`)."""
-    fed = self._auto_map(stats)
-    tempering = self.tempering(stats.cell_brightness())
-    return fed if tempering is None else values.Tempered(fed, *tempering)
+    blend between (:func:`~cudi_jax.exposure.rules.auto_blend`). It comes
+    :class:`~cudi_jax.exposure.values.Tempered` for over-exposed photos
+    (:meth:`tempering`) and, in noisy photos, with the balanced rule's near-black
+    requests as ceilings (:func:`~cudi_jax.exposure.rules.night_ceiling`)."""
+    presets = self.presets
+    cells = stats.cell_brightness()
+    mean = cells.mean(dtype=np.float64)
+    share = 1.0 if self.calibration.cells is None else rules.auto_blend(mean,
+                                                                       presets.auto_bright)
+    ceiling = None
+    if share > 0.0:
+      target = self.calibration.auto_target(presets.auto_target, mean)
+      fed = rules.auto_cells(cells, target, presets.auto_strength, presets.auto_gain_cap)
+    if share < 1.0:
+      noise = stats.dark_noise()
+      requested = rules.balanced_requests(
+          cells, noise, goal=presets.auto_target, compression=presets.auto_compression,
+          toe=presets.auto_toe, noise_limit=presets.auto_noise_limit)
+      balanced = self.calibration.cells.feed(requested, cells)
+      ceiling = rules.night_ceiling(cells, requested, noise, presets.auto_night)
+      fed = balanced if share <= 0.0 else ((1.0 - share) * balanced + share * fed).astype(
+          np.float32)
+    fed = values.CellMap(fed)
+    tempering = self.tempering(cells, mean)
+    if tempering is None and ceiling is None:
+      return fed
+    weights, gain = tempering if tempering is not None else (None, 1.0)
+    return values.Tempered(fed, weights, gain, ceiling)
 
   def tempering(self, cells, mean=None):
     """How ``auto`` tempers a photo of these cell brightnesses: (per-cell weights,
@@ -152,25 +174,6 @@ class ExposureRules:
     if weights is None:
       return None
     return weights, rules.tempering_gain(mean, p.auto_target)
-
-  def _auto_map(self, stats):
-    presets = self.presets
-    cells = stats.cell_brightness()
-    mean = cells.mean(dtype=np.float64)
-    share = 1.0 if self.calibration.cells is None else rules.auto_blend(mean,
-                                                                       presets.auto_bright)
-    if share > 0.0:
-      target = self.calibration.auto_target(presets.auto_target, mean)
-      steady = rules.auto_cells(cells, target, presets.auto_strength, presets.auto_gain_cap)
-      if share >= 1.0:
-        return values.CellMap(steady)
-    balanced = rules.balanced_cells(
-        cells, stats.dark_noise(), self.calibration.cells, goal=presets.auto_target,
-        compression=presets.auto_compression, toe=presets.auto_toe,
-        noise_limit=presets.auto_noise_limit)
-    if share <= 0.0:
-      return values.CellMap(balanced)
-    return values.CellMap(((1.0 - share) * balanced + share * steady).astype(np.float32))
 
   def _feed(self, requested, stats):
     """A requested value through the maps calibration, per 4x4 cell (what the network

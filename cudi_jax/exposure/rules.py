@@ -38,11 +38,12 @@ def auto_cells(cells, target, strength, gain_cap, mean=None):
   return np.clip(e, *AUTO_RANGE).astype(np.float32)
 
 
-def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
-                   noise_limit=5.0 / 255.0, floor_gain=4.0, max_gain=64.0, sample=16384,
-                   iterations=40):
-  """``auto``'s balanced map, per 4x4 cell, in fed units: every cell of input
-  brightness b is asked for the output brightness
+def balanced_requests(cells, noise, goal=0.5, compression=0.6, toe=0.03,
+                      noise_limit=5.0 / 255.0, floor_gain=4.0, max_gain=64.0, sample=16384,
+                      iterations=40):
+  """``auto``'s balanced map, per 4x4 cell, as requested output brightness (see
+  :func:`balanced_cells` for the fed values): every cell of input brightness b is
+  asked for the output brightness
 
       R = min(G * b^c * b / (b + toe),  b * noise_limit / noise,  b * max_gain)
       clipped to [min(0.02, floor_gain * b), 0.95] (AUTO_RANGE, but black stays black)
@@ -60,9 +61,9 @@ def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
     clipped, average ``goal``: regions that cannot go brighter (windows near white)
     leave their share to the rest.
 
-  The requests become fed values through ``response``
-  (:class:`~cudi_jax.exposure.calibration.CellResponse`), the network's measured
-  per-cell response, which also knows how far near-black cells can be lifted at all.
+  :func:`balanced_cells` turns the requests into fed values through the network's
+  measured per-cell response (:class:`~cudi_jax.exposure.calibration.CellResponse`),
+  which also knows how far near-black cells can be lifted at all.
   cells: (h, w) brightness in [0, 1]; returns float32 (h, w)."""
   cells = np.asarray(cells, np.float32)
   b = cells + np.float32(1e-4)
@@ -83,7 +84,50 @@ def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
                                                  1.0 / max(float(curve_s.min()), 1e-9),
                                                  iterations)
   requested = np.minimum(np.float32(0.5 * (gain_lo + gain_hi)) * curve, limit)
-  return response.feed(np.clip(requested, lo, hi), cells)
+  return np.clip(requested, lo, hi)
+
+
+def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
+                   noise_limit=5.0 / 255.0, **kw):
+  """``auto``'s balanced map in fed units: :func:`balanced_requests` through the
+  network's per-cell ``response``."""
+  requested = balanced_requests(cells, noise, goal, compression, toe, noise_limit, **kw)
+  return response.feed(requested, cells)
+
+
+def box_mean(a, radius):
+  """The mean over the (2 radius + 1)^2 neighbourhood of each element of a 2-D array,
+  edge-replicated at the borders (float32)."""
+  a = np.asarray(a, np.float64)
+  n = 2 * radius + 1
+  for axis in (0, 1):
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (radius + 1, radius)
+    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis)
+    hi = np.take(c, np.arange(n, c.shape[axis]), axis=axis)
+    lo = np.take(c, np.arange(0, c.shape[axis] - n), axis=axis)
+    a = (hi - lo) / n
+  return a.astype(np.float32)
+
+
+def night_ceiling(cells, requested, noise, tolerance, signal=(2.0, 6.0), slack=1.0 / 255.0):
+  """The most brightness each cell may come out at, for
+  :class:`~cudi_jax.exposure.values.Tempered`, in a noisy photo (``noise`` > 0, see
+  :func:`balanced_requests`; None for a clean one or ``tolerance`` None): cells whose
+  brightness b is within a few times the noise hold no signal to lift and come out no
+  brighter than themselves, the others no brighter than ``1 + tolerance`` times what
+  they are asked for: ``(b + t (requested - b)) (1 + tolerance t) + slack``, t rising
+  from 0 where the mean brightness of the 5x5 cells around is ``signal[0]`` x noise to
+  1 at ``signal[1]`` x noise, the first factor averaged over the 5x5 cells around
+  (noise scatters single cells; a limit that changed from cell to cell would show as
+  blocks). The per-cell response is a median over photos, and the network lifts a
+  black sky beside city lights far more than it says: this holds night skies black."""
+  if not noise > 0 or tolerance is None:
+    return None
+  b = np.asarray(cells, np.float32)
+  t = ramp(box_mean(b, 2), (signal[0] * noise, signal[1] * noise))
+  asked = box_mean(b + t * (np.asarray(requested, np.float32) - b), 2)
+  return (asked * (1.0 + np.float32(tolerance) * t) + np.float32(slack)).astype(np.float32)
 
 
 def temper_weights(cells, mean, strength, photos, keep):

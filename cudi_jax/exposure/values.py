@@ -10,8 +10,9 @@ at full resolution, a full-size map by :func:`full_map`):
 * :class:`CellMap` -- one value per 4x4 cell, ``(ceil(H/4), ceil(W/4))``;
 * :class:`PixelMap` -- a full-size ``(H, W)`` map; the runtime reduces it to its cell
   means (:func:`cells_from_map`, the same float32 arithmetic as the network's input);
-* :class:`Tempered` -- one of the above, with the network's correction applied per cell
-  at a strength below 1 over a plain global gain (``auto`` on over-exposed photos).
+* :class:`Tempered` -- one of the above, with the network's correction changed per cell
+  afterwards: applied at a strength below 1 over a plain global gain (``auto`` on
+  over-exposed photos), or held to a ceiling (``auto``'s night skies).
 
 A fed value is given to the network as it is: no preset and no calibration applies
 to it. :func:`cudi_jax.exposure.resolve.resolve` makes one from a user setting.
@@ -47,13 +48,20 @@ class PixelMap:
 @dataclasses.dataclass(frozen=True, eq=False)
 class Tempered:
   """``fed`` (a Constant, LumaLinear, CellMap or PixelMap) given to the network as it
-  is, with the network's slope and intercept then mixed per 4x4 cell with a plain
-  global gain: ``K' = w K + (1 - w) gain``, ``B' = w B`` (after natural colour, before
-  upsampling; :func:`cudi_jax.student_math.temper`). ``weights``: w per cell,
-  float32 (ceil(H/4), ceil(W/4)) in [0, 1] (1: the network's own correction)."""
+  is, with the network's slope and intercept then changed per 4x4 cell (after natural
+  colour, before upsampling; :func:`cudi_jax.student_math.temper`):
+
+  * ``weights`` (or None): mixed with a plain global ``gain``, ``K' = w K + (1 - w)
+    gain``, ``B' = w B`` (w = 1: the network's own correction);
+  * ``ceiling`` (or None): where a cell would come out brighter (mean RGB of ``K x + B``
+    at the cell's mean colour x) than its ceiling, mixed with the identity just enough
+    to meet it (never darker than the input; inf: no limit).
+
+  Both float32 (ceil(H/4), ceil(W/4))."""
   fed: object
-  weights: np.ndarray
-  gain: float
+  weights: object = None
+  gain: float = 1.0
+  ceiling: object = None
 
 
 FED_TYPES = (Constant, LumaLinear, CellMap, PixelMap, Tempered)

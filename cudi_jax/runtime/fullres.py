@@ -69,7 +69,7 @@ def full_res(job, q0, q1, a0, n_lo, n_hi, sc, out_channels, mnk):
   if job.color == "natural":
     natural_color(job, sk, sb, r0, r1, top, q1 == h, n_hi, w, sc)
   if job.tempered is not None:
-    temper(job.tempered, sk, sb, q0, q1, h, w)
+    temper(job, sk, sb, q0, q1, r0, r1, top, n_hi, w, sc)
   if job.b_offset:  # + the rounding offset
     for c in range(3):
       np.add(sb[..., c], job.b_offset, out=sb[..., c])
@@ -144,19 +144,51 @@ def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
     np.multiply(mc, u, out=mc)
     np.add(mc, shared, out=mc)
 
-def temper(tempered, sk, sb, q0, q1, h, w):
+def temper(job, sk, sb, q0, q1, r0, r1, top, n_hi, w, sc):
   """:func:`cudi_jax.student_math.temper` in place on the edge-padded low-resolution K,
-  B of low-res rows q0-1 .. q1 (edge-clamped), (q1 - q0 + 2, w + 2, 3) each."""
-  weights, gain = tempered
+  B of low-res rows q0-1 .. q1 (edge-clamped), (q1 - q0 + 2, w + 2, 3) each (window
+  rows r0:r1 of the input's cell means at row ``top``)."""
+  weights, gain, ceiling = job.tempered
+  h = job.h
   rows = np.clip(np.arange(q0 - 1, q1 + 1), 0, h - 1)
   cols = np.clip(np.arange(-1, w + 1), 0, w - 1)
-  wt = weights[rows[:, None], cols[None, :]]
+  if weights is not None:
+    wt = weights[rows[:, None], cols[None, :]]
+    for c in range(3):
+      mk = sk[..., c]
+      np.subtract(mk, gain, out=mk)
+      np.multiply(mk, wt, out=mk)
+      np.add(mk, gain, out=mk)
+      np.multiply(sb[..., c], wt, out=sb[..., c])
+  if ceiling is None:
+    return
+  cap = ceiling[rows[:, None], cols[None, :]]
+  if not np.isfinite(cap).any():
+    return
+  # The cells' mean colour (the network's input), edge-padded like K and B.
+  L = w + 1
+  base = 1 + L
+  x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, r0:r1, :w]
+  cells = np.empty(sk.shape, np.float32)
+  for c in range(3):
+    cells[top:top + r1 - r0, 1:w + 1, c] = x[c]
+  pad_edges(cells, top, q1 == h, w)
+  given = cells.mean(axis=-1)
+  out = (sk * cells).sum(axis=-1)
+  out += sb.sum(axis=-1) * np.float32(1.0 / job.b_scale)
+  out *= np.float32(1.0 / 3.0)
+  excess = out - given
+  over = (out > cap) & (excess > 0)
+  if not over.any():
+    return
+  v = np.ones_like(given)
+  v[over] = np.clip((cap[over] - given[over]) / excess[over], 0.0, 1.0)
   for c in range(3):
     mk = sk[..., c]
-    np.subtract(mk, gain, out=mk)
-    np.multiply(mk, wt, out=mk)
-    np.add(mk, gain, out=mk)
-    np.multiply(sb[..., c], wt, out=sb[..., c])
+    np.subtract(mk, 1.0, out=mk)
+    np.multiply(mk, v, out=mk)
+    np.add(mk, 1.0, out=mk)
+    np.multiply(sb[..., c], v, out=sb[..., c])
 
 
 def hupsample(low, out, sc, mnk):

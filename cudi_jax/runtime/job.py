@@ -39,13 +39,19 @@ class Job:
     self.gray = gray
     self.H, self.W = rgb.shape[:2]
     self.h, self.w = -(-self.H // 4), -(-self.W // 4)
-    self.tempered = None  # (per-cell weights, gain) of a Tempered value
+    self.tempered = None  # (per-cell weights or None, gain, per-cell ceiling or None)
     if isinstance(exposure, values.Tempered):
-      weights = np.asarray(exposure.weights, np.float32)
-      if weights.shape != values.cell_shape(self.H, self.W):
-        raise ValueError(f"tempering weights of shape {weights.shape} for a {self.H}x{self.W} "
-                         f"image (expected {values.cell_shape(self.H, self.W)})")
-      self.tempered = (weights, np.float32(exposure.gain))
+      per_cell = []
+      for name in ("weights", "ceiling"):
+        a = getattr(exposure, name)
+        if a is not None:
+          a = np.asarray(a, np.float32)
+          if a.shape != values.cell_shape(self.H, self.W):
+            raise ValueError(f"tempering {name} of shape {a.shape} for a {self.H}x{self.W} "
+                             f"image (expected {values.cell_shape(self.H, self.W)})")
+        per_cell.append(a)
+      if any(a is not None for a in per_cell):
+        self.tempered = (per_cell[0], np.float32(exposure.gain), per_cell[1])
       exposure = exposure.fed
     if isinstance(exposure, values.PixelMap):
       exposure = values.CellMap(values.cells_from_map(exposure.values))

@@ -17,7 +17,8 @@ def reference_enhance(params, image, exposure="auto", rules=resolve_lib.DEFAULT_
   if maxval != 1.0:
     x = x / np.float32(maxval)
   fed = rules.resolve_image(exposure, x)
-  tempered = (fed.weights, fed.gain) if isinstance(fed, values.Tempered) else None
+  tempered = ((fed.weights, fed.gain, fed.ceiling) if isinstance(fed, values.Tempered)
+              else None)
   e = values.full_map(fed, x)
   k, b = student_math.student_maps(params, x, e[..., None], np, color=color, tempered=tempered)
   out = student_math.tangent_apply(k, b, x, np)
