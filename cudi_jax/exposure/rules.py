@@ -97,17 +97,19 @@ def balanced_cells(cells, noise, response, goal=0.5, compression=0.6, toe=0.03,
 
 def box_mean(a, radius):
   """The mean over the (2 radius + 1)^2 neighbourhood of each element of a 2-D array,
-  edge-replicated at the borders (float32)."""
-  a = np.asarray(a, np.float64)
+  edge-replicated at the borders (float32; sums of shifted slices)."""
+  a = np.asarray(a, np.float32)
   n = 2 * radius + 1
-  for axis in (0, 1):
-    pad = [(0, 0), (0, 0)]
-    pad[axis] = (radius + 1, radius)
-    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis)
-    hi = np.take(c, np.arange(n, c.shape[axis]), axis=axis)
-    lo = np.take(c, np.arange(0, c.shape[axis] - n), axis=axis)
-    a = (hi - lo) / n
-  return a.astype(np.float32)
+  p = np.pad(a, radius, mode="edge")
+  h, w = a.shape
+  rows = p[0:h].copy()
+  for i in range(1, n):
+    rows += p[i:i + h]
+  out = rows[:, 0:w].copy()
+  for j in range(1, n):
+    out += rows[:, j:j + w]
+  out *= np.float32(1.0 / (n * n))
+  return out
 
 
 def night_ceiling(cells, requested, noise, tolerance, signal=(2.0, 6.0), slack=1.0 / 255.0):

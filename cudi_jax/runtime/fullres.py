@@ -163,26 +163,34 @@ def temper(job, sk, sb, q0, q1, r0, r1, top, n_hi, w, sc):
   if ceiling is None:
     return
   cap = ceiling[rows[:, None], cols[None, :]]
-  if not np.isfinite(cap).any():
-    return
-  # The cells' mean colour (the network's input), edge-padded like K and B.
+  # The cells' mean colour (the network's input), edge-padded like K and B, and the
+  # brightness of each cell in and out (channel by channel: NumPy's inner loops then
+  # run along the rows).
   L = w + 1
   base = 1 + L
   x = sc.x[:3, base:base + n_hi * L].reshape(3, n_hi, L)[:, r0:r1, :w]
-  cells = np.empty(sk.shape, np.float32)
+  given = np.zeros(sk.shape[:2], np.float32)
+  made = np.zeros(sk.shape[:2], np.float32)
+  cell = np.empty(sk.shape[:2], np.float32)
+  inv = np.float32(1.0 / job.b_scale)
   for c in range(3):
-    cells[top:top + r1 - r0, 1:w + 1, c] = x[c]
-  pad_edges(cells, top, q1 == h, w)
-  given = cells.mean(axis=-1)
-  out = (sk * cells).sum(axis=-1)
-  out += sb.sum(axis=-1) * np.float32(1.0 / job.b_scale)
-  out *= np.float32(1.0 / 3.0)
-  excess = out - given
-  over = (out > cap) & (excess > 0)
+    cell[top:top + r1 - r0, 1:w + 1] = x[c]
+    pad_edges(cell, top, q1 == h, w)
+    given += cell
+    cell *= sk[..., c]
+    made += cell
+    made += sb[..., c] * inv
+  excess = made - given
+  excess *= np.float32(1.0 / 3.0)
+  given *= np.float32(1.0 / 3.0)
+  # v = (cap - given) / excess where the cell comes out above its cap, else 1.
+  v = np.subtract(cap, given)
+  over = (given + excess > cap) & (excess > 0)
   if not over.any():
     return
-  v = np.ones_like(given)
-  v[over] = np.clip((cap[over] - given[over]) / excess[over], 0.0, 1.0)
+  np.divide(v, excess, out=v, where=over)
+  v[~over] = 1.0
+  np.clip(v, 0.0, 1.0, out=v)
   for c in range(3):
     mk = sk[..., c]
     np.subtract(mk, 1.0, out=mk)
