@@ -150,6 +150,13 @@ def test_tempering_with_uniform_weights_mixes_the_outputs(params, whole):
     Job(image, values.Tempered(fed, np.ones((4, 7), np.float32), 0.6), out=image.copy())
   with pytest.raises(ValueError, match="tempering ceiling"):
     Job(image, values.Tempered(fed, ceiling=np.ones((5, 8), np.float32)), out=image.copy())
+  with pytest.raises(ValueError, match="finite"):
+    Job(image, values.Tempered(fed, np.full((5, 7), np.nan, np.float32), 0.6), out=image.copy())
+  with pytest.raises(ValueError, match="finite"):
+    Job(image, values.Tempered(fed, np.ones((5, 7), np.float32), float("inf")), out=image.copy())
+  with pytest.raises(TypeError):
+    Job(image, values.Tempered(values.Tempered(fed, ceiling=np.ones((5, 7), np.float32))),
+        out=image.copy())
 
 
 def test_a_ceiling_holds_cells_to_it_and_never_below_their_input():

@@ -25,7 +25,7 @@ def test_metadata_round_trip_and_missing_entries():
   assert Presets.from_metadata(
       {"exposure_presets": {"auto": {"temper": {"strength": 1.0}}}}) == Presets(auto_temper=1.0)
   for night in (None, 0.25):
-    p = Presets(auto_night=night)
+    p = Presets(auto_night=night, auto_night_noise=0.002)
     assert Presets.from_metadata({"exposure_presets": p.to_metadata()}) == p
 
 
@@ -49,6 +49,7 @@ def test_metadata_round_trip_and_missing_entries():
     {"auto": {"bright": [0.3, "x"]}},
     {"auto": {"temper": 0.5}},
     {"auto": {"night": -1}},
+    {"auto": {"night_noise": 2}},
     {"auto": {"temper": {"strength": 1.5}}},
     {"auto": {"temper": {"photos": [0.7, 0.5]}}},
     {"auto": {"temper": {"keep": [0.9]}}},

@@ -213,7 +213,7 @@ def test_auto_tempers_over_exposed_photos_only():
 
 def test_auto_holds_a_noisy_photos_black_cells_with_a_ceiling():
   rng = np.random.default_rng(9)
-  night = np.clip(0.002 + rng.normal(0, 0.002, (64, 64, 3)), 0, 1).astype(np.float32)
+  night = np.clip(0.003 + rng.normal(0, 0.004, (64, 64, 3)), 0, 1).astype(np.float32)
   night[40:] = np.clip(0.15 + 0.1 * rng.random((24, 64, 3)), 0, 1)   # a lit street
   with_cells = resolve.ExposureRules(calibration=Calibration(auto=AUTO, cells=AS_FED))
   stats = resolve.ImageStats(night)
@@ -227,6 +227,13 @@ def test_auto_holds_a_noisy_photos_black_cells_with_a_ceiling():
   plain = off.resolve_image("auto", night)
   assert isinstance(plain, values.CellMap)
   np.testing.assert_array_equal(plain.cells, fed.fed.cells)
-  # A clean photo (noise 0) is not limited.
-  clean = np.where(night < 0.01, 0.0, night).astype(np.float32)
+  # A clean photo (noise 0) is not limited, nor an 8-bit gradient whose quantisation
+  # alone gives its dark cells a little spread.
+  clean = night.copy()
+  clean[:40] = 0.0
   assert isinstance(with_cells.resolve_image("auto", clean), values.CellMap)
+  gradient = night.copy()  # dark cells at 1 level, a few channels at 2 (rounding)
+  gradient[:40] = (1 + (rng.random((40, 64, 3)) < 0.05)) / 255.0
+  noise = resolve.ImageStats(gradient).dark_noise()
+  assert 0 < noise < with_cells.presets.auto_night_noise
+  assert isinstance(with_cells.resolve_image("auto", gradient), values.CellMap)

@@ -191,6 +191,7 @@ def test_night_ceiling_holds_noise_only_cells_to_themselves_and_others_near_the_
   requested = np.where(cells < 0.01, 0.02, 0.4).astype(np.float32)
   noise = 0.5 / 255
   assert rules.night_ceiling(cells, requested, 0.0, 0.5) is None      # a clean photo
+  assert rules.night_ceiling(cells, requested, 0.1 / 255, 0.5) is None  # quantisation only
   assert rules.night_ceiling(cells, requested, noise, None) is None   # off
   ceiling = rules.night_ceiling(cells, requested, noise, 0.5)
   # The sky, away from the lit half: no brighter than itself (+ a level).

@@ -47,7 +47,12 @@ def setting_map(model, image, setting):
   inverting the export's maps calibration for this photo's brightness
   (``model.rules.calibration.feed``, a monotone curve). Where that curve is flat (values the
   calibrated network cannot be asked for), the inverse picks a request that is fed
-  the nearest reachable value, so the result is the same.
+  the nearest reachable value, so the result is the same. For 'auto' this is its map
+  only: the steps ``auto`` takes after the network (tempering an over-exposed photo's
+  curves, holding a noisy photo's black cells near black;
+  :class:`cudi_jax.exposure.values.Tempered`) belong to no map, so the editor's
+  'auto' gives over-exposed photos more contrast, and noisy night skies a greyer
+  black, than ``cudi enhance`` does.
   """
   h, w = image.shape[:2]
   if not isinstance(setting, str):

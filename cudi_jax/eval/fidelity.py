@@ -27,6 +27,10 @@ def evaluate_fidelity(images, student, teacher, exposures=("auto",), max_size=No
     h, w = image.shape[:2]
     for setting in exposures:
       fed = eval_common.resolve_exposure(setting, image, rules)
+      if isinstance(fed, exposure_values.Tempered):
+        # The networks' fidelity: auto's steps after the student (tempering, the night
+        # ceiling) are not the teacher's to follow.
+        fed = fed.fed
       t = teacher(image, fed)
       s = student(image, fed)
       rows.append({"name": name, "exposure": eval_common.exposure_label(setting),

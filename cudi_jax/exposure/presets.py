@@ -45,10 +45,12 @@ class Presets:
   auto_temper_photos: tuple = (0.55, 0.7)
   #: ... except in cells from the first brightness to the second (blown: the network's).
   auto_temper_keep: tuple = (0.85, 0.97)
-  #: In noisy photos, no cell comes out brighter than 1 + this times what the balanced
+  #: In noisy photos (below), no cell comes out brighter than 1 + this times what the balanced
   #: rule asks, and cells within a few times the noise no brighter than themselves:
   #: night skies stay black (None: off; :func:`cudi_jax.exposure.rules.night_ceiling`).
   auto_night: Optional[float] = 0.5
+  #: ... in photos whose dark noise is at least this (in [0, 1] brightness).
+  auto_night_noise: float = 0.25 / 255.0
 
   def target(self, name):
     """The mean brightness a named setting promises."""
@@ -126,7 +128,9 @@ class Presets:
                auto_temper_keep=pair(temper, "keep", "auto.temper.keep",
                                      default.auto_temper_keep),
                auto_night=(None if "night" in auto and auto["night"] is None else
-                           num(auto, "night", "auto.night", default.auto_night, 0.0, 10.0)))
+                           num(auto, "night", "auto.night", default.auto_night, 0.0, 10.0)),
+               auto_night_noise=num(auto, "night_noise", "auto.night_noise",
+                                    default.auto_night_noise, 0.0, 1.0))
 
   def to_metadata(self):
     """The ``exposure_presets`` entry written into exports."""
@@ -136,6 +140,7 @@ class Presets:
                      "gain_cap": self.auto_gain_cap, "compression": self.auto_compression,
                      "toe": self.auto_toe, "noise_limit": self.auto_noise_limit,
                      "bright": list(self.auto_bright), "night": self.auto_night,
+                     "night_noise": self.auto_night_noise,
                      "temper": {"strength": self.auto_temper,
                                 "photos": list(self.auto_temper_photos),
                                 "keep": list(self.auto_temper_keep)}}}

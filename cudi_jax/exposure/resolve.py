@@ -152,7 +152,8 @@ class ExposureRules:
           cells, noise, goal=presets.auto_target, compression=presets.auto_compression,
           toe=presets.auto_toe, noise_limit=presets.auto_noise_limit)
       balanced = self.calibration.cells.feed(requested, cells)
-      ceiling = rules.night_ceiling(cells, requested, noise, presets.auto_night)
+      ceiling = rules.night_ceiling(cells, requested, noise, presets.auto_night,
+                                    presets.auto_night_noise)
       fed = balanced if share <= 0.0 else ((1.0 - share) * balanced + share * fed).astype(
           np.float32)
     fed = values.CellMap(fed)

@@ -112,10 +112,12 @@ def box_mean(a, radius):
   return out
 
 
-def night_ceiling(cells, requested, noise, tolerance, signal=(2.0, 6.0), slack=1.0 / 255.0):
+def night_ceiling(cells, requested, noise, tolerance, min_noise=0.25 / 255.0, signal=(2.0, 6.0),
+                  slack=1.0 / 255.0):
   """The most brightness each cell may come out at, for
-  :class:`~cudi_jax.exposure.values.Tempered`, in a noisy photo (``noise`` > 0, see
-  :func:`balanced_requests`; None for a clean one or ``tolerance`` None): cells whose
+  :class:`~cudi_jax.exposure.values.Tempered`, in a noisy photo (``noise`` at least
+  ``min_noise``, see :func:`balanced_requests`; None for a cleaner one, whose
+  quantisation alone measures up to ~0.2/255, or ``tolerance`` None): cells whose
   brightness b is within a few times the noise hold no signal to lift and come out no
   brighter than themselves, the others no brighter than ``1 + tolerance`` times what
   they are asked for: ``(b + t (requested - b)) (1 + tolerance t) + slack``, t rising
@@ -124,7 +126,7 @@ def night_ceiling(cells, requested, noise, tolerance, signal=(2.0, 6.0), slack=1
   (noise scatters single cells; a limit that changed from cell to cell would show as
   blocks). The per-cell response is a median over photos, and the network lifts a
   black sky beside city lights far more than it says: this holds night skies black."""
-  if not noise > 0 or tolerance is None:
+  if not noise >= min_noise or not noise > 0 or tolerance is None:
     return None
   b = np.asarray(cells, np.float32)
   t = ramp(box_mean(b, 2), (signal[0] * noise, signal[1] * noise))

@@ -49,7 +49,13 @@ class Job:
           if a.shape != values.cell_shape(self.H, self.W):
             raise ValueError(f"tempering {name} of shape {a.shape} for a {self.H}x{self.W} "
                              f"image (expected {values.cell_shape(self.H, self.W)})")
+          if np.isnan(a).any() or (name == "weights" and not np.isfinite(a).all()):
+            raise ValueError(f"tempering {name} must be finite numbers (a ceiling may be inf)")
         per_cell.append(a)
+      if not np.isfinite(exposure.gain):
+        raise ValueError(f"tempering gain must be finite, got {exposure.gain!r}")
+      if isinstance(exposure.fed, values.Tempered):
+        raise TypeError("a Tempered value cannot wrap another")
       if any(a is not None for a in per_cell):
         self.tempered = (per_cell[0], np.float32(exposure.gain), per_cell[1])
       exposure = exposure.fed

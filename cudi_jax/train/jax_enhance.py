@@ -123,8 +123,8 @@ def verify_export(npz_or_params, samples=None, tolerance=VERIFY_TOLERANCE, depth
     x = image.astype(np.float32) / np.float32(255)
     fed = numpy_model.resolve_exposure(image, exposure)
     if isinstance(fed, exposure_values.Tempered):
-      # auto's tempering of over-exposed photos is a stage of the runtime after the
-      # network (checked against the reference math by the runtime's tests).
+      # auto's tempering and night ceiling are steps of the runtime after the network
+      # (checked against the reference math by the runtime's tests).
       fed = fed.fed
     e = exposure_values.full_map(fed, x)
     # Full float32 convolutions: GPUs default to TF32, ~1e-3 relative.
