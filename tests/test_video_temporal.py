@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from cudi_jax.video import temporal
 
@@ -106,22 +107,44 @@ def test_ease_fades_the_output_with_a_darkening_frame_and_keeps_black_black():
   assert st.ease(0.5, 0.012, dt) > 0.0 and not st.faded
 
 
-def test_a_steady_brightening_is_followed_closely():
+def test_a_steady_brightening_is_followed_exactly():
   """A fade in (brightening faster than motion_rate, each frame within the deadband)
-  is followed with follow_s, not held with hold_s: a lagging dark level would push the
-  output past where it settles."""
-  def lag(fast):
+  is followed exactly, not held with hold_s: a lagging dark level would push the
+  output past where it settles, and a lag left at its end would settle back down."""
+  st = temporal.TemporalState()
+  cells = np.full((8, 8), 0.02, np.float32)
+  for i in range(60):  # 2% brighter a frame for 2 s
+    level = 0.02 * 1.02 ** i
+    dt, _ = st.step(cells * (level / 0.02), i / 30)
+    smoothed = st.smooth_mean(level, dt)
+    if i > 5:
+      assert st.rising and smoothed == pytest.approx(level, rel=1e-4)
+
+
+def test_a_fade_in_locks_the_calibration_lookup_and_a_light_switch_does_not():
+  """lookup_mean: held while the picture brightens; a brightening that lasts
+  fade_lock_s locks it through the fade and after (until the picture darkens); a
+  light switched on (one step) is followed once it has settled; a locked lookup stays
+  at or above 1 / lock_band of the picture's brightness, continuously."""
+  def run(levels):
     st = temporal.TemporalState()
-    if not fast:  # what the filter did before: no fast following
-      update = st.mean.update
-      st.mean.update = lambda x, dt, moving_s=None, fast=False: update(x, dt, moving_s)
-    cells = np.full((8, 8), 0.02, np.float32)
-    for i in range(60):  # 2% brighter a frame for 2 s
-      level = 0.02 * 1.02 ** i
-      dt, _ = st.step(cells * (level / 0.02), i / 30)
-      smoothed = st.smooth_mean(level, dt)
-    return 1.0 - smoothed / level
-  assert lag(True) < 0.1 and lag(False) > 0.13  # about 0.076 and 0.153
+    out = []
+    for i, level in enumerate(levels):
+      dt, _ = st.step(np.full((8, 8), level, np.float32), i / 30)
+      out.append(st.lookup_mean(st.smooth_mean(level, dt)))
+    return np.array(out), st
+  fade = [0.0] * 5 + [0.12 * i / 30 for i in range(31)] + [0.12] * 30
+  lookup, st = run(fade)
+  assert st.locked and np.all(lookup[5:] <= 0.12 / 3 + 1e-9)  # before the fade, or 1/3
+  lookup, st = run(fade + [0.06] * 30)                   # then the light halves: follows
+  assert not st.locked and 0.06 <= lookup[-1] < 0.07
+  lookup, st = run([0.05] * 10 + [0.1] * 40)              # a light switched on
+  assert not st.locked and lookup[-1] == pytest.approx(0.1, rel=0.05)
+  np.testing.assert_allclose(lookup[10:14], lookup[9])   # held while it moves
+  bright = [0.0] * 5 + [0.5 * i / 30 for i in range(31)] + [0.5] * 10
+  lookup, st = run(bright)
+  assert st.locked and lookup[-1] == pytest.approx(0.5 / 3, rel=1e-3)
+  assert np.all(np.diff(lookup) >= 0) and np.max(np.diff(lookup)) < 0.01
 
 
 def test_blend_keeps_uint16_in_range_and_the_mean():

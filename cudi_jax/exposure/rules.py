@@ -17,9 +17,11 @@ from cudi_jax.exposure import values
 AUTO_RANGE = (0.02, 0.95)
 
 
-def auto_cells(cells, target, strength, gain_cap, mean=None):
+def auto_cells(cells, target, strength, gain_cap, mean=None, max_gain=64.0):
   """``auto``'s input-following map, per 4x4 cell: E = min(target * r^s, gain_cap *
-  target * r), r = b / mean b, b the cells' brightness; clipped to :data:`AUTO_RANGE`.
+  target * r, max_gain * b), r = b / mean b, b the cells' brightness; clipped to
+  :data:`AUTO_RANGE`. (``max_gain`` b, as in :func:`balanced_requests`, keeps a black
+  or nearly black picture, where r is 1 everywhere, from being asked for the target.)
   ``mean``: the photo brightness the cells are measured against (default: their own
   mean; video passes a smoothed one).
 
@@ -35,6 +37,8 @@ def auto_cells(cells, target, strength, gain_cap, mean=None):
   e = target * r ** strength
   if gain_cap is not None:
     e = np.minimum(e, gain_cap * target * r)
+  if max_gain is not None:
+    e = np.minimum(e, max_gain * b)
   return np.clip(e, *AUTO_RANGE).astype(np.float32)
 
 

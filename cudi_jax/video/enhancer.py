@@ -96,13 +96,15 @@ class VideoEnhancer:
     mean = float(cells.mean(dtype=np.float64))
     dt, cut = (self.state.step(cells, time) if self.state is not None else (0.0, False))
     mean_s = self.state.smooth_mean(mean, dt) if self.state is not None else mean
+    # (The brightness the calibration is looked up at: held through a fade in.)
+    lookup = self.state.lookup_mean(mean_s) if self.state is not None else mean
     kind, value = self.kind, self.value
     if exposure_map is not None:
       kind, value = "frame_map", exposure_map
     self.last = {"mean": mean, "mean_smoothed": mean_s, "cut": cut, "kind": kind}
     calibrated = rt.has_response_calibration(model)
     if kind == "name" and value == "auto":
-      target = rt.auto_target(model, mean_s)
+      target = rt.auto_target(model, lookup)
       if self.state is None:
         e = rt.auto_cells(model, cells, target)
       else:
@@ -111,7 +113,7 @@ class VideoEnhancer:
       tempered = rt.auto_tempering(model, cells, mean_s)
       return self._run(frame, e, dt, out, sums, tempered=tempered)
     if kind == "value":
-      fed = rt.feed(model, float(value), mean_s) if calibrated else float(value)
+      fed = rt.feed(model, float(value), lookup) if calibrated else float(value)
       self.last["fed"] = fed
       return self._run(frame, fed, dt, out, sums)
     if kind == "name" and value == "adaptive":
@@ -132,7 +134,7 @@ class VideoEnhancer:
         except rt.ExposureError as err:
           raise VideoFrameError(f"exposure map: {err}") from None
     if calibrated:
-      e = rt.feed(model, e, mean_s)
+      e = rt.feed(model, e, lookup)
     # A per-frame map is the user's own exposure for this very frame: used as given.
     return self._run(frame, e, dt, out, sums, ease=kind != "frame_map")
 

@@ -70,6 +70,12 @@ class Smoothing:
   #: A fall of the log brightness over ``motion_window_s`` larger than this counts as
   #: darkening (smaller ones are noise).
   fall_margin: float = 0.02
+  #: A brightening that goes on for this long is a fade in: the brightness the
+  #: calibration is looked up at (:meth:`TemporalState.lookup_mean`) stays where it was
+  #: before it, through the fade and after, until the picture darkens or cuts (never
+  #: below 1 / ``lock_band`` of the picture's brightness). None: never locked.
+  fade_lock_s: float = 0.25
+  lock_band: float = 3.0
 
 
 #: No smoothing: every frame as the still-photo path would process it.
@@ -239,6 +245,13 @@ class TemporalState:
     self.frames = 0
     self.scene_cuts = 0
     self._forget_output()
+    self._forget_lookup()
+
+  def _forget_lookup(self):
+    self.lookup = None    # the brightness the calibration is looked up at
+    self.rise_s = 0.0     # how long the picture has been brightening
+    self.locked = False   # a fade in locked the lookup
+    self.rising = False
 
   def reset(self):
     for f in (self.mean, self.lo, self.hi):
@@ -250,6 +263,7 @@ class TemporalState:
     self.moving = False
     self.darkening = self.falling = False
     self._forget_output()
+    self._forget_lookup()
 
   def _forget_output(self):
     self.output = None  # the last frame's mean output brightness
@@ -277,6 +291,7 @@ class TemporalState:
       self.cells.reset()
       self.recent = []
       self._forget_output()
+      self._forget_lookup()
     self.frames += 1
     self.clock += dt
     s = self.settings
@@ -289,7 +304,36 @@ class TemporalState:
     self.moving = span > 0 and abs(x - x0) / max(span, s.motion_window_s) > s.motion_rate
     self.darkening = self.moving and x < x0
     self.falling = x0 - x > s.fall_margin  # over the motion window, at any rate
+    self.rising = self.moving and x > x0
+    self.rise_s = self.rise_s + dt if self.rising else 0.0
     return dt, cut
+
+  def lookup_mean(self, mean_s):
+    """The brightness to look the calibration up at (``auto``'s target, the maps
+    table) for this frame, given its smoothed mean ``mean_s``.
+
+    The tables ask dimmer photos for more (they are medians over photos of each
+    brightness), so a fade in, looked up frame by frame, brightens past where it ends
+    and comes back. Here the lookup holds while the picture brightens; a brightening
+    that lasts ``fade_lock_s`` (a fade, not a light switched on) locks it: it stays
+    through the fade and after, until the picture darkens or cuts, and then follows
+    again. A held or locked lookup never falls below 1 / ``lock_band`` of the
+    picture's brightness (a fade into a bright scene draws it along)."""
+    s = self.settings
+    if self.lookup is None:
+      self.lookup = float(mean_s)
+      return self.lookup
+    if s.fade_lock_s is not None and self.rising and self.rise_s >= s.fade_lock_s:
+      self.locked = True
+    if self.locked and (self.falling or mean_s < self.lookup):
+      self.locked = False
+    if not (self.locked or self.rising):
+      self.lookup = float(mean_s)
+    else:
+      # Never below 1 / lock_band of the picture's brightness (a fade into a bright
+      # scene draws it along, continuously: a jump would show as a step).
+      self.lookup = max(self.lookup, float(mean_s) / s.lock_band)
+    return self.lookup
 
   def smooth_mean(self, mean, dt):
     """Smoothed mean brightness (filtered in log brightness above the black floor)."""
@@ -302,10 +346,13 @@ class TemporalState:
     if (self.moving and held is not None and x < held
         and math.exp(held) - black > self.settings.cut_black):
       moving = self.settings.moving_s
-    # A steady brightening (a fade in) is followed closely: a lagging dark level's
-    # gain would take the output past where it settles.
-    rising = self.moving and not self.darkening and held is not None and x > held
-    return max(math.exp(self.mean.update(x, dt, moving, fast=rising)) - black, 0.0)
+    # A steady brightening (a fade in, a light switched on) is followed exactly: a
+    # lagging dark level's gain would take the output past where it settles, and a
+    # lag left at its end would settle back down after it.
+    if self.moving and not self.darkening and held is not None and x > held:
+      self.mean.reset(x)
+      return max(float(mean), 0.0)
+    return max(math.exp(self.mean.update(x, dt, moving)) - black, 0.0)
 
   def ease(self, made, given, dt):
     """How much of the enhanced frame to keep: the weight w in [0, 1] of the blend
