@@ -131,15 +131,16 @@ def test_a_fade_in_locks_the_calibration_lookup_and_a_light_switch_does_not():
     out = []
     for i, level in enumerate(levels):
       dt, _ = st.step(np.full((8, 8), level, np.float32), i / 30)
-      out.append(st.lookup_mean(st.smooth_mean(level, dt)))
+      out.append(st.lookup_mean(st.smooth_mean(level, dt), dt))
     return np.array(out), st
   fade = [0.0] * 5 + [0.12 * i / 30 for i in range(31)] + [0.12] * 30
   lookup, st = run(fade)
   assert st.locked and np.all(lookup[5:] <= 0.12 / 3 + 1e-9)  # before the fade, or 1/3
-  lookup, st = run(fade + [0.06] * 30)                   # then the light halves: follows
-  assert not st.locked and 0.06 <= lookup[-1] < 0.07
-  lookup, st = run([0.05] * 10 + [0.1] * 40)              # a light switched on
-  assert not st.locked and lookup[-1] == pytest.approx(0.1, rel=0.05)
+  lookup, st = run(fade + [0.06] * 150)                  # then the light halves: follows,
+  assert not st.locked and 0.06 <= lookup[-1] < 0.066    # gradually (lookup_s)
+  assert np.abs(np.diff(lookup)).max() < 0.003
+  lookup, st = run([0.05] * 10 + [0.1] * 150)             # a light switched on
+  assert not st.locked and lookup[-1] == pytest.approx(0.1, rel=0.02)
   np.testing.assert_allclose(lookup[10:14], lookup[9])   # held while it moves
   bright = [0.0] * 5 + [0.5 * i / 30 for i in range(31)] + [0.5] * 10
   lookup, st = run(bright)

@@ -97,7 +97,7 @@ class VideoEnhancer:
     dt, cut = (self.state.step(cells, time) if self.state is not None else (0.0, False))
     mean_s = self.state.smooth_mean(mean, dt) if self.state is not None else mean
     # (The brightness the calibration is looked up at: held through a fade in.)
-    lookup = self.state.lookup_mean(mean_s) if self.state is not None else mean
+    lookup = self.state.lookup_mean(mean_s, dt) if self.state is not None else mean
     kind, value = self.kind, self.value
     if exposure_map is not None:
       kind, value = "frame_map", exposure_map

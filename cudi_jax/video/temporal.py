@@ -76,6 +76,10 @@ class Smoothing:
   #: below 1 / ``lock_band`` of the picture's brightness). None: never locked.
   fade_lock_s: float = 0.25
   lock_band: float = 3.0
+  #: Otherwise the lookup follows the smoothed mean with this time constant (a change
+  #: of the calibration at once steps the output: 0.04 at the start of a fade out
+  #: after a fade in).
+  lookup_s: float = 1.0
 
 
 #: No smoothing: every frame as the still-photo path would process it.
@@ -308,7 +312,7 @@ class TemporalState:
     self.rise_s = self.rise_s + dt if self.rising else 0.0
     return dt, cut
 
-  def lookup_mean(self, mean_s):
+  def lookup_mean(self, mean_s, dt):
     """The brightness to look the calibration up at (``auto``'s target, the maps
     table) for this frame, given its smoothed mean ``mean_s``.
 
@@ -316,8 +320,8 @@ class TemporalState:
     brightness), so a fade in, looked up frame by frame, brightens past where it ends
     and comes back. Here the lookup holds while the picture brightens; a brightening
     that lasts ``fade_lock_s`` (a fade, not a light switched on) locks it: it stays
-    through the fade and after, until the picture darkens or cuts, and then follows
-    again. A held or locked lookup never falls below 1 / ``lock_band`` of the
+    through the fade and after, until the picture darkens or cuts; otherwise it
+    follows ``mean_s`` with the time constant ``lookup_s``. A held or locked lookup never falls below 1 / ``lock_band`` of the
     picture's brightness (a fade into a bright scene draws it along)."""
     s = self.settings
     if self.lookup is None:
@@ -328,7 +332,7 @@ class TemporalState:
     if self.locked and (self.falling or mean_s < self.lookup):
       self.locked = False
     if not (self.locked or self.rising):
-      self.lookup = float(mean_s)
+      self.lookup += (float(mean_s) - self.lookup) * (1.0 - math.exp(-max(dt, 0.0) / s.lookup_s))
     else:
       # Never below 1 / lock_band of the picture's brightness (a fade into a bright
       # scene draws it along, continuously: a jump would show as a step).
