@@ -150,19 +150,16 @@ class Follower:
   def reset(self, value=None):
     self.value = value
 
-  def update(self, x, dt, moving_s=None, fast=False):
+  def update(self, x, dt, moving_s=None):
     """The filtered value after ``x`` arrived ``dt`` seconds after the previous value.
     moving_s: the time constant to use instead while the input is still on the move
-    (a fade: it is followed once it has settled); fast: follow with ``follow_s``
-    however small the change (a steady rise)."""
+    (a fade: it is followed once it has settled)."""
     if self.value is None or not math.isfinite(self.value):
       self.value = float(x)
       return self.value
     d = float(x) - self.value
     near = math.exp(-(d / self.deadband) ** 2)
     tau = self.follow_s + (self.hold_s - self.follow_s) * near
-    if fast:
-      tau = self.follow_s
     if moving_s is not None:
       tau = max(tau, moving_s)
     a = 1.0 - math.exp(-max(dt, 0.0) / tau)
@@ -321,8 +318,9 @@ class TemporalState:
     and comes back. Here the lookup holds while the picture brightens; a brightening
     that lasts ``fade_lock_s`` (a fade, not a light switched on) locks it: it stays
     through the fade and after, until the picture darkens or cuts; otherwise it
-    follows ``mean_s`` with the time constant ``lookup_s``. A held or locked lookup never falls below 1 / ``lock_band`` of the
-    picture's brightness (a fade into a bright scene draws it along)."""
+    follows ``mean_s`` with the time constant ``lookup_s``. A held or locked lookup
+    never falls below 1 / ``lock_band`` of the picture's brightness (a fade into a
+    bright scene draws it along)."""
     s = self.settings
     if self.lookup is None:
       self.lookup = float(mean_s)
