@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from cudi_jax.runtime import load_student  # noqa: E402
 from cudi_jax.video import VideoEnhancer, enhance_video, synthetic  # noqa: E402
+from cudi_jax.video.enhancer import network_cell  # noqa: E402
 
 
 def load_average():
@@ -55,8 +56,8 @@ def frames_of(height, width, count):
   return out
 
 
-def enhance_alone(model, frames, repeats):
-  enhancer = VideoEnhancer(model, "auto")
+def enhance_alone(model, frames, repeats, cell=None):
+  enhancer = VideoEnhancer(model, "auto", cell=cell)
   enhancer.enhance(frames[0])  # warm-up
   i = [0]
 
@@ -67,14 +68,14 @@ def enhance_alone(model, frames, repeats):
   return median_ms(one, repeats), median_ms(lambda: frames[0].astype(np.float32), repeats)
 
 
-def cpu_parts(frames, count=8):
+def cpu_parts(frames, count=8, cell=None):
   """One thread's CPU time per frame (``time.thread_time``) of the enhancement and of a
   fresh uint8 -> float32 conversion, and cProfile's split of the enhancement: the
   network's layers, the full-resolution stage, the cell sums."""
   import cProfile
   import pstats
   model = load_student(threads=1)
-  enhancer = VideoEnhancer(model, "auto")
+  enhancer = VideoEnhancer(model, "auto", cell=cell)
   enhancer.enhance(frames[0])
 
   def cpu_ms(fn):
@@ -92,11 +93,11 @@ def cpu_parts(frames, count=8):
   profile.disable()
   stats = pstats.Stats(profile).stats
 
-  def share(name, cumulative):
+  def share(name, cumulative, module="engine.py"):
     return 1000 * sum(v[3 if cumulative else 2] for k, v in stats.items()
-                      if k[2] == name) / count
+                      if k[2] == name and k[0].endswith(module)) / count
 
-  return (total, share("_separable_layer", False), share("full_res", True),
+  return (total, share("_separable_layer", False), share("full_res", True, "fullres.py"),
           share("cell_sums", True), conversion)
 
 
@@ -125,15 +126,19 @@ def main(argv=None):
         f"({whole.fps / passthrough.fps:.2f}x of decode + encode); stage busy time per "
         f"frame: decode {1000 * whole.decode_s / count:.1f} ms, enhance "
         f"{1000 * whole.enhance_s / count:.1f} ms, encode {1000 * whole.encode_s / count:.1f} ms")
-  sizes = [(1080, 1920, frames[:8])]
+  sizes = [(1080, 1920, frames[:8], None)]
   if not args.skip_4k:
-    sizes.append((2160, 3840, frames_of(2160, 3840, 2)))
-  for h, w, fr in sizes:
-    ms, base = enhance_alone(model, fr, args.repeats)
-    print(f"  enhancement alone {w}x{h}: {ms:6.1f} ms/frame = {1000 / ms:5.1f} frames/s; "
-          f"uint8 -> float32 conversion {base:5.1f} ms; ratio {ms / base:4.1f}x")
+    frames_4k = frames_of(2160, 3840, 2)
+    # The video default (8x8 cells at 4K), then the still photos' 4x4 cells.
+    sizes += [(2160, 3840, frames_4k, None), (2160, 3840, frames_4k, 4)]
+  for h, w, fr, cell in sizes:
+    ms, base = enhance_alone(model, fr, args.repeats, cell)
+    grid = cell or network_cell(h, w)
+    print(f"  enhancement alone {w}x{h} ({grid}x{grid} cells): {ms:6.1f} ms/frame = "
+          f"{1000 / ms:5.1f} frames/s; uint8 -> float32 conversion {base:5.1f} ms; "
+          f"ratio {ms / base:4.1f}x")
     if args.parts:
-      total, layers, full, sums, conversion = cpu_parts(fr)
+      total, layers, full, sums, conversion = cpu_parts(fr, cell=cell)
       print(f"    one thread's CPU per frame: {total:.1f} ms (network layers {layers:.1f}, "
             f"full-resolution stage {full:.1f}, cell sums {sums:.1f}); conversion "
             f"{conversion:.1f} ms")

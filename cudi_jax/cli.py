@@ -148,6 +148,10 @@ def _parser():
   p.add_argument("--codec", metavar="NAME",
                  help="video encoder: h264 (default; vp9 for .webm), h265, vp9, av1 or any "
                       "FFmpeg encoder name")
+  p.add_argument("--cells", choices=("auto", "4", "8", "16"), default="auto",
+                 help="videos: the cell size the network runs at: auto (default: 4 up to "
+                      "1440p, 8 for 4K, 16 for 8K -- about the same look and speed at any "
+                      "size) or 4, 8, 16 (4 is what photos get; 4K at 4 is about 2.5x slower)")
   p.add_argument("--demo", action="store_true",
                  help="enhance the built-in sample photo with several settings "
                       "(default output folder: cudi-demo)")
@@ -363,6 +367,8 @@ def enhance_main(argv):
     parser.error("give videos and photos in separate runs")
   if args.crf is not None and not 0 <= args.crf <= 63:
     parser.error("--crf must be between 0 and 63")
+  if args.cells != "auto" and not videos:
+    parser.error("--cells applies to videos only (photos always use 4x4 cells)")
   exposure_map = None
   if args.exposure_map and not (videos and video_io.is_video_path(args.exposure_map)):
     exposure_map = _read_exposure_map(args.exposure_map)

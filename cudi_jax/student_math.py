@@ -30,6 +30,23 @@ SCALE = 4
 #: (weight of the neighbour, weight of the cell itself, neighbour offset -1 or +1).
 #: Output pixel 4q+p sits at source coordinate q + (p + 0.5)/4 - 0.5.
 UPSAMPLE_PHASES = ((0.375, 0.625, -1), (0.125, 0.875, -1), (0.125, 0.875, 1), (0.375, 0.625, 1))
+#: Cell sizes the runtime can run the network at (:func:`upsample_phases`): 4 is the
+#: model's own (training, stills); video runs large frames at 8 or 16.
+CELLS = (4, 8, 16)
+
+
+def upsample_phases(cell=SCALE):
+  """:data:`UPSAMPLE_PHASES` for bilinear x``cell`` upsampling: output pixel
+  ``cell * q + p`` sits at source coordinate ``q + (p + 0.5) / cell - 0.5``."""
+  if cell == SCALE:
+    return UPSAMPLE_PHASES
+  if cell not in CELLS:
+    raise ValueError(f"cell size must be one of {CELLS}, got {cell!r}")
+  phases = []
+  for p in range(cell):
+    d = (p + 0.5) / cell - 0.5
+    phases.append((abs(d), 1.0 - abs(d), -1 if d < 0 else 1))
+  return tuple(phases)
 
 def student_topology(width=16, out_channels=6):
   """The Zero-DCE++ 7-layer topology as ((inputs concatenated, output channels), ...).
@@ -48,32 +65,33 @@ def student_topology(width=16, out_channels=6):
   )
 
 
-def padded_size(h, w):
-  """Size after edge padding to a multiple of 4."""
-  return -(-h // SCALE) * SCALE, -(-w // SCALE) * SCALE
+def padded_size(h, w, cell=SCALE):
+  """Size after edge padding to a multiple of 4 (of ``cell``)."""
+  return -(-h // cell) * cell, -(-w // cell) * cell
 
 
-def pad_to_multiple(x, xp):
-  """Edge-pads (..., H, W, C) at the bottom/right to multiples of 4."""
+def pad_to_multiple(x, xp, cell=SCALE):
+  """Edge-pads (..., H, W, C) at the bottom/right to multiples of 4 (of ``cell``)."""
   h, w = x.shape[-3], x.shape[-2]
-  hp, wp = padded_size(h, w)
+  hp, wp = padded_size(h, w, cell)
   if (hp, wp) == (h, w):
     return x
   widths = [(0, 0)] * (x.ndim - 3) + [(0, hp - h), (0, wp - w), (0, 0)]
   return xp.pad(x, widths, mode="edge")
 
 
-def downsample4(x, xp):
-  """Area-downsamples (..., H, W, C) by 4 after edge padding: (..., ceil(H/4), ceil(W/4), C)."""
-  x = pad_to_multiple(x, xp)
+def downsample4(x, xp, cell=SCALE):
+  """Area-downsamples (..., H, W, C) by 4 (by ``cell``) after edge padding:
+  (..., ceil(H/4), ceil(W/4), C)."""
+  x = pad_to_multiple(x, xp, cell)
   lead = x.shape[:-3]
   h, w, c = x.shape[-3:]
-  x = x.reshape(lead + (h // SCALE, SCALE, w // SCALE, SCALE, c))
+  x = x.reshape(lead + (h // cell, cell, w // cell, cell, c))
   return x.mean(axis=(-4, -2))
 
 
-def upsample4_axis(x, axis, xp):
-  """Bilinear x4 upsampling (half-pixel centres, clamped border) along ``axis``."""
+def upsample4_axis(x, axis, xp, cell=SCALE):
+  """Bilinear x4 (x``cell``) upsampling (half-pixel centres, clamped border) along ``axis``."""
   axis = axis % x.ndim
   n = x.shape[axis]
   widths = [(0, 0)] * x.ndim
@@ -87,17 +105,18 @@ def upsample4_axis(x, axis, xp):
 
   prev, cur, nxt = take(0), take(1), take(2)
   phases = []
-  for w_nb, w_self, offset in UPSAMPLE_PHASES:
+  for w_nb, w_self, offset in upsample_phases(cell):
     phases.append(w_nb * (prev if offset < 0 else nxt) + w_self * cur)
   out = xp.stack(phases, axis=axis + 1)
   shape = list(x.shape)
-  shape[axis] = n * SCALE
+  shape[axis] = n * cell
   return out.reshape(tuple(shape))
 
 
-def upsample4(x, xp, size=None):
-  """Bilinear x4 upsampling of (..., h, w, C), cropped to ``size=(H, W)`` if given."""
-  x = upsample4_axis(upsample4_axis(x, -3, xp), -2, xp)
+def upsample4(x, xp, size=None, cell=SCALE):
+  """Bilinear x4 (x``cell``) upsampling of (..., h, w, C), cropped to ``size=(H, W)``
+  if given."""
+  x = upsample4_axis(upsample4_axis(x, -3, xp, cell), -2, xp, cell)
   if size is not None:
     x = x[..., : size[0], : size[1], :]
   return x
@@ -246,18 +265,19 @@ def check_color(color):
 
 
 def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, color="network",
-                 tempered=None):
+                 tempered=None, cell=SCALE):
   """Full-resolution slope and intercept maps.
 
   image: (..., H, W, 3) in [0, 1]; exposure: (..., H, W, 1) in [0, 1]; color: one of
   :data:`COLOR_MODES` ('network', the default here, is what training distils; the
   runtime defaults to 'natural', :func:`natural_color`); tempered: None or (per-cell
   weights (..., h, w) or None, gain, per-cell ceiling or None) for :func:`temper`,
-  applied after the colour handling.
+  applied after the colour handling; cell: the cell size the network runs at (4, the
+  model's own; the video runtime runs large frames at 8 or 16, :data:`CELLS`).
   Returns K, B: (..., H, W, 3) each.
   """
   h, w = image.shape[-3], image.shape[-2]
-  x = downsample4(xp.concatenate([image, exposure], axis=-1), xp)
+  x = downsample4(xp.concatenate([image, exposure], axis=-1), xp, cell)
   k, b = raw_to_slope_intercept(student_lowres(params, x, xp, depthwise))
   if check_color(color) == "natural":
     k, b = natural_color(k, b, x[..., :3], xp)
@@ -265,7 +285,7 @@ def student_maps(params, image, exposure, xp, depthwise=depthwise3x3_shifted, co
     weights, gain, ceiling = tempered
     k, b = temper(k, b, x[..., :3], xp, None if weights is None else weights[..., None], gain,
                   None if ceiling is None else ceiling[..., None])
-  return upsample4(k, xp, (h, w)), upsample4(b, xp, (h, w))
+  return upsample4(k, xp, (h, w), cell), upsample4(b, xp, (h, w), cell)
 
 
 def tangent_apply(k, b, image, xp, clip=True):

@@ -251,3 +251,60 @@ def test_buffers_are_kept_only_when_a_run_asks(params):
   assert sum(len(v) for v in eng._scratch.values()) == 2
   eng.release_memory()
   assert not any(eng._scratch.values())
+
+
+@pytest.mark.parametrize("cell", [8, 16])
+@pytest.mark.parametrize("size", [(37, 53), (64, 96), (5, 3), (130, 21)])
+def test_larger_cells_match_reference_math_and_bands_agree(size, cell, params, whole, poisoned):
+  """The network on 8x8 or 16x16 cells (video's grid for large frames): K, B within
+  1e-5 of student_math at that cell size, with a cell map and tempering, and any band
+  split gives the same uint8 image, from the image or from its cell sums."""
+  rng = np.random.default_rng(size[0] + cell)
+  h, w = size
+  image = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
+  cells = values.cell_shape(h, w, cell)
+  assert cells == (-(-h // cell), -(-w // cell))
+  emap = rng.uniform(0.2, 0.8, cells).astype(np.float32)
+  weights = rng.uniform(0, 1, cells).astype(np.float32)
+  fed = values.Tempered(values.CellMap(emap), weights, 0.8)
+  full = values.full_map(fed, image, cell)
+  k_ref, b_ref = student_math.student_maps(params, image, full[..., None], np, color="natural",
+                                           tempered=(weights, 0.8, None), cell=cell)
+  k, b = np.empty((h, w, 3), np.float32), np.empty((h, w, 3), np.float32)
+  poisoned.run(Job(image, fed, maps=(k, b), cell=cell), band_rows=2)
+  np.testing.assert_allclose(k, k_ref, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(b, b_ref, atol=1e-5, rtol=0)
+  k4, _ = _run(whole, image, values.PixelMap(full), kind="maps")
+  assert np.abs(k - k4).max() > 1e-3  # not the 4x4 grid's result
+  u8 = (image * 255 + 0.5).astype(np.uint8)
+  ref = np.empty_like(u8)
+  whole.run(Job(u8, fed, out=ref, cell=cell))
+  sums = whole.cell_sums(u8, cell=cell)
+  for band_rows in (1, 3):
+    for given in (None, sums):
+      out = np.empty_like(u8)
+      poisoned.run(Job(u8, fed, out=out, cell=cell, cell_sums=given), band_rows=band_rows)
+      assert np.array_equal(out, ref), (band_rows, given is None)
+
+
+@pytest.mark.parametrize("cell", [4, 8, 16])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_cell_sums_are_the_exact_edge_padded_sums(cell, dtype, whole):
+  rng = np.random.default_rng(cell)
+  image = rng.integers(0, np.iinfo(dtype).max + 1, (35, 50, 3)).astype(dtype)
+  hp, wp = student_math.padded_size(35, 50, cell)
+  padded = np.pad(image.astype(np.int64), ((0, hp - 35), (0, wp - 50), (0, 0)), mode="edge")
+  want = padded.reshape(hp // cell, cell, wp // cell, cell, 3).sum(axis=(1, 3))
+  got = whole.cell_sums(image, cell=cell)
+  assert got.shape == want.shape and np.array_equal(got, want)
+  with pytest.raises(ValueError, match="cell size"):
+    whole.cell_sums(image, cell=6)
+
+
+def test_cell_sizes_other_than_the_known_are_refused(params):
+  with pytest.raises(ValueError, match="cell size"):
+    Job(np.zeros((8, 8, 3), np.uint8), values.Constant(0.5), out=np.zeros((8, 8, 3), np.uint8),
+        cell=5)
+  with pytest.raises(ValueError, match="cell map of shape"):
+    Job(np.zeros((16, 16, 3), np.uint8), values.CellMap(np.zeros((4, 4), np.float32)),
+        out=np.zeros((16, 16, 3), np.uint8), cell=8)

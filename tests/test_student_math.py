@@ -112,3 +112,22 @@ def test_natural_color_lift_keeps_the_cells_colour():
   # Grey cells keep one neutral intercept (the white balance).
   k3, b3 = student_math.natural_color(k, b, np.full((1, 2, 3), 0.05, np.float32), np)
   np.testing.assert_allclose(b3[0, 0], b[0, 0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("cell", student_math.CELLS)
+def test_upsampling_at_any_cell_size_is_bilinear_on_half_pixel_centres(cell):
+  """x``cell`` upsampling puts output pixel cell*q + p at source coordinate
+  q + (p + 0.5)/cell - 0.5: a linear ramp comes back exactly away from the border,
+  and the border is clamped."""
+  assert student_math.upsample_phases(4) == student_math.UPSAMPLE_PHASES
+  n = 6
+  ramp = np.arange(n, dtype=np.float64)[:, None, None] * np.ones((1, 3, 1))
+  up = student_math.upsample4(ramp, np, cell=cell)[:, 0, 0]
+  coords = (np.arange(n * cell) + 0.5) / cell - 0.5
+  np.testing.assert_allclose(up, np.clip(coords, 0, n - 1), atol=1e-12)
+  x = np.arange(2 * cell * 3 * cell, dtype=np.float64).reshape(2 * cell, 3 * cell, 1)
+  means = student_math.downsample4(x, np, cell)
+  assert means.shape == (2, 3, 1)
+  assert means[1, 2, 0] == x[cell:, 2 * cell:].mean()
+  with pytest.raises(ValueError, match="cell size"):
+    student_math.upsample_phases(6)

@@ -50,3 +50,27 @@ def test_errors_are_one_line_naming_the_file(tmp_path, capsys):
 def test_output_paths(tmp_path):
   assert video_cli.output_path("in/a.mp4", str(tmp_path / "b.mkv"), "", True) == str(tmp_path / "b.mkv")
   assert video_cli.output_path("in/a.mp4", "out", "_e", False) == "out/a_e.mp4"
+
+
+def test_cells_option_reaches_the_enhancer_and_is_refused_for_photos(tmp_path, capsys,
+                                                                     monkeypatch):
+  from cudi_jax.video import pipeline
+  _clip(tmp_path / "a.mp4", count=3)
+  seen = []
+  original = pipeline.VideoEnhancer
+
+  def spy(*args, **kwargs):
+    seen.append(kwargs.get("cell"))
+    return original(*args, **kwargs)
+
+  monkeypatch.setattr(pipeline, "VideoEnhancer", spy)
+  for option, want in ((["--cells", "8"], 8), ([], None)):
+    out = tmp_path / f"out{want}"
+    assert cli.main(["enhance", str(tmp_path / "a.mp4"), "-o", str(out)] + option) == 0
+    assert seen[-1] == want and (out / "a.mp4").is_file()
+  photo = tmp_path / "p.png"
+  from PIL import Image
+  Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
+  with pytest.raises(SystemExit):
+    cli.main(["enhance", str(photo), "-o", str(tmp_path / "o"), "--cells", "8"])
+  assert "--cells applies to videos only" in capsys.readouterr().err

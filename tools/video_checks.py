@@ -15,7 +15,8 @@ of the mean), a light switched on (4x brighter at once: the largest rise in a fr
 and the output 0.6 s later against a fresh start on the bright frame) and off (4x
 darker at once, and over 0.3 s as in a pan into a dark room: when the output settles
 within 5% of a fresh start on the dark frame).
-``--student`` to check another export (default: the packaged weights).
+``--student`` to check another export (default: the packaged weights); ``--cell 8``
+to run the network on 8x8 cells, as 4K frames are (default: by frame size, 4x4 here).
 """
 import argparse
 import pathlib
@@ -34,9 +35,9 @@ from cudi_jax.video.enhancer import VideoEnhancer  # noqa: E402
 RATE = 30
 
 
-def means(model, frames, exposure="auto", smoothing=temporal.Smoothing()):
+def means(model, frames, exposure="auto", smoothing=temporal.Smoothing(), cell=None):
   """The output's per-frame mean brightness for float frames in [0, 1]."""
-  enhancer = VideoEnhancer(model, exposure, smoothing=smoothing)
+  enhancer = VideoEnhancer(model, exposure, smoothing=smoothing, cell=cell)
   return np.array([enhancer.enhance(synthetic.to_uint8(f), time=i / RATE).mean() / 255.0
                    for i, f in enumerate(frames)])
 
@@ -79,7 +80,10 @@ def main(argv=None):
   ap.add_argument("--level", type=float, default=0.12, help="mean brightness of the scenes")
   ap.add_argument("--seconds", default="1,2,4", help="fade lengths")
   ap.add_argument("--student", default=None, help="an export (default: the packaged one)")
+  ap.add_argument("--cell", type=int, default=None, choices=(4, 8, 16),
+                  help="the cell size the network runs at (default: by frame size)")
   args = ap.parse_args(argv)
+  cell = args.cell
   model = runtime.load_student(args.student) if args.student else runtime.load_student()
   print(f"{'scene':12s} {'setting':7s} {'fade':9s} {'max step':>8s} {'reversal':>8s} "
         f"{'overshoot':>9s}")
@@ -87,22 +91,23 @@ def main(argv=None):
     for exposure in ("auto", 0.6):
       for seconds in (float(s) for s in args.seconds.split(",")):
         for into in (False, True):
-          step, rev, over = fade_figures(means(model, fade(scene, seconds, into), exposure), into)
+          step, rev, over = fade_figures(means(model, fade(scene, seconds, into), exposure,
+                                                   cell=cell), into)
           kind = f"{'in' if into else 'out'} {seconds:g} s"
           over_s = f"{over:9.3f}" if into else f"{'':9s}"
           print(f"{name[:12]:12s} {str(exposure):7s} {kind:9s} {step:8.4f} {rev:8.4f} {over_s}")
   moving = list(synthetic.moving_frames(96, 128, 60, seed=3))
-  print(f"constant light, moving content: std of the mean {means(model, moving).std():.4f}")
+  print(f"constant light, moving content: std of the mean {means(model, moving, cell=cell).std():.4f}")
   a = synthetic.scene(64, 96, seed=0)
   bright = np.clip(a * 2, 0, 1)
-  light = means(model, [a * 0.5] * 10 + [bright] * 30)
-  settled = means(model, [bright], smoothing=None)[0]
+  light = means(model, [a * 0.5] * 10 + [bright] * 30, cell=cell)
+  settled = means(model, [bright], smoothing=None, cell=cell)[0]
   print(f"light 4x brighter at once: largest rise in a frame {np.diff(light).max():.4f}, "
         f"0.6 s later {light[10 + 18]:.3f} (a fresh start: {settled:.3f})")
   for name, ramp in (("at once", 1), ("over 0.3 s", 9)):
     dim = [a * (1 - 0.75 * min(i / ramp, 1.0)) for i in range(1, 61)]
-    y = means(model, [a] * 10 + dim)
-    fresh = means(model, [dim[-1]], smoothing=None)[0]
+    y = means(model, [a] * 10 + dim, cell=cell)
+    fresh = means(model, [dim[-1]], smoothing=None, cell=cell)[0]
     near = np.abs(y[10:] - fresh) <= 0.05 * fresh
     settled_at = next((i for i in range(len(near)) if near[i:].all()), None)
     when = "never" if settled_at is None else f"{settled_at / RATE:.2f} s"

@@ -22,6 +22,7 @@ import dataclasses
 import numpy as np
 
 from cudi_jax import imagemath
+from cudi_jax import student_math
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,33 +73,40 @@ def is_fed(exposure):
   return isinstance(exposure, FED_TYPES)
 
 
-def cell_shape(height, width):
-  return -(-height // 4), -(-width // 4)
+def cell_shape(height, width, cell=4):
+  """The network's grid for an image: (ceil(H/4), ceil(W/4)) (``cell`` instead of 4
+  where the runtime runs the network on larger cells, :data:`cudi_jax.student_math.CELLS`)."""
+  return -(-height // cell), -(-width // cell)
 
 
-def full_map(fed, image):
-  """The (H, W) float32 map a fed value gives the network, for a float (H, W, 3) image."""
+def full_map(fed, image, cell=4):
+  """The (H, W) float32 map a fed value gives the network, for a float (H, W, 3) image
+  (``cell``: the size of a CellMap's cells)."""
   height, width = image.shape[:2]
   if isinstance(fed, Tempered):  # (what the network is given; the mixing comes after)
-    return full_map(fed.fed, image)
+    return full_map(fed.fed, image, cell)
   if isinstance(fed, Constant):
     return np.full((height, width), fed.value, np.float32)
   if isinstance(fed, PixelMap):
     return fed.values
   if isinstance(fed, CellMap):
-    return np.repeat(np.repeat(fed.cells, 4, axis=0), 4, axis=1)[:height, :width].copy()
+    return np.repeat(np.repeat(fed.cells, cell, axis=0), cell, axis=1)[:height, :width].copy()
   if isinstance(fed, LumaLinear):
     return (np.float32(fed.alpha) - np.float32(fed.beta) * imagemath.luma(image)).astype(np.float32)
   raise TypeError(f"not a fed exposure value: {fed!r}")
 
 
-def cells_from_map(emap, rows_per_chunk=256):
+def cells_from_map(emap, rows_per_chunk=256, cell=4):
   """4x4 cell means of an (H, W) float32 map, edge-replicated at the bottom and right
   as the network pads its input, in the network's float32 order of additions (rows
   0+1, +2, +3, then columns likewise, times 1/16): bit-identical to what the network
-  is given for the full map. Returns (ceil(H/4), ceil(W/4)) float32."""
+  is given for the full map. Returns (ceil(H/4), ceil(W/4)) float32. With ``cell``
+  8 or 16: the means of those cells (float64 sums, rounded to float32)."""
   emap = np.asarray(emap, np.float32)
   height, width = emap.shape
+  if cell != 4:
+    padded = student_math.pad_to_multiple(emap[..., None], np, cell)
+    return student_math.downsample4(padded.astype(np.float64), np, cell)[..., 0].astype(np.float32)
   h, w = cell_shape(height, width)
   out = np.empty((h, w), np.float32)
   for q0 in range(0, h, rows_per_chunk):

@@ -200,9 +200,9 @@ class Engine:
             failed.set()
             raise
           if progress is not None:
-            progress(min(4 * q1, job.H) - 4 * q0)
+            progress(min(job.cell * q1, job.H) - job.cell * q0)
 
-    key = (job.w, max_window, job.channels_in)
+    key = (job.w, max_window, job.channels_in, job.cell)
     scratches = [self._take_scratch(key, job, max_window) for _ in range(threads)]
     try:
       if threads == 1:
@@ -237,45 +237,48 @@ class Engine:
       else:
         self.release_memory()
 
-  def cell_sums(self, rgb, threads=None):
-    """Exact per-channel sums of the 4x4 cells of an (H, W, 3) uint8 or uint16 image,
-    edge-padded at the bottom and right as the network pads: (ceil(H/4), ceil(W/4), 3)
-    uint16 (uint8 input) or uint32, on the worker threads. A :class:`Job` given them
-    (``cell_sums=``) takes the network's RGB input from them instead of the image, and
-    a frame's cell brightness is their total (the video path measures it so: one pass
-    over the frame for both)."""
+  def cell_sums(self, rgb, threads=None, cell=4):
+    """Exact per-channel sums of the 4x4 cells (``cell`` x ``cell``) of an (H, W, 3)
+    uint8 or uint16 image, edge-padded at the bottom and right as the network pads:
+    (ceil(H/4), ceil(W/4), 3) uint16 (uint8 input) or uint32, on the worker threads. A
+    :class:`Job` given them (``cell_sums=``) takes the network's RGB input from them
+    instead of the image, and a frame's cell brightness is their total (the video path
+    measures it so: one pass over the frame for both)."""
     H, W = rgb.shape[:2]
-    h, w = -(-H // 4), -(-W // 4)
+    f = int(cell)
+    if f not in student_math.CELLS:
+      raise ValueError(f"cell size must be one of {student_math.CELLS}, got {cell!r}")
+    h, w = -(-H // f), -(-W // f)
     row_type = np.uint16 if rgb.dtype == np.uint8 else np.uint32
     if rgb.dtype not in (np.uint8, np.uint16) or rgb.ndim != 3 or rgb.shape[2] != 3:
       raise ValueError(f"cell sums of (H, W, 3) uint8/uint16 images, got {rgb.dtype} {rgb.shape}")
     out = np.empty((h, w, 3), row_type)
-    step = max(1, 32768 // (3 * w))  # low-res rows per step (cache-sized row sums)
+    step = max(1, 4 * 32768 // (3 * f * w))  # cell rows per step (cache-sized row sums)
 
     def band(q0, q1):
-      acc = np.empty((step, 4 * w, 3), row_type)
+      acc = np.empty((step, f * w, 3), row_type)
       for s0 in range(q0, q1, step):
         s1 = min(s0 + step, q1)
         n = s1 - s0
-        rows = rgb[4 * s0:4 * s1]
-        if 4 * s1 > H:  # rows past the bottom: copies of the last one
-          rows = rgb[np.minimum(np.arange(4 * s0, 4 * s1), H - 1)]
-        blk = rows.reshape(n, 4, W, 3)
+        rows = rgb[f * s0:f * s1]
+        if f * s1 > H:  # rows past the bottom: copies of the last one
+          rows = rgb[np.minimum(np.arange(f * s0, f * s1), H - 1)]
+        blk = rows.reshape(n, f, W, 3)
         a = acc[:n]
         av = a[:, :W]
         np.add(blk[:, 0], blk[:, 1], out=av, dtype=row_type)
-        np.add(av, blk[:, 2], out=av)
-        np.add(av, blk[:, 3], out=av)
-        if 4 * w > W:  # columns past the right edge: copies of the last one
+        for i in range(2, f):
+          np.add(av, blk[:, i], out=av)
+        if f * w > W:  # columns past the right edge: copies of the last one
           a[:, W:] = a[:, W - 1:W]
-        # The 4 columns of each cell, channel by channel: (n, w) slices 12 values apart
+        # The columns of each cell, channel by channel: (n, w) slices 3f values apart
         # (adding (n, w, 3) slices would run NumPy's inner loop over 3 values: 3x slower).
-        flat = a.reshape(n, 12 * w)
+        flat = a.reshape(n, 3 * f * w)
         for c in range(3):
           o = out[s0:s1, :, c]
-          np.add(flat[:, c::12], flat[:, 3 + c::12], out=o)
-          np.add(o, flat[:, 6 + c::12], out=o)
-          np.add(o, flat[:, 9 + c::12], out=o)
+          np.add(flat[:, c::3 * f], flat[:, 3 + c::3 * f], out=o)
+          for i in range(2, f):
+            np.add(o, flat[:, 3 * i + c::3 * f], out=o)
 
     threads = max(1, min(int(threads or self.threads), -(-h // step)))
     per = -(-h // threads)
@@ -485,14 +488,15 @@ class _Scratch:
     self.sk = empty((band + 2, w + 2, 3), np.float32)
     self.sb = empty((band + 2, w + 2, 3), np.float32)
     self.im2col = empty(((band + 2) * w, 9), np.float32)
-    self.shk = empty((band + 2, 12 * w), np.float32)
-    self.shb = empty((band + 2, 12 * w), np.float32)
-    # Low-res rows (x 4 full-res rows) per step of the full-resolution stage: about
-    # 32K floats per buffer (cache-sized).
-    self.fr_rows = max(1, engine.full_res_floats // (12 * w))
-    self.kc = empty((self.fr_rows, 4, 12 * w), np.float32)
-    self.bc = empty((self.fr_rows, 4, 12 * w), np.float32)
+    f = job.cell
+    self.shk = empty((band + 2, 3 * f * w), np.float32)
+    self.shb = empty((band + 2, 3 * f * w), np.float32)
+    # Low-res rows (x ``cell`` full-res rows) per step of the full-resolution stage:
+    # about 4 * full_res_floats floats per buffer (cache-sized).
+    self.fr_rows = max(1, 4 * engine.full_res_floats // (3 * f * f * w))
+    self.kc = empty((self.fr_rows, f, 3 * f * w), np.float32)
+    self.bc = empty((self.fr_rows, f, 3 * f * w), np.float32)
     # Downsampling: low-res rows per step.
-    self.ds_rows = max(1, 24000 // (12 * w))
-    self.rsum = empty((self.ds_rows, 4 * w, job.channels_in), np.float32)
+    self.ds_rows = max(1, 24000 // (3 * f * w))
+    self.rsum = empty((self.ds_rows, f * w, job.channels_in), np.float32)
     self.job_scratch = {}

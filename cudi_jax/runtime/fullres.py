@@ -1,7 +1,8 @@
 """The engine's full-resolution stage: a band's K and B from the network's raw output
-(checked for overflow, natural colour applied, tempered), upsampled x4 (horizontally by one
-small matmul per row, vertically by one per low-res row) and handed to the job's
-``apply``, which forms ``K * I + B`` into the output (see :mod:`cudi_jax.runtime.engine`)."""
+(checked for overflow, natural colour applied, tempered), upsampled x4 (x the job's cell
+size: horizontally by one small matmul per row, vertically by one per low-res row) and
+handed to the job's ``apply``, which forms ``K * I + B`` into the output (see
+:mod:`cudi_jax.runtime.engine`)."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -12,19 +13,24 @@ from cudi_jax.runtime import blas
 
 _LUMA32 = np.asarray(imagemath.LUMA_BT601, np.float32)
 
-#: Bilinear x4 horizontal upsampling as a matmul: 3 neighbours x 3 channels -> 4 phases x 3.
-_UPSAMPLE = np.zeros((9, 12), np.float32)
-for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
-  for _c in range(3):
-    _UPSAMPLE[(1 + _off) * 3 + _c, _p * 3 + _c] = _w_nb
-    _UPSAMPLE[3 + _c, _p * 3 + _c] = _w_self
+def _upsampling_matrices(cell):
+  """Bilinear x``cell`` upsampling as matmuls: horizontally (9, 3 * cell), the 3
+  neighbours x 3 channels -> ``cell`` phases x 3; vertically (cell, 3), output phases
+  from rows (j - 1, j, j + 1)."""
+  phases = student_math.upsample_phases(cell)
+  horizontal = np.zeros((9, 3 * cell), np.float32)
+  vertical = np.zeros((cell, 3), np.float32)
+  for p, (w_nb, w_self, off) in enumerate(phases):
+    for c in range(3):
+      horizontal[(1 + off) * 3 + c, p * 3 + c] = w_nb
+      horizontal[3 + c, p * 3 + c] = w_self
+    vertical[p, 1 + off] = w_nb
+    vertical[p, 1] = w_self
+  return horizontal, vertical
 
 
-#: Bilinear x4 vertical upsampling: output phases 0..3 from rows (j - 1, j, j + 1).
-_VERTICAL = np.zeros((4, 3), np.float32)
-for _p, (_w_nb, _w_self, _off) in enumerate(student_math.UPSAMPLE_PHASES):
-  _VERTICAL[_p, 1 + _off] = _w_nb
-  _VERTICAL[_p, 1] = _w_self
+#: Cell size -> (horizontal, vertical) upsampling matrices.
+_UPSAMPLING = {cell: _upsampling_matrices(cell) for cell in student_math.CELLS}
 
 
 #: Largest |raw network output| accepted. Trained students give K and B of order 1;
@@ -73,11 +79,13 @@ def full_res(job, q0, q1, a0, n_lo, n_hi, sc, out_channels, mnk):
   if job.b_offset:  # + the rounding offset
     for c in range(3):
       np.add(sb[..., c], job.b_offset, out=sb[..., c])
-  shk = hupsample(sk, sc.shk[:nq + 2], sc, mnk)
-  shb = hupsample(sb, sc.shb[:nq + 2], sc, mnk)
+  f = job.cell
+  horizontal, vertical = _UPSAMPLING[f]
+  shk = hupsample(sk, sc.shk[:nq + 2], sc, mnk, horizontal)
+  shb = hupsample(sb, sc.shb[:nq + 2], sc, mnk, horizontal)
   wp3 = shk.shape[-1]
-  # Vertically, each low-res row's 4 output rows come from rows j-1, j, j+1:
-  # one (4, 3) @ (3, 4w * 3) matmul per row, over overlapping views of the rows.
+  # Vertically, each low-res row's f output rows come from rows j-1, j, j+1:
+  # one (f, 3) @ (3, f w * 3) matmul per row, over overlapping views of the rows.
   rs = shk.strides[0]
   vk = as_strided(shk, shape=(nq, 3, wp3), strides=(rs, rs, 4))
   vb = as_strided(shb, shape=(nq, 3, wp3), strides=(rs, rs, 4))
@@ -86,17 +94,17 @@ def full_res(job, q0, q1, a0, n_lo, n_hi, sc, out_channels, mnk):
   for j0 in range(0, nq, step):
     j1 = min(j0 + step, nq)
     nj = j1 - j0
-    y0 = 4 * (q0 + j0)
-    y1 = min(4 * (q0 + j1), H)
+    y0 = f * (q0 + j0)
+    y1 = min(f * (q0 + j1), H)
     if y1 <= y0:
       break
     kc = sc.kc[:nj]
     bc = sc.bc[:nj]
-    np.matmul(_VERTICAL, vk[j0:j1], out=kc)
-    np.matmul(_VERTICAL, vb[j0:j1], out=bc)
+    np.matmul(vertical, vk[j0:j1], out=kc)
+    np.matmul(vertical, vb[j0:j1], out=bc)
     n = y1 - y0
-    k2 = kc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
-    b2 = bc.reshape(nj * 4, wp3 // 3, 3)[:n, :job.W]
+    k2 = kc.reshape(nj * f, wp3 // 3, 3)[:n, :job.W]
+    b2 = bc.reshape(nj * f, wp3 // 3, 3)[:n, :job.W]
     job.apply(y0, y1, k2, b2, sc)
 
 def natural_color(job, sk, sb, r0, r1, top, bottom, n_hi, w, sc):
@@ -199,21 +207,23 @@ def temper(job, sk, sb, q0, q1, r0, r1, top, n_hi, w, sc):
     np.multiply(sb[..., c], v, out=sb[..., c])
 
 
-def hupsample(low, out, sc, mnk):
-  """(rows, w + 2, 3) edge-padded low-res rows -> (rows, 4w * 3) bilinear x4 along width.
+def hupsample(low, out, sc, mnk, horizontal=_UPSAMPLING[4][0]):
+  """(rows, w + 2, 3) edge-padded low-res rows -> (rows, f w * 3) bilinear xf along
+  width (f = 4, or the cell size ``horizontal`` is for).
 
-  One (w, 9) @ (9, 12) matmul per row: the 3 neighbours' RGB -> 4 phases' RGB.
+  One (w, 9) @ (9, 3f) matmul per row: the 3 neighbours' RGB -> f phases' RGB.
   """
   rows, wp2, _ = low.shape
   w = wp2 - 2
   cols = as_strided(low, shape=(rows, w, 9), strides=(low.strides[0], 12, 4))
   t = sc.im2col[:rows * w].reshape(rows, w, 9)
   np.copyto(t, cols)
-  o = out.reshape(rows, w, 12)
-  step = blas.matmul_cols(12, 9, mnk, cap=w)
+  n = horizontal.shape[1]
+  o = out.reshape(rows, w, n)
+  step = blas.matmul_cols(n, 9, mnk, cap=w)
   for c0 in range(0, w, step):
     c1 = min(c0 + step, w)
-    np.matmul(t[:, c0:c1], _UPSAMPLE, out=o[:, c0:c1])
+    np.matmul(t[:, c0:c1], horizontal, out=o[:, c0:c1])
   return out
 
 

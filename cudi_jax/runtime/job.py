@@ -30,15 +30,21 @@ class Job:
   cell_sums: optional exact per-channel 4x4 cell sums of an integer ``rgb``
   (:meth:`cudi_jax.runtime.engine.Engine.cell_sums`): the network's RGB input is then
   formed from them (the same values: the sums are exact either way).
+  cell: the size of the cells the network runs on (4, the model's own: what stills
+  and the JAX model use; 8 or 16: a coarser grid for large video frames, where the
+  per-cell values and ``cell_sums`` are of that size).
   """
 
   def __init__(self, rgb, exposure, out=None, maps=None, gray=False, color="natural",
-               cell_sums=None):
+               cell_sums=None, cell=4):
     self.rgb = rgb
     self.color = student_math.check_color(color)
     self.gray = gray
+    if cell not in student_math.CELLS:
+      raise ValueError(f"cell size must be one of {student_math.CELLS}, got {cell!r}")
+    self.cell = cell
     self.H, self.W = rgb.shape[:2]
-    self.h, self.w = -(-self.H // 4), -(-self.W // 4)
+    self.h, self.w = values.cell_shape(self.H, self.W, cell)
     self.tempered = None  # (per-cell weights or None, gain, per-cell ceiling or None)
     if isinstance(exposure, values.Tempered):
       per_cell = []
@@ -46,9 +52,9 @@ class Job:
         a = getattr(exposure, name)
         if a is not None:
           a = np.asarray(a, np.float32)
-          if a.shape != values.cell_shape(self.H, self.W):
+          if a.shape != (self.h, self.w):
             raise ValueError(f"tempering {name} of shape {a.shape} for a {self.H}x{self.W} "
-                             f"image (expected {values.cell_shape(self.H, self.W)})")
+                             f"image (expected {(self.h, self.w)})")
           if np.isnan(a).any() or (name == "weights" and not np.isfinite(a).all()):
             raise ValueError(f"tempering {name} must be finite numbers (a ceiling may be inf)")
         per_cell.append(a)
@@ -60,13 +66,12 @@ class Job:
         self.tempered = (per_cell[0], np.float32(exposure.gain), per_cell[1])
       exposure = exposure.fed
     if isinstance(exposure, values.PixelMap):
-      exposure = values.CellMap(values.cells_from_map(exposure.values))
+      exposure = values.CellMap(values.cells_from_map(exposure.values, cell=cell))
     if not isinstance(exposure, (values.Constant, values.LumaLinear, values.CellMap)):
       raise TypeError(f"a Job takes a fed exposure value, got {exposure!r}")
-    if (isinstance(exposure, values.CellMap)
-        and exposure.cells.shape != values.cell_shape(self.H, self.W)):
+    if isinstance(exposure, values.CellMap) and exposure.cells.shape != (self.h, self.w):
       raise ValueError(f"cell map of shape {exposure.cells.shape} for a {self.H}x{self.W} "
-                       f"image (expected {values.cell_shape(self.H, self.W)})")
+                       f"image (expected {(self.h, self.w)})")
     self.exposure = exposure
     self.out = out
     self.maps = maps
@@ -82,7 +87,7 @@ class Job:
       self.b_scale, self.b_offset = self.maxval, 0.5
     else:
       self.b_scale, self.b_offset = 1.0, 0.0
-    self.in_scale = np.float32(1.0 / (16.0 * self.maxval))
+    self.in_scale = np.float32(1.0 / (cell * cell * self.maxval))
     if cell_sums is not None:
       if gray or not np.issubdtype(rgb.dtype, np.integer):
         raise ValueError("cell_sums are for integer RGB images")
@@ -98,7 +103,7 @@ class Job:
     return array[idx]
 
   def downsample(self, s, e_row, xv, sc):
-    """4x4 means of rows [4s, 4e) into xv: (4, e - s, w) channels R, G, B, E."""
+    """4x4 (cell) means of rows [4s, 4e) into xv: (4, e - s, w) channels R, G, B, E."""
     n, W, w = e_row - s, self.W, self.w
     c_in = self.channels_in
     if self.cell_sums is not None:
@@ -107,20 +112,21 @@ class Job:
         np.multiply(self.cell_sums[s:e_row, :, c], self.in_scale, out=xv[c], dtype=np.float32)
       self._exposure_input(s, e_row, xv, sc)
       return
+    f = self.cell
     r = sc.rsum[:n]
-    rows = self._rows(self.rgb, 4 * s, 4 * e_row)
-    blk = rows.reshape((n, 4, W, c_in))
+    rows = self._rows(self.rgb, f * s, f * e_row)
+    blk = rows.reshape((n, f, W, c_in))
     rv = r[:, :W]
     np.add(blk[:, 0], blk[:, 1], out=rv, dtype=np.float32)
-    np.add(rv, blk[:, 2], out=rv, dtype=np.float32)
-    np.add(rv, blk[:, 3], out=rv, dtype=np.float32)
-    if 4 * w > W:
+    for i in range(2, f):
+      np.add(rv, blk[:, i], out=rv, dtype=np.float32)
+    if f * w > W:
       r[:, W:] = r[:, W - 1:W]
     for c in range(c_in):
       dst = xv[c]
-      np.add(r[:, 0::4, c], r[:, 1::4, c], out=dst)
-      np.add(dst, r[:, 2::4, c], out=dst)
-      np.add(dst, r[:, 3::4, c], out=dst)
+      np.add(r[:, 0::f, c], r[:, 1::f, c], out=dst)
+      for i in range(2, f):
+        np.add(dst, r[:, i::f, c], out=dst)
       np.multiply(dst, self.in_scale, out=dst)
     if self.gray:
       xv[1] = xv[0]

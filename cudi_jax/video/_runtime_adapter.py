@@ -9,6 +9,7 @@ to it as given (no calibration), writing into a caller's buffer.
 """
 import numpy as np
 
+from cudi_jax import imagemath
 from cudi_jax.exposure import rules
 from cudi_jax.exposure import settings
 from cudi_jax.exposure import values
@@ -38,11 +39,11 @@ def read_map_file(path):
   return settings.read_map_file(path)
 
 
-def map_cells(array, height, width):
-  """A user map (any size, uint8/uint16/float in [0, 1]) as per-4x4-cell values for
-  an (height, width) frame: resized bilinearly to the frame, then the network's cell
-  means: (ceil(H/4), ceil(W/4)) float32."""
-  return values.cells_from_map(settings.map_from_array(array, height, width))
+def map_cells(array, height, width, cell=4):
+  """A user map (any size, uint8/uint16/float in [0, 1]) as per-4x4-cell values
+  (``cell`` x ``cell``) for an (height, width) frame: resized bilinearly to the frame,
+  then the network's cell means: (ceil(H/4), ceil(W/4)) float32."""
+  return values.cells_from_map(settings.map_from_array(array, height, width), cell=cell)
 
 
 def named_value(model, name):
@@ -60,17 +61,18 @@ def cell_brightness(model, frame):
   return _stats(model, frame).cell_brightness()
 
 
-def cell_sums(model, frame):
-  """Exact per-channel sums of each 4x4 cell of an (H, W, 3) uint8/uint16 frame (on
-  the model's worker threads): what :func:`brightness_of_sums` and :func:`run` take,
-  so the frame is read once for both."""
-  return model.engine.cell_sums(frame)
+def cell_sums(model, frame, cell=4):
+  """Exact per-channel sums of each 4x4 cell (``cell`` x ``cell``) of an (H, W, 3)
+  uint8/uint16 frame (on the model's worker threads): what :func:`brightness_of_sums`
+  and :func:`run` take, so the frame is read once for both."""
+  return model.engine.cell_sums(frame, cell=cell)
 
 
-def brightness_of_sums(sums, dtype):
+def brightness_of_sums(sums, dtype, cell=4):
   """:func:`cell_brightness` from :func:`cell_sums` (the same values: both are the
-  exact integer total of the cell times the same float32 scale)."""
-  scale = np.float32(1.0 / (16.0 * 3 * float(np.iinfo(dtype).max)))
+  exact integer total of the cell times the same float32 scale); ``cell``: the size of
+  the summed cells."""
+  scale = np.float32(1.0 / (cell * cell * 3 * float(np.iinfo(dtype).max)))
   total = np.add(sums[..., 0], sums[..., 1], dtype=np.uint32)  # (not a reduction over
   np.add(total, sums[..., 2], out=total)                      # 3 values: far slower)
   out = np.empty(sums.shape[:2], np.float32)
@@ -114,26 +116,34 @@ def feed(model, requested, mean_brightness):
   return model.rules.calibration.feed(requested, mean_brightness)
 
 
-def adaptive_cells(model, frame, lo, hi):
+def adaptive_cells(model, frame, lo, hi, cell=4, sums=None):
   """The luminance-adaptive map of a frame per 4x4 cell, with its luma range given
   (smoothed, in video) rather than measured: (ceil(H/4), ceil(W/4)) float32, before
-  any calibration."""
+  any calibration. With ``cell`` 8 or 16, per cell of that size, from the frame's
+  :func:`cell_sums` of that size (``sums``)."""
   p = model.presets
-  stats = _stats(model, frame)
-  fed = rules.adaptive((lo, hi), stats.cell_luma, p.adaptive_base, p.adaptive_strength)
+  if cell == 4:
+    cell_luma = _stats(model, frame).cell_luma
+  else:
+    def cell_luma():
+      scale = 1.0 / (cell * cell * float(np.iinfo(frame.dtype).max))
+      return (sums.astype(np.float32) @ np.asarray(imagemath.LUMA_BT601, np.float32)
+              * np.float32(scale))
+  fed = rules.adaptive((lo, hi), cell_luma, p.adaptive_base, p.adaptive_strength)
   if isinstance(fed, values.Constant):
-    return np.full(values.cell_shape(*frame.shape[:2]), fed.value, np.float32)
+    return np.full(values.cell_shape(*frame.shape[:2], cell), fed.value, np.float32)
   if isinstance(fed, values.LumaLinear):
     # E = a - b * Y is linear in Y: its cell means are a - b * (cell mean of Y).
-    return rules.luma_linear_cells(fed, stats.cell_luma())
+    return rules.luma_linear_cells(fed, cell_luma())
   return fed.cells
 
 
-def run(model, frame, kind, value, out, color="natural", sums=None, tempered=None):
+def run(model, frame, kind, value, out, color="natural", sums=None, tempered=None, cell=4):
   """Runs the network on an (H, W, 3) uint8/uint16 frame into ``out`` (same shape
   and dtype) with the exposure fed as given: kind 'const' (a number) or 'cells' (a
   (ceil(H/4), ceil(W/4)) float32 map, one value per 4x4 cell); sums: the frame's
-  :func:`cell_sums`, if at hand; tempered: :func:`auto_tempering`'s (weights, gain)."""
+  :func:`cell_sums`, if at hand; tempered: :func:`auto_tempering`'s (weights, gain);
+  cell: the cell size the network runs at (maps and sums are per cell of that size)."""
   if kind == "cells":
     fed = values.CellMap(np.ascontiguousarray(value, np.float32))
   elif kind == "const":
@@ -142,6 +152,6 @@ def run(model, frame, kind, value, out, color="natural", sums=None, tempered=Non
     raise ValueError(f"unknown exposure kind {kind!r}")
   if tempered is not None:
     fed = values.Tempered(fed, tempered[0], tempered[1])
-  model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums),
+  model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums, cell=cell),
                    keep_buffers=True)
   return out

@@ -81,7 +81,8 @@ def enhance_main(args, model, exposure, exposure_map=None):
       result = enhance_video(model, source, target, exposure=setting,
                              exposure_video=exposure_video, color=args.color,
                              codec=args.codec, crf=vio.DEFAULT_CRF if args.crf is None
-                             else args.crf, overwrite=args.overwrite, progress=advance)
+                             else args.crf, overwrite=args.overwrite, progress=advance,
+                             cell=None if args.cells == "auto" else int(args.cells))
       done += 1
       if bar is not None:
         bar.close()

@@ -11,6 +11,7 @@ NumPy only (no PyAV): file input and output are :mod:`cudi_jax.video.pipeline`'s
 """
 import numpy as np
 
+from cudi_jax import student_math
 from cudi_jax.errors import CudiError
 from cudi_jax.video import _runtime_adapter as rt
 from cudi_jax.video import temporal
@@ -18,6 +19,21 @@ from cudi_jax.video import temporal
 
 class VideoFrameError(CudiError, ValueError):
   """A frame that cannot be enhanced (wrong shape or dtype)."""
+
+
+#: The network's grid is kept at most this many cells (twice a 1080p frame's 480 x 270
+#: 4x4 cells): larger frames run the network on 8x8 cells (4K) or 16x16 (8K).
+MAX_GRID_CELLS = 2 * 480 * 270
+
+
+def network_cell(height, width, max_cells=MAX_GRID_CELLS):
+  """The cell size video runs the network at for frames of this size: 4 (the model's
+  own, as stills) up to 1440p, 8 for 4K, 16 for 8K -- so that the network sees about
+  the same picture, and costs about the same, at any resolution."""
+  cell = 4
+  while cell < max(student_math.CELLS) and -(-height // cell) * -(-width // cell) > max_cells:
+    cell *= 2
+  return cell
 
 
 class VideoEnhancer:
@@ -28,8 +44,11 @@ class VideoEnhancer:
     exposure-map array (any size, resized to the frames) or the path of a map image;
     each frame's own ``exposure_map`` (e.g. a frame of a map video) overrides it.
   color: 'natural' or 'network' (as for ``model.enhance``).
+  cell: the cell size the network runs at: None (the default) picks it by frame size
+    (:func:`network_cell`: 4 up to 1440p, 8 for 4K, 16 for 8K), or 4, 8 or 16 (4 is
+    what stills use).
   smoothing: a :class:`cudi_jax.video.temporal.Smoothing`, or None to process every
-    frame independently (exactly as the still-photo path would). With smoothing, the
+    frame independently (exactly as the still-photo path would, at cell 4). With smoothing, the
     enhanced frame is blended with the frame itself where the output would otherwise
     brighten faster than ``max_rise`` or not darken with a fade out (every setting but
     a per-frame map).
@@ -45,9 +64,13 @@ class VideoEnhancer:
   """
 
   def __init__(self, model, exposure="auto", color="natural",
-               smoothing=temporal.Smoothing()):
+               smoothing=temporal.Smoothing(), cell=None):
     self.model = model
     self.color = color
+    if cell is not None and cell not in student_math.CELLS:
+      raise ValueError(f"cell size must be one of {student_math.CELLS} or None, got {cell!r}")
+    self.cell_setting = cell
+    self.cell = None  # the frames' cell size (set by the first frame)
     self.smoothing = smoothing
     kind, value = rt.parse_setting(exposure)
     if kind == "file":
@@ -55,7 +78,7 @@ class VideoEnhancer:
     if kind == "name" and value in ("under", "over"):
       kind, value = "value", rt.named_value(model, value)
     self.kind, self.value = kind, value
-    self._map_cells = {}  # frame size -> cells of a static map
+    self._map_cells = {}  # (frame size, cell) -> cells of a static map
     self.state = temporal.TemporalState(smoothing) if smoothing is not None else None
     self.shape = None
     self.last = {}
@@ -65,6 +88,7 @@ class VideoEnhancer:
     if self.state is not None:
       self.state.reset()
     self.shape = None
+    self.cell = None
 
   @property
   def scene_cuts(self):
@@ -79,6 +103,8 @@ class VideoEnhancer:
       raise VideoFrameError(f"frame size changed from {self.shape[1]}x{self.shape[0]} to "
                             f"{frame.shape[1]}x{frame.shape[0]} (call reset() between "
                             f"videos)")
+    if self.shape is None:
+      self.cell = self.cell_setting or network_cell(*frame.shape[:2])
     self.shape = frame.shape
     return frame
 
@@ -89,10 +115,10 @@ class VideoEnhancer:
     if out is None:
       out = np.empty_like(frame)
     h, w = frame.shape[:2]
-    model = self.model
-    # The frame's 4x4 cell sums, read once: its cell brightness, and the network's input.
-    sums = rt.cell_sums(model, frame)
-    cells = rt.brightness_of_sums(sums, frame.dtype)
+    model, cell = self.model, self.cell
+    # The frame's cell sums, read once: its cell brightness, and the network's input.
+    sums = rt.cell_sums(model, frame, cell)
+    cells = rt.brightness_of_sums(sums, frame.dtype, cell)
     mean = float(cells.mean(dtype=np.float64))
     dt, cut = (self.state.step(cells, time) if self.state is not None else (0.0, False))
     mean_s = self.state.smooth_mean(mean, dt) if self.state is not None else mean
@@ -120,17 +146,17 @@ class VideoEnhancer:
       lo, hi = rt.luminance_range(model, frame)
       if self.state is not None:
         lo, hi = self.state.smooth_range(lo, hi, dt)
-      e = rt.adaptive_cells(model, frame, lo, hi)
+      e = rt.adaptive_cells(model, frame, lo, hi, cell, sums)
     elif kind == "frame_map":
       try:
-        e = rt.map_cells(value, h, w)
+        e = rt.map_cells(value, h, w, cell)
       except rt.ExposureError as err:
         raise VideoFrameError(f"exposure map: {err}") from None
     else:  # a static map
-      e = self._map_cells.get((h, w))
+      e = self._map_cells.get((h, w, cell))
       if e is None:
         try:
-          e = self._map_cells[(h, w)] = rt.map_cells(value, h, w)
+          e = self._map_cells[(h, w, cell)] = rt.map_cells(value, h, w, cell)
         except rt.ExposureError as err:
           raise VideoFrameError(f"exposure map: {err}") from None
     if calibrated:
@@ -145,11 +171,11 @@ class VideoEnhancer:
     (:meth:`cudi_jax.video.temporal.TemporalState.ease`)."""
     kind = "const" if np.ndim(fed) == 0 else "cells"
     if self.state is None:
-      return rt.run(self.model, frame, kind, fed, out, self.color, sums, tempered)
+      return rt.run(self.model, frame, kind, fed, out, self.color, sums, tempered, self.cell)
     given = temporal.mean_brightness(frame)
     if ease and np.shares_memory(out, frame):  # in place: keep the frame for a blend
       frame = frame.copy()
-    rt.run(self.model, frame, kind, fed, out, self.color, sums, tempered)
+    rt.run(self.model, frame, kind, fed, out, self.color, sums, tempered, self.cell)
     made = temporal.mean_brightness(out)
     if not ease:
       self.state.observe(made, given)

@@ -84,7 +84,7 @@ def _get(q, stop, others=()):
 def enhance_video(model, source, target, exposure="auto", exposure_video=None,
                   color="natural", smoothing=temporal.Smoothing(), codec=None,
                   crf=vio.DEFAULT_CRF, preset=vio.DEFAULT_PRESET, overwrite=False,
-                  progress=None, enhance=True):
+                  progress=None, enhance=True, cell=None):
   """Enhances every frame of ``source`` into ``target``.
 
   exposure: as for :class:`VideoEnhancer`; exposure_video: the path of a video of the
@@ -92,13 +92,14 @@ def enhance_video(model, source, target, exposure="auto", exposure_video=None,
   maps. codec / crf / preset: the encoder (default H.264, CRF 18, preset veryfast;
   VP9 for .webm). overwrite: replace an existing ``target``. progress: called with
   the number of frames written so far. enhance=False: decode and re-encode only (the
-  benchmark's baseline). Returns a :class:`VideoResult`; raises
+  benchmark's baseline). cell: the cell size the network runs at (None: by frame size,
+  :func:`cudi_jax.video.enhancer.network_cell`). Returns a :class:`VideoResult`; raises
   :class:`cudi_jax.video.io.VideoError` (one line, naming the file).
   """
   if os.path.exists(target) and not overwrite:
     raise vio.VideoOutputExistsError(f"{target} exists")
-  enhancer = VideoEnhancer(model, exposure, color=color, smoothing=smoothing) if enhance \
-      else None
+  enhancer = (VideoEnhancer(model, exposure, color=color, smoothing=smoothing, cell=cell)
+              if enhance else None)
   reader = vio.VideoReader(source)
   maps = None
   try:
