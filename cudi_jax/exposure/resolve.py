@@ -137,17 +137,35 @@ class ExposureRules:
     :class:`~cudi_jax.exposure.values.Tempered` for over-exposed photos
     (:meth:`tempering`) and, in noisy photos, with the balanced rule's near-black
     requests as ceilings (:func:`~cudi_jax.exposure.rules.night_ceiling`)."""
-    presets = self.presets
     cells = stats.cell_brightness()
     mean = cells.mean(dtype=np.float64)
+    fed, ceiling = self.auto_map(cells, stats.dark_noise, mean)
+    fed = values.CellMap(fed)
+    tempering = self.tempering(cells, mean)
+    if tempering is None and ceiling is None:
+      return fed
+    weights, gain = tempering if tempering is not None else (None, 1.0)
+    return values.Tempered(fed, weights, gain, ceiling)
+
+  def auto_map(self, cells, noise, mean, target=None, steady_mean=None):
+    """``auto``'s per-cell map before tempering: (fed values, float32 like ``cells``;
+    the night ceiling or None). cells: the cells' brightness; noise: the photo's dark
+    noise, or a callable giving it (asked for only when the balanced rule takes part);
+    mean: the brightness that picks the rule (:func:`~cudi_jax.exposure.rules.auto_blend`)
+    and the steady rule's calibrated target; target: that target instead (video: the
+    calibration looked up at a held brightness); steady_mean: what the steady rule
+    measures the cells against (default: their own mean; video: a smoothed one)."""
+    presets = self.presets
     share = 1.0 if self.calibration.cells is None else rules.auto_blend(mean,
                                                                        presets.auto_bright)
     ceiling = None
     if share > 0.0:
-      target = self.calibration.auto_target(presets.auto_target, mean)
-      fed = rules.auto_cells(cells, target, presets.auto_strength, presets.auto_gain_cap)
+      if target is None:
+        target = self.calibration.auto_target(presets.auto_target, mean)
+      fed = rules.auto_cells(cells, target, presets.auto_strength, presets.auto_gain_cap,
+                             mean=steady_mean)
     if share < 1.0:
-      noise = stats.dark_noise()
+      noise = noise() if callable(noise) else noise
       requested = rules.balanced_requests(
           cells, noise, goal=presets.auto_target, compression=presets.auto_compression,
           toe=presets.auto_toe, noise_limit=presets.auto_noise_limit)
@@ -156,12 +174,7 @@ class ExposureRules:
                                     presets.auto_night_noise)
       fed = balanced if share <= 0.0 else ((1.0 - share) * balanced + share * fed).astype(
           np.float32)
-    fed = values.CellMap(fed)
-    tempering = self.tempering(cells, mean)
-    if tempering is None and ceiling is None:
-      return fed
-    weights, gain = tempering if tempering is not None else (None, 1.0)
-    return values.Tempered(fed, weights, gain, ceiling)
+    return fed, ceiling
 
   def tempering(self, cells, mean=None):
     """How ``auto`` tempers a photo of these cell brightnesses: (per-cell weights,

@@ -32,7 +32,7 @@ class Stats:
 
   def dark_noise(self):
     if self._noise is None:
-      self._noise = _dark_noise(self.prepared, self.cell_brightness())
+      self._noise = dark_noise(self.prepared, self.cell_brightness())
     return self._noise
 
 
@@ -115,11 +115,11 @@ def _luma_range(prepared, threads):
   return min(r[0] for r in results), max(r[1] for r in results)
 
 
-def _dark_noise(prepared, cells):
+def dark_noise(prepared, cells):
   """:meth:`cudi_jax.exposure.resolve.ImageStats.dark_noise` from the photo's own
   values (exact integer sums for integer images), reading the same rows (a few
-  percent of a large photo, so in one thread); ``cells``: the photo's cell
-  brightness."""
+  percent of a large photo, so in one thread); ``cells``: the photo's 4x4 cell
+  brightness (or any array covering its (H // 4, W // 4) grid)."""
   h, w = prepared.shape2
   hq, wq = h // 4, w // 4
   dark = cells[:hq, :wq] < resolve.DARK_CELL

@@ -91,11 +91,32 @@ def auto_target(model, mean_brightness):
 
 
 def auto_cells(model, cells, target, mean_brightness=None):
-  """``auto``'s per-cell map for these cell brightnesses and target, measured against
-  ``mean_brightness`` (the smoothed one, in video; None: the cells' own mean, exactly
-  as the still-photo path computes it)."""
+  """``auto``'s steady rule per cell for these cell brightnesses and target, measured
+  against ``mean_brightness`` (None: the cells' own mean)."""
   p = model.presets
   return rules.auto_cells(cells, target, p.auto_strength, p.auto_gain_cap, mean=mean_brightness)
+
+
+def auto_map(model, cells, noise, mean_brightness, target, smoothed=True):
+  """``auto``'s per-cell map as the still-photo path makes it (the balanced rule for
+  dark and ordinary frames, the steady rule for bright ones, a blend between; see
+  :meth:`cudi_jax.exposure.resolve.ExposureRules.auto_map`), judged at
+  ``mean_brightness`` with the steady rule's ``target`` given; with ``smoothed``, the
+  steady rule measures the cells against ``mean_brightness`` too (else their own
+  mean, as stills). noise: the frame's dark noise or a callable giving it. Returns
+  (fed values, night ceiling or None)."""
+  return model.rules.auto_map(cells, noise, mean_brightness, target=target,
+                              steady_mean=mean_brightness if smoothed else None)
+
+
+def dark_noise(model, frame, cells, cell=4):
+  """A frame's dark noise as ``auto`` measures a photo's (the median deviation of the
+  pixels in its darkest cells, :meth:`cudi_jax.exposure.resolve.ImageStats.dark_noise`);
+  cells: its brightness per cell of size ``cell``."""
+  if cell != 4:
+    k = cell // 4
+    cells = np.repeat(np.repeat(cells, k, axis=0), k, axis=1)
+  return stats_lib.dark_noise(prepared_lib.Prepared(frame), cells)
 
 
 def auto_tempering(model, cells, mean_brightness):
@@ -142,8 +163,9 @@ def run(model, frame, kind, value, out, color="natural", sums=None, tempered=Non
   """Runs the network on an (H, W, 3) uint8/uint16 frame into ``out`` (same shape
   and dtype) with the exposure fed as given: kind 'const' (a number) or 'cells' (a
   (ceil(H/4), ceil(W/4)) float32 map, one value per 4x4 cell); sums: the frame's
-  :func:`cell_sums`, if at hand; tempered: :func:`auto_tempering`'s (weights, gain);
-  cell: the cell size the network runs at (maps and sums are per cell of that size)."""
+  :func:`cell_sums`, if at hand; tempered: (per-cell weights or None, gain, per-cell
+  ceiling or None) of :func:`auto_tempering` and :func:`auto_map`; cell: the cell
+  size the network runs at (maps and sums are per cell of that size)."""
   if kind == "cells":
     fed = values.CellMap(np.ascontiguousarray(value, np.float32))
   elif kind == "const":
@@ -151,7 +173,7 @@ def run(model, frame, kind, value, out, color="natural", sums=None, tempered=Non
   else:
     raise ValueError(f"unknown exposure kind {kind!r}")
   if tempered is not None:
-    fed = values.Tempered(fed, tempered[0], tempered[1])
+    fed = values.Tempered(fed, *tempered)
   model.engine.run(job_lib.Job(frame, fed, out=out, color=color, cell_sums=sums, cell=cell),
                    keep_buffers=True)
   return out

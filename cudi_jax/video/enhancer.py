@@ -53,9 +53,10 @@ class VideoEnhancer:
     brighten faster than ``max_rise`` or not darken with a fade out (every setting but
     a per-frame map).
 
-  ``auto`` uses its steady rule (:func:`cudi_jax.exposure.rules.auto_cells`) on every
-  frame, as stills do only when bright: the balanced rule solves its gain per photo
-  to a mean brightness of 0.5, which in a video would undo fades.
+  ``auto`` makes each frame's map as stills do (the balanced rule for dark frames,
+  with the night ceiling in noisy ones; the steady rule for bright ones), judged at
+  the smoothed brightness, with the frames' dark noise averaged over time and the map
+  smoothed per cell; fades stay fades through the blend above.
 
   :meth:`enhance` takes (H, W, 3) uint8 or uint16 RGB frames and returns the enhanced
   frame (same shape and dtype; ``out=`` to write into a given array). Frames of one
@@ -131,12 +132,21 @@ class VideoEnhancer:
     calibrated = rt.has_response_calibration(model)
     if kind == "name" and value == "auto":
       target = rt.auto_target(model, lookup)
-      if self.state is None:
-        e = rt.auto_cells(model, cells, target)
-      else:
-        e = self.state.cells.update(rt.auto_cells(model, cells, target, mean_s))
+
+      def noise():
+        n = rt.dark_noise(model, frame, cells, cell)
+        return n if self.state is None else self.state.smooth_noise(n, dt)
+
+      e, ceiling = rt.auto_map(model, cells, noise, mean_s, target,
+                               smoothed=self.state is not None)
+      if self.state is not None:
+        e = self.state.cells.update(e)
       self.last["target"] = target
-      tempered = rt.auto_tempering(model, cells, mean_s)
+      tempering = rt.auto_tempering(model, cells, mean_s)
+      tempered = None
+      if tempering is not None or ceiling is not None:
+        weights, gain = tempering if tempering is not None else (None, 1.0)
+        tempered = (weights, gain, ceiling)
       return self._run(frame, e, dt, out, sums, tempered=tempered)
     if kind == "value":
       fed = rt.feed(model, float(value), lookup) if calibrated else float(value)

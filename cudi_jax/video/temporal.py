@@ -80,6 +80,9 @@ class Smoothing:
   #: of the calibration at once steps the output: 0.04 at the start of a fade out
   #: after a fade in).
   lookup_s: float = 1.0
+  #: Time constant of the frames' dark noise (``auto``'s noise limit and night ceiling):
+  #: a frame's own estimate moves with what its dark rows show.
+  noise_s: float = 1.0
 
 
 #: No smoothing: every frame as the still-photo path would process it.
@@ -248,6 +251,16 @@ class TemporalState:
     self._forget_output()
     self._forget_lookup()
 
+  def smooth_noise(self, noise, dt):
+    """The frames' dark noise averaged over time (``noise_s``), from this frame's
+    estimate; the first frame after a reset or a cut takes its own."""
+    noise = max(float(noise), 0.0)
+    if self.noise is None:
+      self.noise = noise
+    else:
+      self.noise += (noise - self.noise) * (1.0 - math.exp(-max(dt, 0.0) / self.settings.noise_s))
+    return self.noise
+
   def _forget_lookup(self):
     self.lookup = None    # the brightness the calibration is looked up at
     self.rise_s = 0.0     # how long the picture has been brightening
@@ -267,6 +280,7 @@ class TemporalState:
     self._forget_lookup()
 
   def _forget_output(self):
+    self.noise = None   # the smoothed dark noise
     self.output = None  # the last frame's mean output brightness
     self.given = None   # ... and its input's
     self.faded = False  # a fade made the frame nearly black: the output is held
