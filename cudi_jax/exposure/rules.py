@@ -81,8 +81,13 @@ def balanced_requests(cells, noise, goal=0.5, compression=0.6, toe=0.03,
   lo_s = lo[::step, ::step].astype(np.float64).ravel()
   limit_s = limit[::step, ::step].astype(np.float64).ravel()
 
-  def mean_request(gain):
-    return np.clip(np.minimum(gain * curve_s, limit_s), lo_s, hi).mean()
+  buf = np.empty_like(curve_s)
+
+  def mean_request(gain):  # (in place: the same operations as clip(min(gain c, L), lo, hi))
+    np.multiply(curve_s, gain, out=buf)
+    np.minimum(buf, limit_s, out=buf)
+    np.clip(buf, lo_s, hi, out=buf)
+    return buf.mean()
 
   gain_lo, gain_hi = imagemath.bisect_increasing(mean_request, goal, 0.0,
                                                  1.0 / max(float(curve_s.min()), 1e-9),
