@@ -6,17 +6,21 @@ from cudi_jax import student_math
 from cudi_jax.exposure import values
 
 
+@pytest.mark.parametrize("cell", [4, 8, 16])
 @pytest.mark.parametrize("shape", [(16, 20), (17, 21), (5, 3), (1, 1), (300, 7)])
-def test_cells_from_map_is_the_networks_4x4_mean(shape):
+def test_cells_from_map_is_the_networks_cell_mean(shape, cell):
   rng = np.random.default_rng(sum(shape))
   emap = rng.random(shape, dtype=np.float32)
-  got = values.cells_from_map(emap, rows_per_chunk=3)
-  assert got.shape == values.cell_shape(*shape) and got.dtype == np.float32
+  got = values.cells_from_map(emap, rows_per_chunk=3, cell=cell)
+  assert got.shape == values.cell_shape(*shape, cell) and got.dtype == np.float32
   # the network's edge-padded area mean (float64 here, so equal to rounding)
-  want = student_math.downsample4(emap[..., None].astype(np.float64), np)[..., 0]
+  want = student_math.downsample4(emap[..., None].astype(np.float64), np, cell)[..., 0]
   np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
   # the chunking changes nothing
-  np.testing.assert_array_equal(got, values.cells_from_map(emap))
+  np.testing.assert_array_equal(got, values.cells_from_map(emap, cell=cell))
+  from cudi_jax.exposure import settings
+  np.testing.assert_array_equal(settings.map_cells(emap, *shape, rows_per_chunk=16, cell=cell),
+                                got)
 
 
 def test_full_map_of_each_value():

@@ -270,12 +270,72 @@ def test_a_backlit_clip_converges_to_the_still_and_holds_still(model):
 
 
 def test_the_dark_noise_is_averaged_over_time_and_reset_at_cuts():
+  """Averaged with a one-second time constant over the frames that measure it, by the
+  time since the last measurement (bright frames in between do not measure it)."""
   state = temporal.TemporalState()
-  assert state.smooth_noise(0.004, 1 / 30) == 0.004  # the first frame: its own
-  second = state.smooth_noise(0.0, 1 / 30)
-  assert 0.0035 < second < 0.004  # a one-second time constant
+  cells = np.full((8, 8), 0.05, np.float32)
+  t = [0.0]
+
+  def frame(noise=None):
+    state.step(cells, t[0])
+    t[0] += 1 / 30
+    return None if noise is None else state.smooth_noise(noise)
+
+  assert frame(0.004) == 0.004  # the first frame: its own
+  assert 0.0035 < frame(0.0) < 0.004
   for _ in range(150):
-    last = state.smooth_noise(0.0, 1 / 30)
+    last = frame(0.0)
   assert last < 0.0001
+  frame(0.004)
+  for _ in range(90):  # 3 s without a measurement
+    frame()
+  assert frame(0.0) < 0.00025  # the old value is 3 s old: almost forgotten
   state.reset()
-  assert state.smooth_noise(0.002, 1 / 30) == 0.002
+  assert frame(0.002) == 0.002
+
+
+@pytest.mark.parametrize("cell", [8, 16])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_odd_sized_frames_on_larger_cells_take_every_setting(model, cell, dtype):
+  """Frames whose sides are not multiples of the cell, uint8 and uint16, every kind of
+  setting (a map given once, and a map per frame) at cells 8 and 16: the enhancer's
+  maps are of the right grid and the frames come out brightened like 4x4 cells do."""
+  rng = np.random.default_rng(cell)
+  frames = [(f * np.iinfo(dtype).max + 0.5).astype(dtype)
+            for f in synthetic.moving_frames(131, 197, 3, seed=2)]
+  emap = rng.uniform(0.3, 0.7, (30, 40)).astype(np.float32)
+  for exposure in ("auto", 0.6, "adaptive", emap):
+    coarse = VideoEnhancer(model, exposure, cell=cell)
+    fine = VideoEnhancer(model, exposure, cell=4)
+    for i, f in enumerate(frames):
+      a = coarse.enhance(f, time=i / 30).astype(np.float64)
+      b = fine.enhance(f, time=i / 30).astype(np.float64)
+      assert a.shape == f.shape and a.mean() > 2 * f.mean()
+      # (0.003-0.004 apart at cell 8, 0.014-0.033 at 16: a 9x13 grid is coarse)
+      assert abs(a.mean() - b.mean()) < 0.04 * np.iinfo(dtype).max
+  per_frame = VideoEnhancer(model, 0.5, cell=cell).enhance(frames[0], exposure_map=emap)
+  assert per_frame.shape == frames[0].shape
+
+
+def test_a_static_map_gives_the_still_paths_frames(model):
+  """A map given once is reduced to the cells as stills reduce it (any size)."""
+  rng = np.random.default_rng(4)
+  for size, map_size in (((37, 53), (37, 53)), ((40, 52), (9, 7)), ((40, 52), (300, 200))):
+    frame = synthetic.to_uint8(synthetic.scene(*size, seed=5))
+    emap = rng.uniform(0.2, 0.9, map_size).astype(np.float32)
+    got = VideoEnhancer(model, emap, smoothing=None).enhance(frame)
+    np.testing.assert_array_equal(got, model.enhance(frame, exposure=emap))
+
+
+@pytest.mark.parametrize("cell", [8, 16])
+def test_dark_noise_on_larger_cells_is_the_photos(model, cell):
+  from cudi_jax.video import _runtime_adapter as rt
+  rng = np.random.default_rng(0)
+  frame = np.clip(rng.poisson(2, (131, 197, 3)), 0, 255).astype(np.uint8)
+  frame[:40, :60] = 200
+  from cudi_jax.runtime import prepared, stats
+  still = stats.Stats(prepared.Prepared(frame), 1).dark_noise()
+  assert still > 0.25 / 255  # (the premise: a noisy photo)
+  sums = rt.cell_sums(model, frame, cell)
+  cells = rt.brightness_of_sums(sums, frame.dtype, cell)
+  assert abs(rt.dark_noise(model, frame, cells, cell) - still) < 0.1 * still

@@ -193,8 +193,8 @@ def adaptive(luma_range, cell_luma, base, strength):
   """The luminance-adaptive map E = S + A * Norm(mean(Y) - Y), Norm min-max to [-1, 1]
   = (S - A + 2A * Ymax / span) - (2A / span) * Y, clipped to [0, 1]; a flat image gives
   E = S. luma_range: (min, max) of the photo's BT.601 luma (per pixel); cell_luma: a
-  callable giving the mean luma of each 4x4 cell, asked for only when the map needs
-  clipping.
+  callable giving the mean luma of each cell of the network's grid, asked for only
+  when the map needs clipping.
 
   Returns a :class:`~cudi_jax.exposure.values.LumaLinear` (no clipping needed: the
   runtime forms it per cell), a :class:`~cudi_jax.exposure.values.CellMap` (clipped

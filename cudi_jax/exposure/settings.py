@@ -128,22 +128,24 @@ def map_from_array(array, height, width):
   return array
 
 
-def map_cells(array, height, width, rows_per_chunk=1024):
+def map_cells(array, height, width, rows_per_chunk=1024, cell=4):
   """A user map (what :func:`map_from_array` takes) as the network sees it for an
-  (height, width) photo: its (ceil(H/4), ceil(W/4)) float32 cell means, in bounded
-  memory. A map of the photo's size is reduced exactly as the network reduces it
+  (height, width) photo: its (ceil(H/4), ceil(W/4)) float32 cell means (``cell``
+  instead of 4: a video's larger cells), in bounded memory. A map of the photo's size
+  is reduced exactly as the network reduces it
   (:func:`cudi_jax.exposure.values.cells_from_map`, row chunk by row chunk); a map of any
   other size is first averaged over whole blocks (row chunk by row chunk) down to at
   most twice the cell grid, then resized bilinearly straight to the grid."""
   array, divisor = _checked(array)
   h, w = array.shape
-  hq, wq = values.cell_shape(height, width)
+  hq, wq = values.cell_shape(height, width, cell)
   if (h, w) == (height, width):
     out = np.empty((hq, wq), np.float32)
-    step = max(1, rows_per_chunk // 4)
+    step = max(1, rows_per_chunk // cell)
     for q0 in range(0, hq, step):
       q1 = min(q0 + step, hq)
-      out[q0:q1] = values.cells_from_map(_scaled(array[4 * q0:4 * q1], divisor))
+      out[q0:q1] = values.cells_from_map(_scaled(array[cell * q0:cell * q1], divisor),
+                                         cell=cell)
     return out
   fy, fx = max(1, h // (2 * hq)), max(1, w // (2 * wq))
   if fy > 1 or fx > 1:

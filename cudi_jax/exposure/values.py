@@ -22,7 +22,6 @@ import dataclasses
 import numpy as np
 
 from cudi_jax import imagemath
-from cudi_jax import student_math
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +57,8 @@ class Tempered:
     at the cell's mean colour x) than its ceiling, mixed with the identity just enough
     to meet it (never darker than the input; inf: no limit).
 
-  Both float32 (ceil(H/4), ceil(W/4))."""
+  Both float32, a value per cell of the network's grid ((ceil(H/4), ceil(W/4)), or
+  that of the larger cells a video job may run on)."""
   fed: object
   weights: object = None
   gain: float = 1.0
@@ -100,30 +100,30 @@ def cells_from_map(emap, rows_per_chunk=256, cell=4):
   """4x4 cell means of an (H, W) float32 map, edge-replicated at the bottom and right
   as the network pads its input, in the network's float32 order of additions (rows
   0+1, +2, +3, then columns likewise, times 1/16): bit-identical to what the network
-  is given for the full map. Returns (ceil(H/4), ceil(W/4)) float32. With ``cell``
-  8 or 16: the means of those cells (float64 sums, rounded to float32)."""
+  is given for the full map. Returns (ceil(H/4), ceil(W/4)) float32. ``cell`` 8 or
+  16: the means of those cells, added in the same order (rows 0+1, +2, ... then
+  columns), a chunk of cell rows at a time."""
   emap = np.asarray(emap, np.float32)
   height, width = emap.shape
-  if cell != 4:
-    padded = student_math.pad_to_multiple(emap[..., None], np, cell)
-    return student_math.downsample4(padded.astype(np.float64), np, cell)[..., 0].astype(np.float32)
-  h, w = cell_shape(height, width)
+  f = cell
+  h, w = cell_shape(height, width, f)
   out = np.empty((h, w), np.float32)
-  for q0 in range(0, h, rows_per_chunk):
-    q1 = min(q0 + rows_per_chunk, h)
-    rows = emap[4 * q0:min(4 * q1, height)]
-    if 4 * q1 > height:
-      rows = np.concatenate([rows, np.repeat(rows[-1:], 4 * q1 - height, axis=0)], axis=0)
-    rows = rows.reshape(q1 - q0, 4, width)
-    acc = np.empty((q1 - q0, 4 * w), np.float32)
+  step = max(1, rows_per_chunk * 4 // f)
+  for q0 in range(0, h, step):
+    q1 = min(q0 + step, h)
+    rows = emap[f * q0:min(f * q1, height)]
+    if f * q1 > height:
+      rows = np.concatenate([rows, np.repeat(rows[-1:], f * q1 - height, axis=0)], axis=0)
+    rows = rows.reshape(q1 - q0, f, width)
+    acc = np.empty((q1 - q0, f * w), np.float32)
     np.add(rows[:, 0], rows[:, 1], out=acc[:, :width], dtype=np.float32)
-    np.add(acc[:, :width], rows[:, 2], out=acc[:, :width], dtype=np.float32)
-    np.add(acc[:, :width], rows[:, 3], out=acc[:, :width], dtype=np.float32)
-    if 4 * w > width:
+    for i in range(2, f):
+      np.add(acc[:, :width], rows[:, i], out=acc[:, :width], dtype=np.float32)
+    if f * w > width:
       acc[:, width:] = acc[:, width - 1:width]
     dst = out[q0:q1]
-    np.add(acc[:, 0::4], acc[:, 1::4], out=dst)
-    np.add(dst, acc[:, 2::4], out=dst)
-    np.add(dst, acc[:, 3::4], out=dst)
-    np.multiply(dst, np.float32(1.0 / 16.0), out=dst)
+    np.add(acc[:, 0::f], acc[:, 1::f], out=dst)
+    for i in range(2, f):
+      np.add(dst, acc[:, i::f], out=dst)
+    np.multiply(dst, np.float32(1.0 / (f * f)), out=dst)
   return out

@@ -116,7 +116,7 @@ class Engine:
   params: flat dict of student parameters (see ``student_math.student_param_shapes``).
   threads: worker threads (default: the CPUs available, at most 8).
   band_pixels: low-res pixels per band including its halo (bounds the working memory:
-  about 0.45 KB per low-res pixel per thread).
+  about 0.6 KB per low-res pixel per thread at 4x4 cells, 0.7 at 8x8, 0.9 at 16x16).
   chunk: flat positions per depthwise step (cache blocking).
   """
 
@@ -240,7 +240,7 @@ class Engine:
   def cell_sums(self, rgb, threads=None, cell=4):
     """Exact per-channel sums of the 4x4 cells (``cell`` x ``cell``) of an (H, W, 3)
     uint8 or uint16 image, edge-padded at the bottom and right as the network pads:
-    (ceil(H/4), ceil(W/4), 3) uint16 (uint8 input) or uint32, on the worker threads. A
+    (ceil(H/cell), ceil(W/cell), 3) uint16 (uint8 input) or uint32, on the worker threads. A
     :class:`Job` given them (``cell_sums=``) takes the network's RGB input from them
     instead of the image, and a frame's cell brightness is their total (the video path
     measures it so: one pass over the frame for both)."""

@@ -40,10 +40,10 @@ def read_map_file(path):
 
 
 def map_cells(array, height, width, cell=4):
-  """A user map (any size, uint8/uint16/float in [0, 1]) as per-4x4-cell values
-  (``cell`` x ``cell``) for an (height, width) frame: resized bilinearly to the frame,
-  then the network's cell means: (ceil(H/4), ceil(W/4)) float32."""
-  return values.cells_from_map(settings.map_from_array(array, height, width), cell=cell)
+  """A user map (any size, uint8/uint16/float in [0, 1]) as per-cell values for an
+  (height, width) frame, as stills reduce it (:func:`cudi_jax.exposure.settings.map_cells`):
+  (ceil(H/c), ceil(W/c)) float32 for cells of size c = ``cell``."""
+  return settings.map_cells(array, height, width, cell=cell)
 
 
 def named_value(model, name):
@@ -69,9 +69,9 @@ def cell_sums(model, frame, cell=4):
 
 
 def brightness_of_sums(sums, dtype, cell=4):
-  """:func:`cell_brightness` from :func:`cell_sums` (the same values: both are the
-  exact integer total of the cell times the same float32 scale); ``cell``: the size of
-  the summed cells."""
+  """The mean RGB brightness of each cell from :func:`cell_sums` (``cell``: the size of
+  the summed cells); at 4, exactly :func:`cell_brightness` (both are the cell's exact
+  integer total times the same float32 scale)."""
   scale = np.float32(1.0 / (cell * cell * 3 * float(np.iinfo(dtype).max)))
   total = np.add(sums[..., 0], sums[..., 1], dtype=np.uint32)  # (not a reduction over
   np.add(total, sums[..., 2], out=total)                      # 3 values: far slower)
@@ -146,6 +146,9 @@ def adaptive_cells(model, frame, lo, hi, cell=4, sums=None):
   if cell == 4:
     cell_luma = _stats(model, frame).cell_luma
   else:
+    if sums is None:
+      sums = cell_sums(model, frame, cell)
+
     def cell_luma():
       scale = 1.0 / (cell * cell * float(np.iinfo(frame.dtype).max))
       return (sums.astype(np.float32) @ np.asarray(imagemath.LUMA_BT601, np.float32)

@@ -135,7 +135,7 @@ class VideoEnhancer:
 
       def noise():
         n = rt.dark_noise(model, frame, cells, cell)
-        return n if self.state is None else self.state.smooth_noise(n, dt)
+        return n if self.state is None else self.state.smooth_noise(n)
 
       e, ceiling = rt.auto_map(model, cells, noise, mean_s, target,
                                smoothed=self.state is not None)

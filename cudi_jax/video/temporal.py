@@ -251,14 +251,18 @@ class TemporalState:
     self._forget_output()
     self._forget_lookup()
 
-  def smooth_noise(self, noise, dt):
+  def smooth_noise(self, noise):
     """The frames' dark noise averaged over time (``noise_s``), from this frame's
-    estimate; the first frame after a reset or a cut takes its own."""
+    estimate (after :meth:`step`); the first frame after a reset or a cut takes its
+    own. Frames need not all measure it (bright ones do not): the average weighs this
+    estimate by the time since the last one."""
     noise = max(float(noise), 0.0)
     if self.noise is None:
       self.noise = noise
     else:
-      self.noise += (noise - self.noise) * (1.0 - math.exp(-max(dt, 0.0) / self.settings.noise_s))
+      elapsed = max(self.clock - self.noise_clock, 0.0)
+      self.noise += (noise - self.noise) * (1.0 - math.exp(-elapsed / self.settings.noise_s))
+    self.noise_clock = self.clock
     return self.noise
 
   def _forget_lookup(self):
@@ -281,6 +285,7 @@ class TemporalState:
 
   def _forget_output(self):
     self.noise = None   # the smoothed dark noise
+    self.noise_clock = 0.0  # ... as of this time (self.clock)
     self.output = None  # the last frame's mean output brightness
     self.given = None   # ... and its input's
     self.faded = False  # a fade made the frame nearly black: the output is held
