@@ -249,7 +249,10 @@ def test_a_noisy_night_clip_keeps_its_sky_dark_as_the_still_does(model):
   assert abs(out.mean() - still.mean()) < 3
   from cudi_jax.video import _runtime_adapter as rt
   cells = rt.cell_brightness(model, frames[-1])
-  steady = rt.auto_cells(model, cells, rt.auto_target(model, float(cells.mean())))
+  p = model.presets
+  from cudi_jax.exposure import rules
+  steady = rules.auto_cells(cells, rt.auto_target(model, float(cells.mean())), p.auto_strength,
+                            p.auto_gain_cap)
   veiled = rt.run(model, frames[-1], "cells", steady, np.empty_like(frames[-1]))
   assert veiled[:44].mean() > sky_out + 5  # (the premise: the steady rule veils it)
 

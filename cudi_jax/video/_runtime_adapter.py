@@ -90,13 +90,6 @@ def auto_target(model, mean_brightness):
   return model.rules.calibration.auto_target(model.presets.auto_target, mean_brightness)
 
 
-def auto_cells(model, cells, target, mean_brightness=None):
-  """``auto``'s steady rule per cell for these cell brightnesses and target, measured
-  against ``mean_brightness`` (None: the cells' own mean)."""
-  p = model.presets
-  return rules.auto_cells(cells, target, p.auto_strength, p.auto_gain_cap, mean=mean_brightness)
-
-
 def auto_map(model, cells, noise, mean_brightness, target, smoothed=True):
   """``auto``'s per-cell map as the still-photo path makes it (the balanced rule for
   dark and ordinary frames, the steady rule for bright ones, a blend between; see
