@@ -120,7 +120,7 @@ class Engine:
   chunk: flat positions per depthwise step (cache blocking).
   """
 
-  def __init__(self, params, threads=None, band_pixels=196608, chunk=8192):
+  def __init__(self, params, threads=None, band_pixels=196608, chunk=16384):
     self.width = int(np.shape(params["conv1/pw_kernel"])[-1])
     topology = student_math.student_topology(self.width)
     if [src for src, _ in topology] != [("x",), (1,), (2,), (3,), (4, 3), (5, 2), (6, 1)]:
