@@ -84,6 +84,28 @@ def test_a_fade_from_black_rises_in_steps_the_smoothing_allows(model):
   assert np.diff(free).max() > 0.03  # (the premise: unlimited, it jumps)
 
 
+def test_a_fade_in_does_not_brighten_past_where_it_ends(model):
+  """A dimmed copy of this scene comes out brighter than the scene (the premise): met
+  frame by frame, a 2 s fade in would brighten past its end and come back. Through a
+  fade the output approaches the network's with a time constant instead, and catches
+  up at the rise limit once the picture stops brightening -- also when a light is
+  switched on after the fade."""
+  bg = synthetic.scene(96, 128, seed=4)
+  assert _means(VideoEnhancer(model, "auto", smoothing=None), [bg * 0.4, bg]).tolist() \
+      == sorted(_means(VideoEnhancer(model, "auto", smoothing=None), [bg * 0.4, bg]),
+                reverse=True)  # (the premise: the dimmer copy comes out brighter)
+  frames = [bg * 0] * 10 + [bg * (i / 60) for i in range(61)] + [bg] * 30
+  means = _means(VideoEnhancer(model, "auto"), frames)
+  assert np.diff(means).min() > -1e-4 and means.max() <= means[-1] + 1e-4  # (rounding)
+  met = _means(VideoEnhancer(model, "auto", smoothing=temporal.Smoothing(fade_in_s=None)),
+               frames)
+  assert met.max() > met[-1] + 0.02 and np.diff(met).min() < -0.001  # (before)
+  light = frames + [np.clip(bg * 2.5, 0, 1)] * 30
+  lit = _means(VideoEnhancer(model, "auto"), light)
+  fresh = _means(VideoEnhancer(model, "auto", smoothing=None), [light[-1]])[0]
+  assert abs(lit[len(frames) + 15] - fresh) < 0.02  # within half a second
+
+
 @pytest.mark.parametrize("exposure", ["auto", 0.6])
 def test_after_a_noisy_fade_to_black_the_output_stays_black(model, exposure):
   """Sensor noise (2 levels) on every frame: the mean's wobble does not release the

@@ -76,6 +76,13 @@ class Smoothing:
   #: below 1 / ``lock_band`` of the picture's brightness). None: never locked.
   fade_lock_s: float = 0.25
   lock_band: float = 3.0
+  #: Through a fade in (a locked lookup, the picture still brightening), the output
+  #: approaches what the network makes with this time constant instead of meeting it:
+  #: the frames of a fade are made brighter than where it ends (``auto`` lands a dimmed
+  #: copy of a scene brighter than the scene), and met at once they would come back
+  #: down before the fade ends. Once the picture stops brightening the output catches
+  #: up within ``max_rise``. None: met at once.
+  fade_in_s: float = 1.0
   #: Otherwise the lookup follows the smoothed mean with this time constant (a change
   #: of the calibration at once steps the output: 0.04 at the start of a fade out
   #: after a fade in).
@@ -245,7 +252,7 @@ class TemporalState:
     self.clock = 0.0
     self.recent = []  # (time, log brightness) over the last motion window
     self.moving = False
-    self.darkening = self.falling = False
+    self.darkening = self.falling = self.brightening = False
     self.frames = 0
     self.scene_cuts = 0
     self._forget_output()
@@ -279,7 +286,7 @@ class TemporalState:
     self.last_time = None
     self.recent = []
     self.moving = False
-    self.darkening = self.falling = False
+    self.darkening = self.falling = self.brightening = False
     self._forget_output()
     self._forget_lookup()
 
@@ -324,6 +331,7 @@ class TemporalState:
     self.moving = span > 0 and abs(x - x0) / max(span, s.motion_window_s) > s.motion_rate
     self.darkening = self.moving and x < x0
     self.falling = x0 - x > s.fall_margin  # over the motion window, at any rate
+    self.brightening = x - x0 > s.fall_margin
     self.rising = self.moving and x > x0
     self.rise_s = self.rise_s + dt if self.rising else 0.0
     return dt, cut
@@ -413,6 +421,9 @@ class TemporalState:
             self.faded = False
           else:
             ceiling = min(ceiling, last)
+    if (s.fade_in_s is not None and last is not None and self.locked and self.brightening
+        and made > last):
+      ceiling = min(ceiling, last + (made - last) * (1.0 - math.exp(-dt / s.fade_in_s)))
     w = 1.0
     if made > ceiling and made > given:
       w = min(max((ceiling - given) / (made - given), 0.0), 1.0)
