@@ -399,7 +399,12 @@ class TemporalState:
       output fades with it instead of holding up and dropping at the end); and once
       such a fade has made the frame nearly black (below ``black``), no brighter than
       the last output's until the frame brightens by more than a level (after a fade
-      to black the output stays black).
+      to black the output stays black);
+    * with ``fade_in_s``: through a fade in (the lookup locked, see
+      :meth:`lookup_mean`, and the frame still brightening over the motion window), at
+      most ``1 - exp(-dt / fade_in_s)`` of the way from the last output's up to
+      ``made`` (the fade's frames come out brighter than its end: met at once, the
+      output would come back down before the fade ends).
 
     1 on the first frame after a reset or a cut."""
     s = self.settings
