@@ -35,13 +35,18 @@ UPSAMPLE_PHASES = ((0.375, 0.625, -1), (0.125, 0.875, -1), (0.125, 0.875, 1), (0
 CELLS = (4, 8, 16)
 
 
+def check_cell(cell):
+  """``cell`` if it is one of :data:`CELLS`, else ValueError."""
+  if cell not in CELLS:
+    raise ValueError(f"cell size must be one of {CELLS}, got {cell!r}")
+  return cell
+
+
 def upsample_phases(cell=SCALE):
   """:data:`UPSAMPLE_PHASES` for bilinear x``cell`` upsampling: output pixel
   ``cell * q + p`` sits at source coordinate ``q + (p + 0.5) / cell - 0.5``."""
-  if cell == SCALE:
+  if check_cell(cell) == SCALE:
     return UPSAMPLE_PHASES
-  if cell not in CELLS:
-    raise ValueError(f"cell size must be one of {CELLS}, got {cell!r}")
   phases = []
   for p in range(cell):
     d = (p + 0.5) / cell - 0.5

@@ -141,11 +141,8 @@ class ExposureRules:
     mean = cells.mean(dtype=np.float64)
     fed, ceiling = self.auto_map(cells, stats.dark_noise, mean)
     fed = values.CellMap(fed)
-    tempering = self.tempering(cells, mean)
-    if tempering is None and ceiling is None:
-      return fed
-    weights, gain = tempering if tempering is not None else (None, 1.0)
-    return values.Tempered(fed, weights, gain, ceiling)
+    steps = self.auto_steps(cells, mean, ceiling)
+    return fed if steps is None else values.Tempered(fed, *steps)
 
   def auto_map(self, cells, noise, mean, target=None, steady_mean=None):
     """``auto``'s per-cell map before tempering: (fed values, float32 like ``cells``;
@@ -175,6 +172,17 @@ class ExposureRules:
       fed = balanced if share <= 0.0 else ((1.0 - share) * balanced + share * fed).astype(
           np.float32)
     return fed, ceiling
+
+  def auto_steps(self, cells, mean, ceiling):
+    """``auto``'s steps after the network for a photo of these cell brightnesses,
+    judged at brightness ``mean``, with :meth:`auto_map`'s night ``ceiling``: (per-cell
+    weights or None, gain, ceiling or None) for
+    :class:`~cudi_jax.exposure.values.Tempered`, or None when there are none."""
+    tempering = self.tempering(cells, mean)
+    if tempering is None and ceiling is None:
+      return None
+    weights, gain = tempering if tempering is not None else (None, 1.0)
+    return weights, gain, ceiling
 
   def tempering(self, cells, mean=None):
     """How ``auto`` tempers a photo of these cell brightnesses: (per-cell weights,

@@ -245,9 +245,7 @@ class Engine:
     instead of the image, and a frame's cell brightness is their total (the video path
     measures it so: one pass over the frame for both)."""
     H, W = rgb.shape[:2]
-    f = int(cell)
-    if f not in student_math.CELLS:
-      raise ValueError(f"cell size must be one of {student_math.CELLS}, got {cell!r}")
+    f = int(student_math.check_cell(cell))
     h, w = -(-H // f), -(-W // f)
     row_type = np.uint16 if rgb.dtype == np.uint8 else np.uint32
     if rgb.dtype not in (np.uint8, np.uint16) or rgb.ndim != 3 or rgb.shape[2] != 3:

@@ -40,9 +40,7 @@ class Job:
     self.rgb = rgb
     self.color = student_math.check_color(color)
     self.gray = gray
-    if cell not in student_math.CELLS:
-      raise ValueError(f"cell size must be one of {student_math.CELLS}, got {cell!r}")
-    self.cell = cell
+    self.cell = student_math.check_cell(cell)
     self.H, self.W = rgb.shape[:2]
     self.h, self.w = values.cell_shape(self.H, self.W, cell)
     self.tempered = None  # (per-cell weights or None, gain, per-cell ceiling or None)

@@ -112,11 +112,12 @@ def dark_noise(model, frame, cells, cell=4):
   return stats_lib.dark_noise(prepared_lib.Prepared(frame), cells)
 
 
-def auto_tempering(model, cells, mean_brightness):
-  """How ``auto`` tempers a frame of these cell brightnesses, judged at this (smoothed)
-  mean brightness: (per-cell weights, gain) for :func:`run`, or None (not over-exposed;
-  :meth:`cudi_jax.exposure.resolve.ExposureRules.tempering`)."""
-  return model.rules.tempering(cells, mean_brightness)
+def auto_steps(model, cells, mean_brightness, ceiling):
+  """``auto``'s steps after the network for a frame of these cell brightnesses, judged
+  at this (smoothed) mean brightness, with :func:`auto_map`'s night ``ceiling``: (per-cell
+  weights or None, gain, ceiling or None) for :func:`run`, or None
+  (:meth:`cudi_jax.exposure.resolve.ExposureRules.auto_steps`)."""
+  return model.rules.auto_steps(cells, mean_brightness, ceiling)
 
 
 def has_response_calibration(model):
@@ -159,9 +160,9 @@ def run(model, frame, kind, value, out, color="natural", sums=None, tempered=Non
   """Runs the network on an (H, W, 3) uint8/uint16 frame into ``out`` (same shape
   and dtype) with the exposure fed as given: kind 'const' (a number) or 'cells' (a
   (ceil(H/4), ceil(W/4)) float32 map, one value per 4x4 cell); sums: the frame's
-  :func:`cell_sums`, if at hand; tempered: (per-cell weights or None, gain, per-cell
-  ceiling or None) of :func:`auto_tempering` and :func:`auto_map`; cell: the cell
-  size the network runs at (maps and sums are per cell of that size)."""
+  :func:`cell_sums`, if at hand; tempered: :func:`auto_steps`' (per-cell weights or
+  None, gain, per-cell ceiling or None); cell: the cell size the network runs at (maps
+  and sums are per cell of that size)."""
   if kind == "cells":
     fed = values.CellMap(np.ascontiguousarray(value, np.float32))
   elif kind == "const":

@@ -68,9 +68,7 @@ class VideoEnhancer:
                smoothing=temporal.Smoothing(), cell=None):
     self.model = model
     self.color = color
-    if cell is not None and cell not in student_math.CELLS:
-      raise ValueError(f"cell size must be one of {student_math.CELLS} or None, got {cell!r}")
-    self.cell_setting = cell
+    self.cell_setting = None if cell is None else student_math.check_cell(cell)
     self.cell = None  # the frames' cell size (set by the first frame)
     self.smoothing = smoothing
     kind, value = rt.parse_setting(exposure)
@@ -142,11 +140,7 @@ class VideoEnhancer:
       if self.state is not None:
         e = self.state.cells.update(e)
       self.last["target"] = target
-      tempering = rt.auto_tempering(model, cells, mean_s)
-      tempered = None
-      if tempering is not None or ceiling is not None:
-        weights, gain = tempering if tempering is not None else (None, 1.0)
-        tempered = (weights, gain, ceiling)
+      tempered = rt.auto_steps(model, cells, mean_s, ceiling)
       return self._run(frame, e, dt, out, sums, tempered=tempered)
     if kind == "value":
       fed = rt.feed(model, float(value), lookup) if calibrated else float(value)
