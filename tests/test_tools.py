@@ -159,6 +159,11 @@ def test_auto_checks_measure_the_night_sky_and_both_ssims(tmp_path, photos, caps
   assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv"), "--kind", "over"]) == 0
   lines = capsys.readouterr().out.splitlines()
   assert len(lines) == 2 and lines[1].split()[:2] == ["r<8", "1"]   # the over pair only
+  # --video: a still clip of each input through the video enhancer lands on the still
+  assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv"), "--video"]) == 0
+  video = capsys.readouterr().out.splitlines()[1].split()
+  assert tool.main(["strata", str(ins), "--pairs", str(ins / "pairs.csv")]) == 0
+  assert video == capsys.readouterr().out.splitlines()[1].split()
   rng = np.random.default_rng(5)
   helpers.save_float_image(tmp_path / "dim.png", 0.15 * rng.random((48, 64, 3)))
   helpers.save_float_image(tmp_path / "black.png", np.zeros((48, 64, 3)))

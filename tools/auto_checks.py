@@ -1,7 +1,7 @@
 """Checks of ``auto`` on dark photos that `cudi evaluate` does not print.
 
     python tools/auto_checks.py veil PHOTOS...            # night skies: lifted? noisy?
-    python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val [--kind over]
+    python tools/auto_checks.py strata SICE/ --pairs sice_part1_pairs.csv --split val [--kind over] [--video]
     python tools/auto_checks.py reach PHOTOS... --targets 0.3,0.5,0.7 --max-size 384
     python tools/auto_checks.py saturation PHOTOS... --max-size 384
 
@@ -12,7 +12,9 @@ deviation of its brightness, in 8-bit levels: a grey veil raises the mean, ampli
 noise the deviation. ``strata``: the under-exposed (``--kind over``: over-exposed)
 pairs' PSNR / SSIM by dynamic
 range r, as `cudi evaluate paired --strata` prints them, but with scikit-image's
-default SSIM (7x7 window) beside its Gaussian one, the global gain beside ``auto``.
+default SSIM (7x7 window) beside its Gaussian one, the global gain beside ``auto``
+(``--video``: ``auto`` as video makes it, frame 10 of a still clip of the input through
+:class:`cudi_jax.video.VideoEnhancer`).
 ``reach``: where constant exposures land (the mean output brightness over the photos,
 as `cudi evaluate exposure` loads and scores them) split by whether the photo can reach
 the target at all: its output with the network fed 1 (the most it is asked for) at or
@@ -54,9 +56,21 @@ def veil(model, path):
           float(out[sky].mean(axis=-1).std()))
 
 
-def strata(model, inputs, pairs_csv, split, kind="under"):
+def video_auto(model, image, frames=10):
+  """``auto`` on a float image as video makes it: the last of ``frames`` frames of a
+  still clip of it (uint8) through :class:`cudi_jax.video.VideoEnhancer`, as floats."""
+  from cudi_jax.video import VideoEnhancer
+  frame = common.to_uint8(image)
+  enhancer = VideoEnhancer(model, "auto")
+  for i in range(frames):
+    out = enhancer.enhance(frame, time=i / 30)
+  return out.astype(np.float32) / np.float32(255)
+
+
+def strata(model, inputs, pairs_csv, split, kind="under", video=False):
   """{stratum label: [(psnr, gaussian ssim, skimage ssim) for auto, then for the gain]}
-  over the pairs of this kind (all pairs when the CSV has no kind column)."""
+  over the pairs of this kind (all pairs when the CSV has no kind column); ``video``:
+  auto as video makes it (:func:`video_auto`)."""
   from skimage.metrics import structural_similarity
   from cudi_jax.eval import metrics
   found = {}
@@ -68,7 +82,8 @@ def strata(model, inputs, pairs_csv, split, kind="under"):
     ref = common.resize_image(common.read_float_image(reference_path), size=image.shape[:2])
     label = paired.stratum(paired.dynamic_range(image))
     row = []
-    for out in (model.enhance(image, "auto"), common.global_gain(image)):
+    made = video_auto(model, image) if video else model.enhance(image, "auto")
+    for out in (made, common.global_gain(image)):
       out = common.to_uint8(out)
       scaled = out.astype(np.float32) / np.float32(255)   # as cudi evaluate scores it
       row += [metrics.psnr(scaled, ref), metrics.ssim(scaled, ref),
@@ -134,6 +149,8 @@ def main(argv=None):
   s.add_argument("--pairs", required=True)
   s.add_argument("--split")
   s.add_argument("--kind", default="under", help="the pairs' kind (default: under)")
+  s.add_argument("--video", action="store_true",
+                 help="auto as video makes it (a still clip of each input, frame 10)")
   r = sub.add_parser("reach", help="where constant exposures land, by reachability")
   r.add_argument("photos", nargs="+")
   r.add_argument("--targets", default="0.3,0.5,0.7")
@@ -162,7 +179,7 @@ def main(argv=None):
       print(f"{path.name}  {noise:.2f}  {share:.2f}  {mean:.1f}  {std:.1f}")
     return 0
   print("stratum  pairs  auto psnr / ssim (gaussian) / ssim (skimage)  gain psnr / ssim / ssim")
-  found = strata(model, args.inputs, args.pairs, args.split, args.kind)
+  found = strata(model, args.inputs, args.pairs, args.split, args.kind, args.video)
   for label, _, _ in paired.STRATA:
     if label in found:
       m = np.mean(found[label], axis=0)
